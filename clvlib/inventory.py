@@ -1,0 +1,158 @@
+"""Inventory of the raw files: size, rows, columns, types, nulls, date ranges, key uniqueness."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .paths import EXPECTED_FILES
+
+__all__ = ["EXPECTED_SCHEMAS", "EXPECTED_KEYS", "profile_csv", "inventory", "inventory_table", "looks_like_dates"]
+
+#: Columns every raw file is expected to have (the Kaggle schemas).
+EXPECTED_SCHEMAS: dict[str, list[str]] = {
+    "customers": ["customer_id", "customer_unique_id", "customer_zip_code_prefix", "customer_city", "customer_state"],
+    "orders": ["order_id", "customer_id", "order_status", "order_purchase_timestamp", "order_approved_at",
+               "order_delivered_carrier_date", "order_delivered_customer_date", "order_estimated_delivery_date"],
+    "order_items": ["order_id", "order_item_id", "product_id", "seller_id", "shipping_limit_date", "price",
+                    "freight_value"],
+    "payments": ["order_id", "payment_sequential", "payment_type", "payment_installments", "payment_value"],
+    "reviews": ["review_id", "order_id", "review_score", "review_comment_title", "review_comment_message",
+                "review_creation_date", "review_answer_timestamp"],
+    "products": ["product_id", "product_category_name", "product_name_lenght", "product_description_lenght",
+                 "product_photos_qty", "product_weight_g", "product_length_cm", "product_height_cm",
+                 "product_width_cm"],
+    "sellers": ["seller_id", "seller_zip_code_prefix", "seller_city", "seller_state"],
+    "geolocation": ["geolocation_zip_code_prefix", "geolocation_lat", "geolocation_lng", "geolocation_city",
+                    "geolocation_state"],
+    "category_translation": ["product_category_name", "product_category_name_english"],
+    "clickstream": ["UserID", "SessionID", "Timestamp", "EventType", "ProductID", "Amount", "Outcome"],
+}
+
+#: Columns (or column lists) that should identify a row in each file.
+EXPECTED_KEYS: dict[str, list[str]] = {
+    "customers": ["customer_id"],
+    "orders": ["order_id"],
+    "order_items": ["order_id", "order_item_id"],
+    "payments": ["order_id", "payment_sequential"],
+    "reviews": ["review_id", "order_id"],
+    "products": ["product_id"],
+    "sellers": ["seller_id"],
+    "category_translation": ["product_category_name"],
+    "clickstream": ["UserID", "SessionID", "Timestamp"],
+}
+
+
+def looks_like_dates(values: pd.Series, sample: int = 500) -> bool:
+    """True when a text column's non-empty values parse as dates.
+
+    Only text columns that contain a date separator are candidates, so numeric IDs,
+    zip codes and amounts are never taken for dates.
+    """
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return False
+    s = values.dropna().astype(str)
+    if s.empty:
+        return False
+    s = s.head(sample)
+    if not s.str.match(r"^\d{4}-\d{2}-\d{2}").all():
+        return False
+    return bool(pd.to_datetime(s, errors="coerce", format="mixed").notna().all())
+
+
+def profile_csv(path: str | Path, table: str | None = None) -> dict:
+    """Profile one CSV: bytes, rows, columns with dtype and null count, date ranges, key uniqueness.
+
+    Returns
+    -------
+    dict
+        ``file``, ``table``, ``bytes``, ``rows``, ``columns`` (list of {name, dtype, nulls}),
+        ``dates`` ({column: {min, max, unparsed}}), ``key`` ({columns, unique, duplicates}),
+        ``schema`` ({missing, unexpected}) and ``problems`` (list of plain-words strings).
+    """
+    path = Path(path)
+    out: dict = {"file": path.name, "path": str(path), "table": table, "bytes": path.stat().st_size, "problems": []}
+    if out["bytes"] == 0:
+        out.update(rows=0, columns=[], dates={}, key=None, schema=None)
+        out["problems"].append("empty file (0 bytes)")
+        return out
+    try:
+        df = pd.read_csv(path, low_memory=False, encoding="utf-8-sig", dtype_backend="numpy_nullable")
+    except pd.errors.EmptyDataError:
+        out.update(rows=0, columns=[], dates={}, key=None, schema=None)
+        out["problems"].append("no header and no rows")
+        return out
+    out["rows"] = len(df)
+    if df.empty:
+        out["problems"].append("header only, no data rows")
+    nulls = df.isna().sum()
+    out["columns"] = [{"name": c, "dtype": str(df[c].dtype), "nulls": int(nulls[c])} for c in df.columns]
+    dates = {}
+    for c in df.columns:
+        if looks_like_dates(df[c]):
+            parsed = pd.to_datetime(df[c], errors="coerce", format="mixed")
+            dates[c] = {"min": str(parsed.min()), "max": str(parsed.max()),
+                        "unparsed": int((parsed.isna() & df[c].notna()).sum())}
+    out["dates"] = dates
+    if table in EXPECTED_SCHEMAS:
+        expected = EXPECTED_SCHEMAS[table]
+        missing = [c for c in expected if c not in df.columns]
+        unexpected = [c for c in df.columns if c not in expected]
+        out["schema"] = {"missing": missing, "unexpected": unexpected}
+        if missing:
+            out["problems"].append(f"missing expected column(s) {missing}")
+        if unexpected:
+            out["problems"].append(f"unexpected column(s) {unexpected}")
+    else:
+        out["schema"] = None
+    key = EXPECTED_KEYS.get(table or "")
+    if key and all(k in df.columns for k in key):
+        dup = int(df.duplicated(key).sum())
+        out["key"] = {"columns": key, "unique": dup == 0, "duplicates": dup}
+        if dup:
+            out["problems"].append(f"key {key} repeats on {dup} row(s)")
+    else:
+        out["key"] = None
+    return out
+
+
+def inventory(files: dict[str, Path], raw_dir: str | Path | None = None) -> dict:
+    """Profile every raw file found and flag expected files that are absent.
+
+    Parameters
+    ----------
+    files
+        Logical table name -> path (from :func:`clvlib.paths.find_raw_files`).
+    raw_dir
+        The folder searched, recorded in the result. Any other CSV below it is listed as extra.
+
+    Returns
+    -------
+    dict
+        ``raw_dir``, ``tables`` (name -> profile), ``missing_files`` and ``extra_files``.
+    """
+    tables = {name: profile_csv(path, name) for name, path in sorted(files.items())}
+    missing = [EXPECTED_FILES[k] for k in EXPECTED_FILES if k not in files]
+    extra: list[str] = []
+    if raw_dir is not None:
+        known = {Path(p).resolve() for p in files.values()}
+        extra = sorted(str(p) for p in Path(raw_dir).rglob("*.csv") if p.resolve() not in known)
+    return {"raw_dir": str(raw_dir) if raw_dir else None, "tables": tables, "missing_files": missing, "extra_files": extra}
+
+
+def inventory_table(inv: dict) -> pd.DataFrame:
+    """One row per file: rows, size, columns, nulls, date range, key uniqueness, problems."""
+    rows = []
+    for name, p in inv["tables"].items():
+        dr = [f"{c}: {d['min'][:10]} .. {d['max'][:10]}" for c, d in p.get("dates", {}).items()]
+        rows.append({
+            "table": name, "file": p["file"], "rows": p.get("rows", 0), "MB": round(p["bytes"] / 1e6, 2),
+            "columns": len(p.get("columns", [])),
+            "null cells": sum(c["nulls"] for c in p.get("columns", [])),
+            "date columns": len(dr),
+            "key unique": None if not p.get("key") else p["key"]["unique"],
+            "problems": "; ".join(p["problems"]) or "none",
+        })
+    return pd.DataFrame(rows)
+

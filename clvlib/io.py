@@ -1,0 +1,207 @@
+"""Reading raw tables with validation, and writing outputs atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "read_table",
+    "validate_columns",
+    "parse_datetimes",
+    "parse_numbers",
+    "write_csv_atomic",
+    "write_json_atomic",
+    "read_json",
+    "read_processed",
+]
+
+
+def validate_columns(df: pd.DataFrame, required: Iterable[str], table: str) -> None:
+    """Raise ``ValueError`` naming ``table`` and every missing column.
+
+    Parameters
+    ----------
+    df
+        The table to check.
+    required
+        Column names that must be present.
+    table
+        A name for the table in the message, usually its file name.
+    """
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise ValueError(
+            f"{table}: missing column(s) {missing}. Found columns: {list(df.columns)}. "
+            "Check that the file is the original Kaggle download and that no column was renamed."
+        )
+
+
+def parse_datetimes(
+    values: pd.Series, table: str, column: str, allow_missing: bool = True
+) -> pd.Series:
+    """Parse a column of timestamps; raise naming the table, column and bad-row count.
+
+    Empty cells become ``NaT`` (allowed unless ``allow_missing`` is false); any
+    non-empty cell that does not parse is an error, not a silent ``NaT``.
+    """
+    raw = values.astype("string").str.strip()
+    raw = raw.mask(raw == "")
+    parsed = pd.to_datetime(raw, errors="coerce", format="mixed")
+    bad = parsed.isna() & raw.notna()
+    if bad.any():
+        examples = raw[bad].unique()[:3].tolist()
+        raise ValueError(
+            f"{table}: column '{column}' has {int(bad.sum())} value(s) that are not dates "
+            f"(e.g. {examples}). Fix or remove those rows in a copy of the file."
+        )
+    if not allow_missing and parsed.isna().any():
+        raise ValueError(
+            f"{table}: column '{column}' is empty in {int(parsed.isna().sum())} row(s); it must always be set."
+        )
+    return parsed.astype("datetime64[ns]")
+
+
+def parse_numbers(
+    values: pd.Series, table: str, column: str, allow_negative: bool = False
+) -> pd.Series:
+    """Parse a numeric column; raise naming the table, column and bad-row count."""
+    parsed = pd.to_numeric(values, errors="coerce")
+    bad = parsed.isna() & values.notna() & (values.astype("string").str.strip() != "")
+    if bad.any():
+        examples = values[bad].astype(str).unique()[:3].tolist()
+        raise ValueError(
+            f"{table}: column '{column}' has {int(bad.sum())} non-numeric value(s) (e.g. {examples})."
+        )
+    if not allow_negative and (parsed < 0).any():
+        n = int((parsed < 0).sum())
+        raise ValueError(f"{table}: column '{column}' has {n} negative value(s); amounts must be >= 0.")
+    return parsed.astype("float64")
+
+
+def read_table(
+    path: str | Path,
+    required: Iterable[str],
+    dates: Iterable[str] = (),
+    numbers: Iterable[str] = (),
+    strings: Iterable[str] = (),
+    allow_negative: Iterable[str] = (),
+    required_dates: Iterable[str] = (),
+) -> pd.DataFrame:
+    """Read a raw CSV, check its columns and parse typed columns, with actionable errors.
+
+    Parameters
+    ----------
+    path
+        The CSV file. It is only read, never modified.
+    required
+        Columns that must be present (only these are returned).
+    dates, numbers, strings
+        Columns to parse as timestamps, as floats, and to keep as strings (IDs).
+    allow_negative
+        Numeric columns where negative values are legitimate.
+    required_dates
+        Date columns that may not be empty.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The required columns, typed.
+    """
+    path = Path(path)
+    table = path.name
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: file not found.")
+    if path.stat().st_size == 0:
+        raise ValueError(f"{table}: the file is empty (0 bytes) at {path}.")
+    required = list(required)
+    str_cols = set(strings) | {c for c in required if c.endswith("_id") or c in ("UserID", "SessionID")}
+    try:
+        df = pd.read_csv(path, dtype={c: "string" for c in str_cols}, encoding="utf-8-sig", low_memory=False)
+    except pd.errors.EmptyDataError as exc:
+        raise ValueError(f"{table}: the file has no header and no rows ({path}).") from exc
+    validate_columns(df, required, table)
+    if df.empty:
+        raise ValueError(f"{table}: the file has a header but no data rows ({path}).")
+    df = df[required].copy()
+    for col in dates:
+        df[col] = parse_datetimes(df[col], table, col, allow_missing=col not in set(required_dates))
+    neg_ok = set(allow_negative)
+    for col in numbers:
+        df[col] = parse_numbers(df[col], table, col, allow_negative=col in neg_ok)
+    return df
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating,)):
+        return None if np.isnan(obj) else float(obj)
+    if isinstance(obj, (np.bool_,)):
+        return bool(obj)
+    if isinstance(obj, (pd.Timestamp,)):
+        return obj.isoformat()
+    if isinstance(obj, Path):
+        return str(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"not JSON serialisable: {type(obj)}")
+
+
+def _atomic_write(path: Path, write) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def write_csv_atomic(df: pd.DataFrame, path: str | Path, float_format: str | None = "%.6g") -> Path:
+    """Write ``df`` to ``path`` through a temporary file and a rename, so a crash never leaves half a file."""
+    return _atomic_write(
+        Path(path), lambda tmp: df.to_csv(tmp, index=False, float_format=float_format, date_format="%Y-%m-%d %H:%M:%S")
+    )
+
+
+def write_json_atomic(obj: Mapping[str, Any] | list, path: str | Path) -> Path:
+    """Write ``obj`` as indented JSON through a temporary file and a rename."""
+
+    def write(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(obj, fh, indent=2, default=_json_default, allow_nan=False)
+            fh.write("\n")
+
+    return _atomic_write(Path(path), write)
+
+
+def read_json(path: str | Path) -> Any:
+    """Read a JSON file written by :func:`write_json_atomic`."""
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def read_processed(path: str | Path, dates: Iterable[str] = (), stage_hint: str = "") -> pd.DataFrame:
+    """Read a file an earlier stage wrote; a missing file names the stage to run first."""
+    path = Path(path)
+    if not path.is_file():
+        hint = f" Run stage {stage_hint} first (python run_all.py --stages {stage_hint})." if stage_hint else ""
+        raise FileNotFoundError(f"{path} does not exist.{hint}")
+    df = pd.read_csv(path, dtype={"customer_unique_id": "string", "customer_id": "string", "order_id": "string"},
+                     low_memory=False)
+    for col in dates:
+        if col in df.columns:
+            df[col] = pd.to_datetime(df[col], format="mixed").astype("datetime64[ns]")
+    return df

@@ -1,0 +1,200 @@
+"""Linking Olist customers to clickstream users: by a real key, by rank, or at random (placebo).
+
+The Kaggle Olist and clickstream datasets share no key, no period and no signal.
+Any link between them is synthetic. The ``rank`` method (pair the most active
+customer with the most active clickstream user, and so on) *manufactures* a
+correlation between the two activity measures by construction; the ``random``
+method pairs the very same customers with a seeded random permutation of the
+same users, so the difference between the two measures what the rank link
+invents. Only ``key`` (a real shared identifier, as the demo data has) carries
+information about a person.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["METHODS", "activity_score", "map_users", "link_correlations", "build_mapping", "read_key", "KEY_FILES"]
+
+METHODS = ("rank", "random", "key")
+
+
+def activity_score(df: pd.DataFrame, columns: list[str], id_col: str) -> pd.Series:
+    """Average percentile rank of ``columns`` (higher = more active), ties broken by id for determinism."""
+    missing = [c for c in columns + [id_col] if c not in df.columns]
+    if missing:
+        raise ValueError(f"activity score: missing column(s) {missing}.")
+    ranks = df[columns].rank(pct=True, method="average").mean(axis=1)
+    return pd.Series(ranks.to_numpy(), index=df[id_col].to_numpy(), name="activity_score")
+
+
+def _order_by_activity(df: pd.DataFrame, columns: list[str], id_col: str) -> pd.Index:
+    score = activity_score(df, columns, id_col)
+    frame = pd.DataFrame({"score": score.to_numpy(), "id": score.index.astype(str)}, index=score.index)
+    return frame.sort_values(["score", "id"], ascending=[False, True], kind="stable").index
+
+
+def map_users(
+    customers: pd.DataFrame,
+    users: pd.DataFrame,
+    method: str = "rank",
+    seed: int = 42,
+    key: pd.DataFrame | None = None,
+    customer_col: str = "customer_unique_id",
+    user_col: str = "UserID",
+    customer_activity: tuple[str, ...] = ("frequency", "total_spent"),
+    user_activity: tuple[str, ...] = ("total_events", "total_purchase_amount"),
+) -> pd.DataFrame:
+    """Pair customers with clickstream users.
+
+    Parameters
+    ----------
+    customers
+        One row per customer with ``customer_col`` and the ``customer_activity`` columns,
+        computed from data up to the mapping cut-off only.
+    users
+        One row per clickstream user with ``user_col`` and the ``user_activity`` columns.
+    method
+        ``"rank"``: order both populations by activity score (average percentile rank of
+        the activity columns) and pair them rank by rank; covers min(#customers, #users)
+        customers (the most active ones). ``"random"``: the placebo: the same customers
+        the rank method covers, paired with a seeded random permutation of the same users.
+        ``"key"``: join on a real shared key table.
+    seed
+        Seed of the random permutation (``random`` only).
+    key
+        Table with ``customer_col`` and ``user_col`` (``key`` only). Pairs whose customer
+        or user is not in the inputs are dropped; a customer or user appearing twice is an error.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer_unique_id``, ``UserID``, ``method``, sorted by customer.
+    """
+    if method not in METHODS:
+        raise ValueError(f"mapping method must be one of {METHODS}, got {method!r}.")
+    for name, df, col in (("customers", customers, customer_col), ("clickstream users", users, user_col)):
+        if col not in df.columns:
+            raise ValueError(f"{name} table: missing column {col!r}.")
+        if df[col].duplicated().any():
+            raise ValueError(f"{name} table: column {col!r} must be unique, found {int(df[col].duplicated().sum())} repeats.")
+    if method == "key":
+        if key is None:
+            raise ValueError(
+                "mapping method 'key' needs a key table linking customers to clickstream users. "
+                "The Kaggle Olist and clickstream datasets share no key: use 'rank' or 'random' there, "
+                "and read their results as synthetic."
+            )
+        missing = [c for c in (customer_col, user_col) if c not in key.columns]
+        if missing:
+            raise ValueError(f"key table: missing column(s) {missing}.")
+        k = key[[customer_col, user_col]].dropna().copy()
+        k[customer_col] = k[customer_col].astype(str)
+        k[user_col] = k[user_col].astype(users[user_col].dtype)
+        for col in (customer_col, user_col):
+            if k[col].duplicated().any():
+                raise ValueError(f"key table: column {col!r} must be unique, found {int(k[col].duplicated().sum())} repeats.")
+        k = k[k[customer_col].isin(customers[customer_col].astype(str)) & k[user_col].isin(users[user_col])]
+        out = k
+    else:
+        cust_order = _order_by_activity(customers, list(customer_activity), customer_col)
+        user_order = _order_by_activity(users, list(user_activity), user_col)
+        n = min(len(cust_order), len(user_order))
+        chosen_users = np.asarray(user_order[:n])
+        if method == "random":
+            chosen_users = np.random.default_rng(seed).permutation(chosen_users)
+        out = pd.DataFrame({customer_col: np.asarray(cust_order[:n]), user_col: chosen_users})
+    out = out.assign(method=method).sort_values(customer_col, kind="stable").reset_index(drop=True)
+    return out
+
+
+def link_correlations(
+    mapping: pd.DataFrame,
+    customers: pd.DataFrame,
+    users: pd.DataFrame,
+    pairs: tuple[tuple[str, str], ...] = (("frequency", "total_events"), ("total_spent", "total_purchase_amount"),
+                                          ("frequency", "purchases")),
+    customer_col: str = "customer_unique_id",
+    user_col: str = "UserID",
+) -> pd.DataFrame:
+    """Spearman correlation, across linked pairs, between a customer measure and a user measure.
+
+    On the Kaggle data any non-zero value here is made by the link, not found in the data.
+    """
+    m = mapping[[customer_col, user_col]].merge(customers, on=customer_col).merge(users, on=user_col)
+    rows = []
+    for a, b in pairs:
+        varies = len(m) > 2 and m[a].nunique() > 1 and m[b].nunique() > 1
+        rho = m[a].corr(m[b], method="spearman") if varies else np.nan
+        rows.append({"customer_measure": a, "user_measure": b, "spearman": rho, "pairs": len(m)})
+    return pd.DataFrame(rows)
+
+
+def build_mapping(
+    orders: pd.DataFrame,
+    events: pd.DataFrame,
+    method: str,
+    cutoff: str | pd.Timestamp,
+    seed: int = 42,
+    key: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
+    """Build a mapping from data dated on or before ``cutoff`` only.
+
+    Customers are summarised from their orders up to the cut-off. Clickstream events are cut
+    at the same date when the clickstream's period overlaps the orders' period; when it does not
+    (the Kaggle pair: 2024 against 2016-2018) no date can be aligned, every event is used, and
+    ``info["clickstream_cut_applied"]`` is False so the report can say so.
+
+    Returns
+    -------
+    mapping, customers_at_cut, users_at_cut, info
+    """
+    from .clickstream import period_overlaps, user_features
+    from .transactions import customer_summary
+
+    cut = pd.Timestamp(cutoff).normalize()
+    end = cut + pd.Timedelta(days=1)
+    o = orders[orders["order_purchase_timestamp"] < end]
+    if o.empty:
+        raise ValueError(f"No orders on or before the mapping cut-off {cut.date()}.")
+    customers = customer_summary(o, cut)
+    overlap = period_overlaps(events, orders["order_purchase_timestamp"].min(), orders["order_purchase_timestamp"].max())
+    ev = events[events["Timestamp"] < end] if overlap else events
+    if ev.empty:
+        raise ValueError(f"No clickstream events on or before the mapping cut-off {cut.date()}.")
+    users = user_features(ev, reference_date=cut if overlap else None)
+    mapping = map_users(customers, users, method=method, seed=seed, key=key)
+    info = {
+        "method": method,
+        "cutoff": str(cut.date()),
+        "clickstream_cut_applied": overlap,
+        "customers_at_cut": len(customers),
+        "users_at_cut": len(users),
+        "mapped": len(mapping),
+        "coverage": len(mapping) / len(customers),
+    }
+    return mapping, customers, users, info
+
+
+#: File names searched for a real customer <-> user key in the raw folder.
+KEY_FILES = ("user_key.csv", "demo_user_key.csv")
+
+
+def read_key(raw_dir: str | Path) -> tuple[pd.DataFrame | None, Path | None]:
+    """Read a real key table (``customer_unique_id``, ``UserID``) from the raw folder, if there is one.
+
+    The Kaggle downloads have none; the demo data ships ``demo_user_key.csv``; a user with their
+    own linked data can put a ``user_key.csv`` beside the raw files.
+    """
+    for name in KEY_FILES:
+        hits = sorted(Path(raw_dir).rglob(name))
+        if hits:
+            key = pd.read_csv(hits[0], dtype={"customer_unique_id": "string"})
+            missing = [c for c in ("customer_unique_id", "UserID") if c not in key.columns]
+            if missing:
+                raise ValueError(f"{hits[0].name}: missing column(s) {missing}; a key file needs customer_unique_id and UserID.")
+            return key, hits[0]
+    return None, None

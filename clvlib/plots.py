@@ -1,0 +1,119 @@
+"""Figures for the data stages. Each function returns a matplotlib Figure and never calls ``show``."""
+
+from __future__ import annotations
+
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, NullFormatter
+
+__all__ = [
+    "monthly_orders",
+    "value_distribution",
+    "orders_per_person",
+    "event_shares",
+    "event_timeline",
+    "link_scatter",
+]
+
+_DPI = 90
+
+
+def _plain_log_x(ax) -> None:
+    """Log x axis with plain numbers (10, 100, 1,000) and no cluttered minor labels."""
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
+def _fig(w: float = 8, h: float = 3.6, ncols: int = 1) -> tuple[Figure, np.ndarray]:
+    fig = Figure(figsize=(w, h), dpi=_DPI, layout="constrained")
+    axes = fig.subplots(1, ncols, squeeze=False)[0]
+    return fig, axes
+
+
+def monthly_orders(purchase_ts: pd.Series, analysis_date: pd.Timestamp | None = None,
+                   title: str = "Orders per month") -> Figure:
+    """Bar chart of orders per month, with truncated months after the analysis date shown in grey."""
+    counts = pd.Series(purchase_ts).dt.to_period("M").value_counts().sort_index()
+    fig, (ax,) = _fig()
+    labels = [str(p) for p in counts.index]
+    colors = ["#2563eb" if analysis_date is None or p.to_timestamp() <= analysis_date else "#9ca3af"
+              for p in counts.index]
+    ax.bar(range(len(counts)), counts.to_numpy(), color=colors)
+    ax.set_xticks(range(len(counts)), labels, rotation=90, fontsize=7)
+    ax.set_ylabel("orders")
+    ax.set_title(title + (" (grey: after the analysis date, excluded)" if analysis_date is not None else ""))
+    return fig
+
+
+def value_distribution(values: pd.Series, label: str = "order value (BRL)") -> Figure:
+    """Histogram of positive values on a log scale, with median and mean marked."""
+    v = pd.Series(values).dropna()
+    v = v[v > 0]
+    fig, (ax,) = _fig()
+    bins = np.logspace(np.log10(v.min()), np.log10(v.max()), 60)
+    ax.hist(v, bins=bins, color="#2563eb")
+    _plain_log_x(ax)
+    for stat, name, ls in ((v.median(), "median", "-"), (v.mean(), "mean", "--")):
+        ax.axvline(stat, color="#dc2626", ls=ls, lw=1.2, label=f"{name} {stat:,.0f}")
+    ax.set_xlabel(label + " (log scale)")
+    ax.set_ylabel("count")
+    ax.legend()
+    return fig
+
+
+def orders_per_person(frequency: pd.Series) -> Figure:
+    """How many people placed 1, 2, 3, ... orders (log scale: one-time buyers dominate)."""
+    counts = pd.Series(frequency).value_counts().sort_index()
+    fig, (ax,) = _fig(7, 3.2)
+    ax.bar(counts.index.astype(str), counts.to_numpy(), color="#2563eb")
+    ax.set_yscale("log")
+    share = counts.iloc[0] / counts.sum() if len(counts) else float("nan")
+    ax.set_title(f"People by number of orders ({share:.1%} ordered once)")
+    ax.set_xlabel("orders per person")
+    ax.set_ylabel("people (log scale)")
+    for x, y in zip(counts.index.astype(str), counts.to_numpy()):
+        ax.annotate(f"{y:,}", (x, y), ha="center", va="bottom", fontsize=7)
+    return fig
+
+
+def event_shares(event_type: pd.Series) -> Figure:
+    """Share of each event type."""
+    shares = pd.Series(event_type).value_counts(normalize=True).sort_values()
+    fig, (ax,) = _fig(7, 3)
+    ax.barh(shares.index, shares.to_numpy(), color="#7c3aed")
+    for y, v in enumerate(shares.to_numpy()):
+        ax.annotate(f"{v:.1%}", (v, y), va="center", fontsize=8, xytext=(3, 0), textcoords="offset points")
+    ax.set_xlabel("share of events")
+    ax.set_title("Event types")
+    return fig
+
+
+def event_timeline(ts: pd.Series, within_session_order: pd.Series | None = None) -> Figure:
+    """Events per day, and the hour-of-day profile: how the clickstream is spread in time."""
+    t = pd.Series(ts).dropna()
+    fig, (a1, a2) = _fig(10, 3.2, ncols=2)
+    per_day = t.dt.normalize().value_counts().sort_index()
+    a1.plot(per_day.index, per_day.to_numpy(), lw=0.8, color="#7c3aed")
+    a1.set_title("Events per day")
+    a1.tick_params(axis="x", labelrotation=30, labelsize=7)
+    hours = t.dt.hour.value_counts().sort_index()
+    a2.bar(hours.index, hours.to_numpy(), color="#7c3aed")
+    a2.set_title("Events by hour of day")
+    a2.set_xlabel("hour")
+    return fig
+
+
+def link_scatter(frames: dict[str, pd.DataFrame], x: str, y: str, xlabel: str, ylabel: str) -> Figure:
+    """Side-by-side scatter of a customer measure against a linked user measure, one panel per link."""
+    fig, axes = _fig(4 * len(frames), 3.4, ncols=len(frames))
+    for ax, (name, df) in zip(axes, frames.items()):
+        rho = df[x].corr(df[y], method="spearman") if len(df) > 2 else float("nan")
+        ax.scatter(df[x], df[y], s=4, alpha=0.5, color="#2563eb")
+        _plain_log_x(ax)
+        ax.set_title(f"{name} link: Spearman {rho:+.2f}")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+    return fig
