@@ -161,6 +161,7 @@ def _atomic_write(path: Path, write) -> Path:
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; outputs are meant to be read and shared
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -176,12 +177,23 @@ def write_csv_atomic(df: pd.DataFrame, path: str | Path, float_format: str | Non
     )
 
 
+def _finite(obj: Any) -> Any:
+    """Replace NaN and infinities by None, recursively, so the JSON is standard."""
+    if isinstance(obj, float | np.floating):
+        return float(obj) if np.isfinite(obj) else None
+    if isinstance(obj, Mapping):
+        return {str(k): _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite(v) for v in obj]
+    return obj
+
+
 def write_json_atomic(obj: Mapping[str, Any] | list, path: str | Path) -> Path:
-    """Write ``obj`` as indented JSON through a temporary file and a rename."""
+    """Write ``obj`` as indented JSON through a temporary file and a rename (NaN becomes null)."""
 
     def write(tmp: str) -> None:
         with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(obj, fh, indent=2, default=_json_default, allow_nan=False)
+            json.dump(_finite(obj), fh, indent=2, default=_json_default, allow_nan=False)
             fh.write("\n")
 
     return _atomic_write(Path(path), write)
