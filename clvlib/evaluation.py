@@ -1,0 +1,119 @@
+"""The evaluation stage's tables and figures: metrics per model, placebo comparison, ceiling, deciles."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from .metrics import decile_table, evaluate, lorenz_curve
+
+__all__ = ["model_label", "metrics_table", "placebo_table", "segment_customers",
+           "plot_lorenz", "plot_deciles", "plot_intervals"]
+
+_DPI = 90
+BASELINE = "btyd:bgnbd"
+
+#: Display names for score columns.
+_NAMES = {"calibration_spend": "Calibration spend (simple rule)", "btyd:bgnbd": "BG/NBD x Gamma-Gamma",
+          "btyd:pnbd": "Pareto/NBD x Gamma-Gamma", "truth": "Hidden true expected value (ceiling)"}
+
+
+def model_label(column: str) -> str:
+    """Human-readable name of a score column (``hybrid:rfm+olist`` -> ``Hybrid GBM: rfm+olist``)."""
+    if column in _NAMES:
+        return _NAMES[column]
+    if column.startswith("hybrid:"):
+        return "Hybrid GBM: " + column.split(":", 1)[1]
+    return column
+
+
+def metrics_table(y_true: np.ndarray, scores: pd.DataFrame, boot: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per model: point metrics, and the bootstrap interval of the normalized Gini when given."""
+    rows = []
+    for col in scores.columns:
+        m = evaluate(y_true, scores[col].to_numpy(), y_pred=scores[col].to_numpy() if col != "truth" else None)
+        row = {"model": col, "name": model_label(col), **m}
+        if boot is not None:
+            b = boot[(boot["model"] == col) & (boot["metric"] == "normalized_gini")]
+            if len(b):
+                row.update(gini_low=float(b["low"].iloc[0]), gini_high=float(b["high"].iloc[0]))
+                if "diff" in b.columns:
+                    row.update(diff_vs_bgnbd=float(b["diff"].iloc[0]), diff_low=float(b["diff_low"].iloc[0]),
+                               diff_high=float(b["diff_high"].iloc[0]), p_le_0=float(b["p_le_0"].iloc[0]))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def placebo_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Normalized Gini of the clickstream feature sets next to the same model without clickstream features."""
+    base = table.set_index("model")
+    ref = "hybrid:rfm+olist"
+    rows = []
+    for link in ("rank", "random", "key"):
+        col = f"hybrid:rfm+olist+click[{link}]"
+        if col in base.index and ref in base.index:
+            rows.append({"link": link, "gini_without_click": base.loc[ref, "normalized_gini"],
+                         "gini_with_click": base.loc[col, "normalized_gini"],
+                         "added_by_click": base.loc[col, "normalized_gini"] - base.loc[ref, "normalized_gini"],
+                         "roc_auc_with_click": base.loc[col, "roc_auc"]})
+    return pd.DataFrame(rows)
+
+
+def segment_customers(value: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Decile (1 = highest predicted value) by rank, and a segment name for marketers."""
+    n = len(value)
+    order = np.argsort(-value.to_numpy(), kind="stable")
+    decile = np.empty(n, dtype=int)
+    decile[order] = np.arange(n) * 10 // max(n, 1) + 1
+    seg = np.where(decile == 1, "top 10%: target", np.where(decile <= 3, "next 20%: nurture", "bottom 70%: low expected value"))
+    return pd.Series(decile, index=value.index, name="decile"), pd.Series(seg, index=value.index, name="segment")
+
+
+def plot_lorenz(y_true: np.ndarray, scores: pd.DataFrame, models: list[str]) -> Figure:
+    """Cumulative share of holdout revenue against share of customers targeted, per model."""
+    fig = Figure(figsize=(7, 4.2), dpi=_DPI, layout="constrained")
+    ax = fig.subplots()
+    for col in models:
+        x, y = lorenz_curve(y_true, scores[col].to_numpy())
+        ax.plot(x, y, label=model_label(col), lw=1.4)
+    x, y = lorenz_curve(y_true, y_true)
+    ax.plot(x, y, color="black", ls=":", label="perfect foresight")
+    ax.plot([0, 1], [0, 1], color="grey", lw=0.8, label="random targeting")
+    ax.set_xlabel("share of customers targeted (highest scores first)")
+    ax.set_ylabel("share of holdout revenue captured")
+    ax.legend(fontsize=7, loc="lower right")
+    return fig
+
+
+def plot_deciles(y_true: np.ndarray, y_pred: np.ndarray, title: str) -> Figure:
+    """Mean predicted and mean actual holdout spend per decile of the prediction."""
+    d = decile_table(y_true, y_pred)
+    fig = Figure(figsize=(7, 3.4), dpi=_DPI, layout="constrained")
+    ax = fig.subplots()
+    w = 0.4
+    ax.bar(d["bin"] - w / 2, d["mean_predicted"], width=w, label="mean predicted", color="#93c5fd")
+    ax.bar(d["bin"] + w / 2, d["mean_actual"], width=w, label="mean actual", color="#1d4ed8")
+    ax.set_xticks(d["bin"])
+    ax.set_xlabel("decile of predicted value (1 = highest)")
+    ax.set_ylabel("holdout spend per customer (BRL)")
+    ax.set_title(title)
+    ax.legend()
+    return fig
+
+
+def plot_intervals(table: pd.DataFrame, ceiling: float | None = None) -> Figure:
+    """Normalized Gini with its 95% bootstrap interval, per model."""
+    t = table.dropna(subset=["gini_low"]).iloc[::-1]
+    fig = Figure(figsize=(7, 0.45 * len(t) + 1.2), dpi=_DPI, layout="constrained")
+    ax = fig.subplots()
+    y = np.arange(len(t))
+    ax.errorbar(t["normalized_gini"], y, xerr=[t["normalized_gini"] - t["gini_low"], t["gini_high"] - t["normalized_gini"]],
+                fmt="o", color="#1d4ed8", capsize=3)
+    ax.set_yticks(y, t["name"], fontsize=8)
+    ax.axvline(0, color="grey", lw=0.8)
+    if ceiling is not None:
+        ax.axvline(ceiling, color="#16a34a", ls="--", lw=1, label=f"ceiling {ceiling:.2f}")
+        ax.legend(fontsize=8)
+    ax.set_xlabel("normalized Gini on the holdout (95% bootstrap interval)")
+    return fig

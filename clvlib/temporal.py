@@ -1,0 +1,162 @@
+"""Temporal split: features that only see data up to a cut-off, and labels from the window after it.
+
+Every feature here is computed from rows dated on or before the cut-off: purchases made by
+then, reviews *created* by then, deliveries *completed* by then, clickstream events by then
+(when the clickstream's period overlaps the orders'). Changing any row dated after the cut
+cannot change a feature; ``tests/test_temporal.py`` checks exactly that.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .btyd import rfm_summary
+
+__all__ = ["window", "population_features", "holdout_labels", "FEATURE_SETS", "feature_columns"]
+
+DAY = pd.Timedelta(days=1)
+
+#: Olist-side behaviour columns (besides RFM) and the categorical ones among them.
+OLIST_BEHAVIOUR = ["review_score_mean", "has_review", "delivery_delay_days", "late_share", "installments_max",
+                   "n_items_mean", "freight_share", "payment_type", "product_category", "customer_state"]
+CATEGORICAL = ["payment_type", "product_category", "customer_state"]
+RFM = ["frequency", "recency", "T", "monetary_value", "n_orders", "calibration_spend", "days_since_last"]
+
+
+def window(cutoff: str | pd.Timestamp, horizon_months: int, n_train_windows: int = 1) -> dict:
+    """The calibration cut, the holdout end and the earlier training cuts for a horizon in months.
+
+    Month ends stay month ends: a cut on 2018-02-28 with 6 months gives a holdout to 2018-08-31
+    and a training window 2017-08-31 .. 2018-02-28; with ``n_train_windows=3`` also the windows
+    ending 2017-08-31 and 2017-02-28 (``train_cuts``, latest first). Every training label window
+    ends on or before the cut.
+    """
+    if n_train_windows < 1:
+        raise ValueError(f"n_train_windows must be >= 1, got {n_train_windows}.")
+    cut = pd.Timestamp(cutoff).normalize()
+    if horizon_months < 1:
+        raise ValueError(f"horizon_months must be >= 1, got {horizon_months}.")
+
+    def months(n: int) -> pd.DateOffset:
+        return pd.offsets.MonthEnd(n) if cut.is_month_end else pd.DateOffset(months=n)
+
+    train_cuts = [cut - months(horizon_months * k) for k in range(1, n_train_windows + 1)]
+    return {"train_cut": train_cuts[0], "train_cuts": train_cuts, "cut": cut,
+            "holdout_end": cut + months(horizon_months), "horizon_months": horizon_months}
+
+
+def _before(df: pd.DataFrame, col: str, cut: pd.Timestamp) -> pd.Series:
+    return df[col].notna() & (df[col] < cut + DAY)
+
+
+def population_features(
+    orders: pd.DataFrame,
+    cutoff: str | pd.Timestamp,
+    click_users: pd.DataFrame | None = None,
+    mapping: pd.DataFrame | None = None,
+    customer_col: str = "customer_unique_id",
+) -> pd.DataFrame:
+    """Features of every person whose first purchase is on or before ``cutoff``.
+
+    Parameters
+    ----------
+    orders
+        Cleaned orders (stage 01's ``olist_orders_cleaned.csv``). Required columns:
+        ``customer_unique_id``, ``order_id``, ``order_purchase_timestamp``, ``order_value``;
+        used when present: ``review_score``, ``review_creation_date``,
+        ``order_delivered_customer_date``, ``order_estimated_delivery_date``,
+        ``payment_installments``, ``payment_type``, ``product_category``, ``customer_state``,
+        ``n_items``, ``freight_value``.
+    cutoff
+        Last day of the calibration period.
+    click_users, mapping
+        Clickstream user features computed from events up to the cut-off, and a mapping
+        (``customer_unique_id``, ``UserID``) built from data up to the cut-off. When given,
+        the user's features are joined with a ``click_`` prefix and ``has_click`` marks linked
+        customers; unlinked customers get missing values (gradient boosting handles them).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per person: BTYD RFM in days (``frequency`` = repeat purchase days,
+        ``recency``, ``T``, ``monetary_value`` = mean repeat value), ``n_orders``,
+        ``calibration_spend``, ``days_since_last``, and the Olist behaviour columns.
+    """
+    cut = pd.Timestamp(cutoff).normalize()
+    o = orders[orders["order_purchase_timestamp"] < cut + DAY]
+    if o.empty:
+        raise ValueError(f"No orders on or before the cut-off {cut.date()}.")
+    rfm = rfm_summary(o, customer_id_col=customer_col, datetime_col="order_purchase_timestamp",
+                      monetary_value_col="order_value", observation_period_end=cut, time_unit="D")
+    rfm = rfm.rename(columns={"customer_id": customer_col}).set_index(customer_col)
+    g = o.groupby(customer_col)
+    feats = rfm[["frequency", "recency", "T", "monetary_value"]].copy()
+    feats["n_orders"] = g["order_id"].nunique()
+    feats["calibration_spend"] = g["order_value"].sum()
+    feats["days_since_last"] = ((cut + DAY - g["order_purchase_timestamp"].max()) / DAY).astype(float)
+
+    if {"review_score", "review_creation_date"} <= set(o.columns):
+        seen = _before(o, "review_creation_date", cut)
+        rv = o["review_score"].where(seen)
+        feats["review_score_mean"] = rv.groupby(o[customer_col]).mean()
+        feats["has_review"] = rv.notna().groupby(o[customer_col]).any().astype(int)
+    if {"order_delivered_customer_date", "order_estimated_delivery_date"} <= set(o.columns):
+        done = _before(o, "order_delivered_customer_date", cut)
+        delay = ((o["order_delivered_customer_date"] - o["order_estimated_delivery_date"]) / DAY).where(done)
+        feats["delivery_delay_days"] = delay.groupby(o[customer_col]).mean()
+        feats["late_share"] = (delay > 0).where(delay.notna()).groupby(o[customer_col]).mean()
+    if "payment_installments" in o.columns:
+        feats["installments_max"] = g["payment_installments"].max()
+    if "n_items" in o.columns:
+        feats["n_items_mean"] = g["n_items"].mean()
+    if "freight_value" in o.columns:
+        feats["freight_share"] = g["freight_value"].sum() / feats["calibration_spend"]
+    last = o.sort_values([customer_col, "order_purchase_timestamp"], kind="stable").drop_duplicates(customer_col, keep="last")
+    last = last.set_index(customer_col)
+    for col in CATEGORICAL:
+        if col in last.columns:
+            feats[col] = last[col].astype(object).where(last[col].notna(), "unknown").astype(str).astype("category")
+
+    if mapping is not None and click_users is not None:
+        cu = click_users.drop(columns=[c for c in ("first_event", "last_event") if c in click_users.columns])
+        cu = cu.rename(columns={c: f"click_{c}" for c in cu.columns if c != "UserID"})
+        linked = mapping[[customer_col, "UserID"]].merge(cu, on="UserID", how="inner").set_index(customer_col)
+        linked = linked.drop(columns="UserID")
+        feats = feats.join(linked, how="left")
+        feats["has_click"] = feats.index.isin(linked.index).astype(int)
+    feats.index.name = customer_col
+    return feats.reset_index().sort_values(customer_col, kind="stable").reset_index(drop=True)
+
+
+def holdout_labels(
+    orders: pd.DataFrame,
+    start: str | pd.Timestamp,
+    end: str | pd.Timestamp,
+    customers: pd.Series,
+    customer_col: str = "customer_unique_id",
+) -> pd.DataFrame:
+    """Spend and number of orders of each given person in the window (start, end], 0 when none."""
+    s, e = pd.Timestamp(start).normalize() + DAY, pd.Timestamp(end).normalize() + DAY
+    o = orders[(orders["order_purchase_timestamp"] >= s) & (orders["order_purchase_timestamp"] < e)]
+    g = o.groupby(customer_col)
+    out = pd.DataFrame({customer_col: pd.Series(customers).to_numpy()})
+    out["holdout_spend"] = out[customer_col].map(g["order_value"].sum()).fillna(0.0).astype(float)
+    out["holdout_orders"] = out[customer_col].map(g["order_id"].nunique()).fillna(0).astype(int)
+    return out
+
+
+#: Feature sets compared by the hybrid model. ``click`` columns are added per mapping method.
+FEATURE_SETS = ("rfm", "rfm+olist", "rfm+olist+click")
+
+
+def feature_columns(frame: pd.DataFrame, feature_set: str) -> list[str]:
+    """Columns of ``frame`` that belong to a feature set."""
+    if feature_set not in FEATURE_SETS:
+        raise ValueError(f"feature set must be one of {FEATURE_SETS}, got {feature_set!r}.")
+    cols = [c for c in RFM if c in frame.columns]
+    if feature_set != "rfm":
+        cols += [c for c in OLIST_BEHAVIOUR if c in frame.columns]
+    if feature_set == "rfm+olist+click":
+        cols += [c for c in frame.columns if c.startswith("click_") or c == "has_click"]
+    return cols
