@@ -19,6 +19,8 @@ __all__ = [
     "parse_numbers",
     "write_csv_atomic",
     "write_json_atomic",
+    "write_text_atomic",
+    "json_safe",
     "read_json",
     "read_processed",
 ]
@@ -170,6 +172,16 @@ def _atomic_write(path: Path, write) -> Path:
     return path
 
 
+def write_text_atomic(text: str, path: str | Path) -> Path:
+    """Write text (UTF-8) through a temporary file in the same folder and a rename."""
+
+    def write(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+
+    return _atomic_write(Path(path), write)
+
+
 def write_csv_atomic(df: pd.DataFrame, path: str | Path, float_format: str | None = "%.6g") -> Path:
     """Write ``df`` to ``path`` through a temporary file and a rename, so a crash never leaves half a file."""
     return _atomic_write(
@@ -177,14 +189,14 @@ def write_csv_atomic(df: pd.DataFrame, path: str | Path, float_format: str | Non
     )
 
 
-def _finite(obj: Any) -> Any:
+def json_safe(obj: Any) -> Any:
     """Replace NaN and infinities by None, recursively, so the JSON is standard."""
     if isinstance(obj, float | np.floating):
         return float(obj) if np.isfinite(obj) else None
     if isinstance(obj, Mapping):
-        return {str(k): _finite(v) for k, v in obj.items()}
+        return {str(k): json_safe(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
-        return [_finite(v) for v in obj]
+        return [json_safe(v) for v in obj]
     return obj
 
 
@@ -193,7 +205,7 @@ def write_json_atomic(obj: Mapping[str, Any] | list, path: str | Path) -> Path:
 
     def write(tmp: str) -> None:
         with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(_finite(obj), fh, indent=2, default=_json_default, allow_nan=False)
+            json.dump(json_safe(obj), fh, indent=2, default=_json_default, allow_nan=False)
             fh.write("\n")
 
     return _atomic_write(Path(path), write)

@@ -21,7 +21,6 @@ import html
 import io
 import json
 import logging
-import math
 import os
 import platform
 import shutil
@@ -37,7 +36,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from clvlib.io import write_json_atomic
+from clvlib.io import json_safe, write_json_atomic, write_text_atomic
 from clvlib.paths import DEMO_MARKER, find_raw_files, has_raw_data, is_demo_dir, project_root
 
 __all__ = [
@@ -63,7 +62,6 @@ __all__ = [
     "read_headline",
     "build_run_record",
     "build_index_html",
-    "write_text_atomic",
     "run_pipeline",
     "format_stage_list",
     "PROJECT_TITLE",
@@ -688,37 +686,13 @@ def render_html(notebook: str | Path, html_path: str | Path, title: str | None =
     c.TagRemovePreprocessor.enabled = True
     c.TagRemovePreprocessor.remove_cell_tags = {"remove-cell"}
     c.TagRemovePreprocessor.remove_input_tags = set(HIDDEN_INPUT_TAGS)
-    exporter = HTMLExporter(config=c, template_name="lab")
+    exporter = HTMLExporter(config=c, template_name="lab", exclude_input_prompt=True, exclude_output_prompt=True)
     exporter.embed_images = True
     exporter.register_preprocessor(TagRemovePreprocessor(config=c), enabled=True)
     nb = nbformat.read(notebook, as_version=4)
     resources = {"metadata": {"name": title or notebook.stem, "path": str(notebook.parent)}}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     return write_text_atomic(body, html_path)
-
-
-def write_text_atomic(text: str, path: str | Path) -> Path:
-    """Write text through a temporary file in the same folder and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
-
-
-def _finite(obj: Any) -> Any:
-    """Replace NaN/inf (which strict JSON refuses) by None, recursively."""
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {str(k): _finite(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_finite(v) for v in obj]
-    return obj
 
 
 def read_headline(path: str | Path) -> dict[str, Any] | None:
@@ -733,7 +707,7 @@ def read_headline(path: str | Path) -> dict[str, Any] | None:
     if not isinstance(data, dict):
         return {"figures": {}, "inputs": [], "outputs": [], "demo": None, "error": "headline is not a JSON object"}
     figures = data.get("figures")
-    return _finite({
+    return json_safe({
         "figures": figures if isinstance(figures, dict) else {},
         "inputs": [str(p) for p in data.get("inputs") or []] if isinstance(data.get("inputs"), list) else [],
         "outputs": [str(p) for p in data.get("outputs") or []] if isinstance(data.get("outputs"), list) else [],
@@ -815,7 +789,7 @@ def build_run_record(
     """The content of ``outputs/run.json`` (also what :func:`build_index_html` renders)."""
     failed = next((s for s in stage_records if s["status"] == "failed"), None)
     data = config.data
-    return _finite({
+    return json_safe({
         "project": PROJECT_TITLE,
         "status": "failed" if failed else "ok",
         "failed_stage": failed["key"] if failed else None,
