@@ -9,9 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 
-from .io import read_json, write_json_atomic
+from .io import write_json_atomic
 from .paths import DEMO_MARKER, has_raw_data, is_demo_dir, project_root, resolve
 
 __all__ = ["Stage", "resolve_raw_dir", "start_stage", "SYNTHETIC_LINK_NOTE"]
@@ -33,12 +32,11 @@ def resolve_raw_dir(raw_dir: str | None, demo_size: int = 40_000, seed: int = 42
     if default.is_dir() and has_raw_data(default):
         return default
     demo = project_root() / "data" / "demo" / "raw"
-    if not (demo / DEMO_MARKER).is_file():
-        from .demo import generate_demo
+    if (demo / DEMO_MARKER).is_file():  # whatever size run_all last generated
+        return demo
+    from .runner import prepare_demo
 
-        print(f"No raw data in {default}: generating the demo data ({demo_size:,} customers) in {demo}")
-        generate_demo(demo, n_customers=demo_size, seed=seed)
-    return demo
+    return prepare_demo(project_root(), n_customers=demo_size, seed=seed, announce=print).raw_dir
 
 
 @dataclass
