@@ -41,7 +41,7 @@ examples:
   python run_all.py --raw-dir ~/Downloads/kaggle   # CSVs at any depth, or the .zip files
   python run_all.py --demo --demo-size 5000 --seed 7
   python run_all.py --stages 00,01,03        # or --stages 02-04, --stages user_mapping
-  python run_all.py --from 04 -p n_splits 5  # resume at stage 04 with a parameter override
+  python run_all.py --from 05 -p horizon_months 3   # re-run the models with another horizon
   python run_all.py --list                   # stages and their parameters
 """
 

@@ -146,8 +146,8 @@ STAGES: tuple[Stage, ...] = (
     Stage("02", "clean_clickstream", "02_clean_clickstream.ipynb", "Clean clickstream"),
     Stage("03", "user_mapping", "03_user_mapping.ipynb", "User mapping (clickstream ↔ Olist)", ("01", "02")),
     Stage("04", "hybrid_features", "04_hybrid_features.ipynb", "Hybrid features", ("01", "02", "03")),
-    Stage("05", "clv_models", "05_clv_models.ipynb", "CLV models", ("04",)),
-    Stage("06", "evaluate", "06_evaluate.ipynb", "Evaluation", ("04", "05")),
+    Stage("05", "clv_models", "05_clv_models.ipynb", "CLV models", ("01", "02")),
+    Stage("06", "evaluate", "06_evaluate.ipynb", "Evaluation", ("01", "05")),
 )
 
 
