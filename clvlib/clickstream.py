@@ -97,7 +97,8 @@ def user_features(
         ``mean_purchase_amount`` (NaN for users who never purchased), ``conversion_rate``
         (sessions with a purchase / sessions, in [0, 1]), ``cart_rate`` (sessions with an
         add-to-cart / sessions), ``events_per_session``, ``active_days``,
-        ``first_event``, ``last_event``, ``recency_days``.
+        ``first_event``, ``last_event``, ``recency_days`` and recent activity:
+        ``sessions_last_30d``, ``sessions_last_90d``, ``purchases_last_90d`` (before the reference date).
     """
     need = [user_col, session_col, ts_col, event_col, amount_col]
     missing = [c for c in need if c not in events.columns]
@@ -131,9 +132,17 @@ def user_features(
     ref = (pd.Timestamp(reference_date).normalize() + pd.Timedelta(days=1) if reference_date is not None
            else ev[ts_col].max().normalize() + pd.Timedelta(days=1))
     out["recency_days"] = ((ref - out["last_event"]) / pd.Timedelta(days=1)).astype("float64")
+    for days in (30, 90):
+        recent = ev[ev[ts_col] >= ref - pd.Timedelta(days=days)]
+        out[f"sessions_last_{days}d"] = recent.drop_duplicates([user_col, session_col]).groupby(user_col).size()
+        out[f"sessions_last_{days}d"] = out[f"sessions_last_{days}d"].fillna(0).astype("int64")
+    buys90 = ev[is_buy & (ev[ts_col] >= ref - pd.Timedelta(days=90))]
+    out["purchases_last_90d"] = buys90.groupby(user_col).size()
+    out["purchases_last_90d"] = out["purchases_last_90d"].fillna(0).astype("int64")
     cols = ["total_events", "sessions", "page_views", "product_views", "add_to_cart", "purchases", "clicks",
             "logins", "total_purchase_amount", "mean_purchase_amount", "conversion_rate", "cart_rate",
-            "events_per_session", "active_days", "first_event", "last_event", "recency_days"]
+            "events_per_session", "active_days", "first_event", "last_event", "recency_days",
+            "sessions_last_30d", "sessions_last_90d", "purchases_last_90d"]
     out = out[cols]
     out.index.name = user_col
     return out.reset_index()

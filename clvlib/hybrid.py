@@ -13,11 +13,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from .btyd import BTYDModel
 from .mapping import build_mapping
 from .ml import TwoPartModel
-from .temporal import feature_columns, holdout_labels, population_features
+from .temporal import feature_columns, holdout_labels, join_click_features, population_features
 
-__all__ = ["Variant", "variants_for", "design", "training_frame", "fit_score_variants"]
+__all__ = ["Variant", "variants_for", "btyd_features", "design", "fit_score_variants"]
 
 
 @dataclass(frozen=True)
@@ -41,33 +42,44 @@ def variants_for(has_key: bool, methods: tuple[str, ...] = ("rank", "random")) -
     return out
 
 
-def design(orders: pd.DataFrame, events: pd.DataFrame, cutoff: pd.Timestamp, method: str | None,
-           key: pd.DataFrame | None = None, seed: int = 42) -> tuple[pd.DataFrame, dict]:
-    """Features of the population at ``cutoff``, with clickstream features through ``method`` if given."""
-    if method is None:
-        return population_features(orders, cutoff), {}
-    mapping, _, users, info = build_mapping(orders, events, method, cutoff, seed=seed, key=key)
-    return population_features(orders, cutoff, click_users=users, mapping=mapping), info
+def _labels(values: pd.Series) -> list[str]:
+    """Category labels as plain strings, missing values as "unknown"."""
+    return ["unknown" if pd.isna(v) else str(v) for v in values.astype(object)]
 
 
-def training_frame(orders: pd.DataFrame, events: pd.DataFrame, windows: dict, method: str | None,
-                   key: pd.DataFrame | None = None, seed: int = 42) -> tuple[pd.DataFrame, pd.Series]:
-    """Stack the training windows: features as of each training cut, labels from the window after it.
+def btyd_features(features: pd.DataFrame, horizon_days: int, seed: int = 42) -> pd.DataFrame:
+    """BG/NBD fitted on these features' RFM columns, its expected purchases as a feature for the hybrid model.
 
-    Every label window ends on or before ``windows['cut']``, so nothing after the cut is read.
+    The model is fitted on the same snapshot it describes, so it sees only data up to that
+    snapshot's cut. Adds ``btyd_expected_purchases`` over ``horizon_days``. (Spend stays with
+    the gradient boosting: early snapshots have too few repeat buyers for Gamma-Gamma.)
     """
-    ends = [windows["cut"]] + list(windows["train_cuts"][:-1])
-    frames, labels = [], []
-    for tc, end in zip(windows["train_cuts"], ends):
-        feats, _ = design(orders, events, tc, method, key=key, seed=seed)
-        lab = holdout_labels(orders, tc, end, feats["customer_unique_id"])
-        frames.append(feats.assign(window_end=str(end.date())))
-        labels.append(lab["holdout_spend"])
-    X = pd.concat(frames, ignore_index=True)
-    for col in X.columns:
-        if isinstance(frames[0][col].dtype, pd.CategoricalDtype):
-            X[col] = X[col].astype(str).astype("category")
-    return X, pd.concat(labels, ignore_index=True)
+    rfm = features[["customer_unique_id", "frequency", "recency", "T"]].rename(
+        columns={"customer_unique_id": "customer_id"})
+    pred = BTYDModel("bgnbd", method="map", random_seed=seed).fit(rfm).predict(rfm, horizon=horizon_days)
+    out = features.copy()
+    out["btyd_expected_purchases"] = pred["expected_purchases"].to_numpy()
+    return out
+
+
+def _designs(orders: pd.DataFrame, events: pd.DataFrame, cuts: list[pd.Timestamp], methods: set,
+             key: pd.DataFrame | None, seed: int, horizons: dict) -> tuple[dict, dict]:
+    """Base features per cut (with BTYD features), and per (cut, method) the linked users and mapping info."""
+    base, click = {}, {}
+    for cut in cuts:
+        base[cut] = btyd_features(population_features(orders, cut), horizons[cut], seed=seed)
+        for m in methods - {None}:
+            mapping, _, users, info = build_mapping(orders, events, m, cut, seed=seed, key=key)
+            click[cut, m] = (mapping, users, info)
+    return base, click
+
+
+def design(base: dict, click: dict, cut: pd.Timestamp, method: str | None) -> tuple[pd.DataFrame, dict]:
+    """Features at ``cut``, with clickstream features through ``method`` when it is not None."""
+    if method is None:
+        return base[cut], {}
+    mapping, users, info = click[cut, method]
+    return join_click_features(base[cut], users, mapping), info
 
 
 def fit_score_variants(
@@ -81,6 +93,9 @@ def fit_score_variants(
     progress=print,
 ) -> tuple[pd.DataFrame, dict]:
     """Train every variant on the earlier windows and score the population at ``windows['cut']``.
+
+    The training set stacks one snapshot per training cut: features as of that cut, label =
+    spend in the horizon after it (every label window ends on or before ``windows['cut']``).
 
     Parameters
     ----------
@@ -101,26 +116,30 @@ def fit_score_variants(
     """
     cut = windows["cut"]
     orders = orders[orders["order_purchase_timestamp"] < cut + pd.Timedelta(days=1)]
-    scores: pd.DataFrame | None = None
+    train_cuts = list(windows["train_cuts"])
+    horizons = {tc: (end - tc).days for tc, end in zip(train_cuts, windows["label_ends"])}
+    horizons[cut] = (windows["holdout_end"] - cut).days
+    base, click = _designs(orders, events, train_cuts + [cut], {v.method for v in variants}, key, seed, horizons)
+    labels = {tc: holdout_labels(orders, tc, end, base[tc]["customer_unique_id"])["holdout_spend"]
+              for tc, end in zip(train_cuts, windows["label_ends"])}
+    y = pd.concat([labels[tc] for tc in train_cuts], ignore_index=True).to_numpy()
+    scores = base[cut][["customer_unique_id"]].copy()
     info: dict = {}
-    cache: dict = {}
     for v in variants:
-        if v.method not in cache:
-            train, y = training_frame(orders, events, windows, v.method, key=key, seed=seed)
-            score, map_info = design(orders, events, cut, v.method, key=key, seed=seed)
-            cache[v.method] = (train, y, score, map_info)
-        train, y, score, map_info = cache[v.method]
-        if scores is None:
-            scores = score[["customer_unique_id"]].copy()
-        score = scores[["customer_unique_id"]].merge(score, on="customer_unique_id", how="left")
-        for col in train.columns:
-            if isinstance(train[col].dtype, pd.CategoricalDtype):
-                score[col] = pd.Categorical(score[col].astype(str), categories=train[col].cat.categories)
+        train = pd.concat([design(base, click, tc, v.method)[0] for tc in train_cuts], ignore_index=True)
+        score, map_info = design(base, click, cut, v.method)
         cols = feature_columns(train, v.feature_set)
-        model = TwoPartModel(random_state=seed, **(model_params or {})).fit(train[cols], y.to_numpy())
+        for col in cols:  # one category list for training and scoring
+            if isinstance(score[col].dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(train[col]):
+                tr, sc = _labels(train[col]), _labels(score[col])
+                cats = sorted(set(tr) | set(sc))
+                train[col] = pd.Categorical(tr, categories=cats)
+                score[col] = pd.Categorical(sc, categories=cats)
+        params = {"increasing": ("btyd_expected_purchases",), **(model_params or {})}
+        model = TwoPartModel(random_state=seed, **params).fit(train[cols], y)
         scores[f"hybrid:{v.name}"] = model.predict(score[cols])
         scores[f"p_buy:{v.name}"] = model.predict_proba_buy(score[cols])
         buyers = int((y > 0).sum())
         info[v.name] = {"train_rows": len(train), "train_buyers": buyers, "features": cols, "mapping": map_info}
-        progress(f"  hybrid {v.name}: trained on {len(train):,} person-windows ({buyers:,} bought), {len(cols)} features")
+        progress(f"  hybrid {v.name}: trained on {len(train):,} person-snapshots ({buyers:,} bought), {len(cols)} features")
     return scores, info

@@ -13,7 +13,7 @@ import pandas as pd
 
 from .btyd import rfm_summary
 
-__all__ = ["window", "population_features", "holdout_labels", "FEATURE_SETS", "feature_columns"]
+__all__ = ["window", "population_features", "join_click_features", "holdout_labels", "FEATURE_SETS", "feature_columns"]
 
 DAY = pd.Timedelta(days=1)
 
@@ -21,16 +21,18 @@ DAY = pd.Timedelta(days=1)
 OLIST_BEHAVIOUR = ["review_score_mean", "has_review", "delivery_delay_days", "late_share", "installments_max",
                    "n_items_mean", "freight_share", "payment_type", "product_category", "customer_state"]
 CATEGORICAL = ["payment_type", "product_category", "customer_state"]
-RFM = ["frequency", "recency", "T", "monetary_value", "n_orders", "calibration_spend", "days_since_last"]
+RFM = ["frequency", "recency", "T", "monetary_value", "n_orders", "calibration_spend", "days_since_last",
+       "btyd_expected_purchases"]
 
 
-def window(cutoff: str | pd.Timestamp, horizon_months: int, n_train_windows: int = 1) -> dict:
+def window(cutoff: str | pd.Timestamp, horizon_months: int, n_train_windows: int = 1, stride_months: int | None = None) -> dict:
     """The calibration cut, the holdout end and the earlier training cuts for a horizon in months.
 
     Month ends stay month ends: a cut on 2018-02-28 with 6 months gives a holdout to 2018-08-31
-    and a training window 2017-08-31 .. 2018-02-28; with ``n_train_windows=3`` also the windows
-    ending 2017-08-31 and 2017-02-28 (``train_cuts``, latest first). Every training label window
-    ends on or before the cut.
+    and a training window 2017-08-31 .. 2018-02-28. More training windows step back by
+    ``stride_months`` (default: the horizon, so windows do not overlap): with a stride of 1 and
+    3 windows the training cuts are 2017-08-31, 2017-07-31 and 2017-06-30 (``train_cuts``,
+    latest first). Every training label window ends on or before the cut.
     """
     if n_train_windows < 1:
         raise ValueError(f"n_train_windows must be >= 1, got {n_train_windows}.")
@@ -41,8 +43,11 @@ def window(cutoff: str | pd.Timestamp, horizon_months: int, n_train_windows: int
     def months(n: int) -> pd.DateOffset:
         return pd.offsets.MonthEnd(n) if cut.is_month_end else pd.DateOffset(months=n)
 
-    train_cuts = [cut - months(horizon_months * k) for k in range(1, n_train_windows + 1)]
-    return {"train_cut": train_cuts[0], "train_cuts": train_cuts, "cut": cut,
+    stride = horizon_months if stride_months is None else stride_months
+    if stride < 1:
+        raise ValueError(f"stride_months must be >= 1, got {stride}.")
+    train_cuts = [cut - months(horizon_months + stride * k) for k in range(n_train_windows)]
+    return {"train_cut": train_cuts[0], "train_cuts": train_cuts, "label_ends": [t + months(horizon_months) for t in train_cuts], "cut": cut,
             "holdout_end": cut + months(horizon_months), "horizon_months": horizon_months}
 
 
@@ -100,12 +105,12 @@ def population_features(
         seen = _before(o, "review_creation_date", cut)
         rv = o["review_score"].where(seen)
         feats["review_score_mean"] = rv.groupby(o[customer_col]).mean()
-        feats["has_review"] = rv.notna().groupby(o[customer_col]).any().astype(int)
+        feats["has_review"] = rv.notna().astype("int64").groupby(o[customer_col]).max()
     if {"order_delivered_customer_date", "order_estimated_delivery_date"} <= set(o.columns):
         done = _before(o, "order_delivered_customer_date", cut)
         delay = ((o["order_delivered_customer_date"] - o["order_estimated_delivery_date"]) / DAY).where(done)
         feats["delivery_delay_days"] = delay.groupby(o[customer_col]).mean()
-        feats["late_share"] = (delay > 0).where(delay.notna()).groupby(o[customer_col]).mean()
+        feats["late_share"] = (delay > 0).astype("float64").where(delay.notna()).groupby(o[customer_col]).mean()
     if "payment_installments" in o.columns:
         feats["installments_max"] = g["payment_installments"].max()
     if "n_items" in o.columns:
@@ -118,15 +123,25 @@ def population_features(
         if col in last.columns:
             feats[col] = last[col].astype(object).where(last[col].notna(), "unknown").astype(str).astype("category")
 
-    if mapping is not None and click_users is not None:
-        cu = click_users.drop(columns=[c for c in ("first_event", "last_event") if c in click_users.columns])
-        cu = cu.rename(columns={c: f"click_{c}" for c in cu.columns if c != "UserID"})
-        linked = mapping[[customer_col, "UserID"]].merge(cu, on="UserID", how="inner").set_index(customer_col)
-        linked = linked.drop(columns="UserID")
-        feats = feats.join(linked, how="left")
-        feats["has_click"] = feats.index.isin(linked.index).astype(int)
     feats.index.name = customer_col
-    return feats.reset_index().sort_values(customer_col, kind="stable").reset_index(drop=True)
+    feats = feats.reset_index().sort_values(customer_col, kind="stable").reset_index(drop=True)
+    if mapping is not None and click_users is not None:
+        feats = join_click_features(feats, click_users, mapping, customer_col)
+    return feats
+
+
+def join_click_features(features: pd.DataFrame, click_users: pd.DataFrame, mapping: pd.DataFrame,
+                        customer_col: str = "customer_unique_id") -> pd.DataFrame:
+    """Add each linked user's clickstream features (prefixed ``click_``) and a ``has_click`` flag.
+
+    Customers without a linked user keep missing values: "no linked user" is not "zero activity".
+    """
+    cu = click_users.drop(columns=[c for c in ("first_event", "last_event") if c in click_users.columns])
+    cu = cu.rename(columns={c: f"click_{c}" for c in cu.columns if c != "UserID"})
+    linked = mapping[[customer_col, "UserID"]].merge(cu, on="UserID", how="inner").drop(columns="UserID")
+    out = features.merge(linked, on=customer_col, how="left")
+    out["has_click"] = out[customer_col].isin(linked[customer_col]).astype(int)
+    return out
 
 
 def holdout_labels(

@@ -1,0 +1,94 @@
+"""The two-part model, the hybrid stage on a small demo (no look-ahead), and evaluation helpers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from clvlib.clickstream import clean_events, read_clickstream
+from clvlib.demo import generate_demo
+from clvlib.evaluation import placebo_table, segment_customers
+from clvlib.hybrid import Variant, fit_score_variants, variants_for
+from clvlib.mapping import read_key
+from clvlib.ml import TwoPartModel
+from clvlib.paths import find_raw_files
+from clvlib.temporal import window
+from clvlib.transactions import build_orders, read_olist
+
+
+def test_two_part_model_learns_who_buys_and_how_much():
+    rng = np.random.default_rng(0)
+    n = 6000
+    X = pd.DataFrame({"x": rng.normal(size=n), "level": rng.uniform(10, 100, n), "noise": rng.normal(size=n)})
+    p = 1 / (1 + np.exp(-(X["x"] * 2 - 3)))
+    y = np.where(rng.uniform(size=n) < p, X["level"] * rng.gamma(20, 1 / 20, n), 0.0)
+    m = TwoPartModel(random_state=0, increasing=("x",)).fit(X, y)
+    assert roc_auc_score(y > 0, m.predict_proba_buy(X)) > 0.8
+    buyers = y > 0
+    assert np.corrcoef(m.predict_spend(X[buyers]), X["level"][buyers])[0, 1] > 0.8
+    np.testing.assert_allclose(m.predict(X), m.predict_proba_buy(X) * m.predict_spend(X))
+    assert m.base_rate_ == pytest.approx(buyers.mean())
+
+
+def test_two_part_model_errors():
+    X = pd.DataFrame({"x": np.arange(50.0)})
+    with pytest.raises(ValueError, match="only 1 training customers bought"):
+        TwoPartModel().fit(X, np.r_[np.zeros(49), 5.0])
+    with pytest.raises(ValueError, match="non-negative"):
+        TwoPartModel().fit(X, np.r_[np.zeros(49), -5.0])
+    with pytest.raises(RuntimeError, match="not fitted"):
+        TwoPartModel().predict(X)
+
+
+@pytest.fixture(scope="module")
+def small_demo(tmp_path_factory):
+    raw = tmp_path_factory.mktemp("demo") / "raw"
+    generate_demo(raw, n_customers=6000, seed=3)
+    files = find_raw_files(raw)
+    orders, _, _ = build_orders(read_olist(files))
+    events, _ = clean_events(read_clickstream(files["clickstream"]))
+    return orders, events, read_key(raw)[0]
+
+
+def test_hybrid_scores_the_population_at_the_cut_and_never_reads_the_holdout(small_demo):
+    orders, events, key = small_demo
+    w = window("2018-02-28", 6, n_train_windows=3, stride_months=1)
+    variants = [Variant("rfm+olist"), Variant("rfm+olist+click", "key")]
+    scores, info = fit_score_variants(orders, events, w, variants, key=key, progress=lambda _: None)
+    first = orders.groupby("customer_unique_id")["order_purchase_timestamp"].min()
+    assert set(scores["customer_unique_id"]) == set(first[first < "2018-03-01"].index)
+    assert (scores["hybrid:rfm+olist"] >= 0).all()
+    assert info["rfm+olist+click[key]"]["mapping"]["clickstream_cut_applied"]  # demo clicks share Olist's period
+
+    # scramble everything dated after the cut: orders and clickstream events
+    late_o = orders["order_purchase_timestamp"] > w["cut"] + pd.Timedelta(days=1)
+    o2 = orders.copy()
+    o2.loc[late_o, "order_value"] = o2.loc[late_o, "order_value"].to_numpy()[::-1] * 3
+    late_e = events["Timestamp"] > w["cut"] + pd.Timedelta(days=1)
+    e2 = pd.concat([events[~late_e], events[late_e].assign(EventType="purchase", Amount=999.0)], ignore_index=True)
+    scores2, _ = fit_score_variants(o2, e2, w, variants, key=key, progress=lambda _: None)
+    pd.testing.assert_frame_equal(scores, scores2)
+
+
+def test_variants_add_the_key_only_when_there_is_one():
+    names = [v.name for v in variants_for(has_key=False)]
+    assert names == ["rfm", "rfm+olist", "rfm+olist+click[rank]", "rfm+olist+click[random]"]
+    assert variants_for(has_key=True)[-1].name == "rfm+olist+click[key]"
+
+
+def test_segments_are_rank_deciles():
+    decile, segment = segment_customers(pd.Series(np.arange(100.0)))
+    assert decile.iloc[99] == 1 and decile.iloc[0] == 10
+    assert (decile.value_counts() == 10).all()
+    assert segment.iloc[99] == "top 10%: target"
+    assert segment.iloc[75] == "next 20%: nurture"
+
+
+def test_placebo_table_reports_what_clickstream_adds():
+    table = pd.DataFrame({"model": ["hybrid:rfm+olist", "hybrid:rfm+olist+click[rank]", "hybrid:rfm+olist+click[random]"],
+                          "normalized_gini": [0.20, 0.25, 0.19], "roc_auc": [0.6, 0.62, 0.59]})
+    p = placebo_table(table).set_index("link")
+    assert p.loc["rank", "added_by_click"] == pytest.approx(0.05)
+    assert p.loc["random", "added_by_click"] == pytest.approx(-0.01)
