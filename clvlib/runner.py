@@ -37,6 +37,7 @@ from typing import Any
 from urllib.parse import quote
 
 from clvlib.io import json_safe, write_json_atomic, write_text_atomic
+from clvlib.report import SYNTHETIC_LINK_NOTE as _LINK_NOTE
 from clvlib.paths import DEMO_MARKER, find_raw_files, has_raw_data, is_demo_dir, project_root
 
 __all__ = [
@@ -72,9 +73,8 @@ PROJECT_TITLE = "Customer lifetime value: Olist orders + clickstream"
 
 #: Shown near the top of the index: the honest caveat about the user mapping.
 SYNTHETIC_LINK_NOTE = (
-    "Note: the link between clickstream users and Olist customers is synthetic on the Kaggle data "
-    "(the two datasets share no key); stage 03 builds it, and behavioural effects measured through it "
-    "are illustrative."
+    _LINK_NOTE + " Stages 03 and 06 measure what the rank link manufactures against a random placebo; "
+    "nothing measured through it is a finding about customers. (The demo data has a real key.)"
 )
 
 #: Parameters the runner sets itself (absolute paths); ``-p`` may not override them.
