@@ -326,7 +326,7 @@ def test_index_is_self_contained_and_labels_demo_data(tmp_path):
     assert 'href="01_beta.html"' in page
     assert "ValueError: boom &lt;b&gt;" in page  # escaped
     assert "12,345" in page and "0.712" in page
-    assert "synthetic on the Kaggle data" in page
+    assert "Any link between a customer and a clickstream user is synthetic" in page
     assert "<script" not in page and 'src="http' not in page and "<link" not in page
     for label in ("ok", "FAILED", "skipped", "not run"):
         assert label in page or label == "not run"
