@@ -124,7 +124,7 @@ def read_table(
     if path.stat().st_size == 0:
         raise ValueError(f"{table}: the file is empty (0 bytes) at {path}.")
     required = list(required)
-    str_cols = set(strings) | {c for c in required if c.endswith("_id") or c in ("UserID", "SessionID")}
+    str_cols = set(strings) | {c for c in required if c.endswith("_id")}
     try:
         df = pd.read_csv(path, dtype={c: "string" for c in str_cols}, encoding="utf-8-sig", low_memory=False)
     except pd.errors.EmptyDataError as exc:
