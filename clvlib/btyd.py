@@ -43,9 +43,9 @@ the papers. Defaults:
 
 Scale parameters carry the time unit, so flat priors on them keep results equivariant:
 the same table with times divided by 7 gives alpha/7, beta/7 and the same predictions
-(weekly RFM tables also merge purchases within a week, so they differ slightly). pymc-marketing's defaults
-for them (``alpha, beta ~ Weibull(2, 10)``) suit CDNOW in weeks; on Olist in days they pull
-the Pareto/NBD alpha from ~1,150 to ~100. On the Olist calibration period to 2018-02-28
+(weekly RFM tables also merge purchases within a week, so they differ slightly).
+pymc-marketing's defaults for them (``alpha, beta ~ Weibull(2, 10)``) suit CDNOW in weeks;
+on Olist in days they pull the Pareto/NBD alpha from ~1,150 to ~100. On the Olist calibration period to 2018-02-28
 (55,524 customers, 700 repeat purchases in the next 182 days) the predicted holdout
 purchases were: BG/NBD 736 (flat) vs 651 (pymc-marketing priors); Pareto/NBD 828 (these
 defaults) vs 1,030 (pymc-marketing priors). Pass ``purchase_model_config`` to change priors.
@@ -77,7 +77,7 @@ one-time buyers, ``T`` = 0..540 days), 2 CPUs; ``scripts/bench_btyd.py`` reprodu
   L-BFGS-B, ~300 evaluations), avoiding the hyp2f1 gradient loop; BG/NBD and Gamma-Gamma
   use the exact pytensor gradient. The same weighted model is used for MCMC.
 
-Result (55,000 customers, after the first compile): BG/NBD ~0.5 s, Pareto/NBD ~3-6 s, Gamma-
+Result (55,000 customers, after the first compile): BG/NBD ~0.5 s, Pareto/NBD ~4-8 s, Gamma-
 Gamma ~0.2 s; the first fit in a fresh process adds 2-5 s of compilation (more on a machine
 whose pytensor cache is empty). Predictions are computed on the unique (frequency, recency,
 T, monetary_value) rows and mapped back to customers (Pareto/NBD ~2.5 s, BG/NBD ~0.2 s).
@@ -102,12 +102,15 @@ from __future__ import annotations
 
 import copy
 import os
+import time
 import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+from .io import parse_datetimes, parse_numbers, validate_columns
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -136,11 +139,7 @@ _DPI = 90
 
 
 def _require_columns(df: pd.DataFrame, cols: Sequence[str], table: str, fix: str) -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise ValueError(f"{table}: expected a pandas DataFrame, got {type(df).__name__}.")
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise ValueError(f"{table}: missing column(s) {missing}. Found columns: {list(df.columns)}. {fix}")
+    validate_columns(df, cols, table, hint=fix)
 
 
 def _check_time_unit(time_unit: str) -> None:
@@ -149,52 +148,15 @@ def _check_time_unit(time_unit: str) -> None:
 
 
 def _parse_dates(values: pd.Series, table: str, column: str) -> pd.Series:
-    """Timestamps (timezone dropped, wall time kept); raise on empty or unparsable cells."""
-    if isinstance(values.dtype, pd.DatetimeTZDtype):
-        values = values.dt.tz_localize(None)
-    if pd.api.types.is_datetime64_any_dtype(values.dtype):
-        parsed = values
-        bad = pd.Series(False, index=values.index)
-    else:
-        raw = values.astype("string").str.strip()
-        parsed = pd.to_datetime(raw, errors="coerce", format="mixed")
-        bad = parsed.isna() & raw.notna() & (raw != "")
-    if bad.any():
-        examples = values[bad].astype(str).unique()[:3].tolist()
-        raise ValueError(
-            f"{table}: column '{column}' has {int(bad.sum())} value(s) that are not dates (e.g. {examples}). "
-            "Fix or remove those rows, or parse the column with pandas.to_datetime(..., format=...) first."
-        )
-    if parsed.isna().any():
-        raise ValueError(
-            f"{table}: column '{column}' is empty in {int(parsed.isna().sum())} row(s); every transaction needs "
-            "a date. Drop those rows first."
-        )
-    return parsed.astype("datetime64[ns]")
+    """Timestamps (time zone dropped, wall time kept); raise on empty or unparsable cells."""
+    return parse_datetimes(values, table, column, allow_missing=False,
+                           hint="Every transaction needs a date: fix or drop those rows first.")
 
 
 def _parse_amounts(values: pd.Series, table: str, column: str) -> pd.Series:
-    parsed = pd.to_numeric(values, errors="coerce")
-    bad = parsed.isna() & values.notna()
-    if bad.any():
-        examples = values[bad].astype(str).unique()[:3].tolist()
-        raise ValueError(
-            f"{table}: column '{column}' has {int(bad.sum())} non-numeric value(s) (e.g. {examples}). "
-            "Amounts must be numbers; clean the column first."
-        )
-    if parsed.isna().any():
-        raise ValueError(
-            f"{table}: column '{column}' is empty in {int(parsed.isna().sum())} row(s). "
-            "Fill them (e.g. with 0) or drop those rows first."
-        )
-    if not np.isfinite(parsed.to_numpy(dtype=float)).all():
-        raise ValueError(f"{table}: column '{column}' has infinite values; amounts must be finite.")
-    if (parsed < 0).any():
-        raise ValueError(
-            f"{table}: column '{column}' has {int((parsed < 0).sum())} negative value(s); amounts must be >= 0. "
-            "Net refunds against their orders, or drop them, before summarising."
-        )
-    return parsed.astype("float64")
+    """Finite, non-negative, non-missing amounts."""
+    return parse_numbers(values, table, column, allow_negative=False, allow_missing=False,
+                         hint="Net refunds against their orders, or drop those rows, before summarising.")
 
 
 def _clean_transactions(
@@ -766,8 +728,6 @@ class BTYDModel:
         ``customer_id``, ``frequency``, ``recency``, ``T``; ``monetary_value`` for the
         spend model (without it only the purchase model is fitted).
         """
-        import time
-
         from pymc_marketing.clv import GammaGammaModel
 
         self._check_params()
@@ -844,8 +804,7 @@ class BTYDModel:
                     "'monetary_value' to fit the purchase model alone."
                 )
             self.n_spend_customers_ = int(len(repeat))
-            if len(repeat) > 2:
-                self.spend_frequency_corr_ = float(np.corrcoef(repeat["frequency"], repeat["monetary_value"])[0, 1])
+            self.spend_frequency_corr_ = float(np.corrcoef(repeat["frequency"], repeat["monetary_value"])[0, 1])
             gg = GammaGammaModel(model_config=copy.deepcopy(self.spend_model_config) if self.spend_model_config
                                  else None)
             if self.method == "map":
@@ -951,6 +910,10 @@ class BTYDModel:
             warnings.simplefilter("ignore", RuntimeWarning)
             purchases = _posterior_draws(pm_.expected_purchases(data=uniq, future_t=float(horizon)))
             p_alive = _posterior_draws(pm_.expected_probability_alive(data=uniq))
+        bad = ~np.isfinite(purchases).all(axis=0) | ~np.isfinite(p_alive).all(axis=0)
+        if bad.any():
+            warnings.warn(f"{int(np.isin(codes, np.flatnonzero(bad)).sum())} customer(s) got non-finite expected "
+                          "purchases or P(alive); check the fitted parameters (params_).", UserWarning, stacklevel=2)
         out = pd.DataFrame({"customer_id": rfm["customer_id"].to_numpy()}, index=rfm.index)
         out["expected_purchases"] = purchases.mean(axis=0)[codes]
         out["p_alive"] = np.clip(p_alive.mean(axis=0), 0.0, 1.0)[codes]
@@ -967,7 +930,7 @@ class BTYDModel:
                 discount_rate=self.monthly_discount_rate, time_unit=self.time_unit,
             )
         disc = _posterior_draws(disc)
-        e_p, e_s = purchases.mean(axis=0), spend.mean(axis=0)
+        e_s = spend.mean(axis=0)
         out["expected_spend"] = e_s[codes]
         out["predicted_value"] = out["expected_purchases"] * out["expected_spend"]
         out["clv_lifetime"] = (disc.mean(axis=0) * e_s)[codes]

@@ -10,9 +10,8 @@ import pandas as pd
 from .droplog import DropLog
 from .io import read_table
 
-__all__ = ["CLICKSTREAM_COLUMNS", "EVENT_TYPES", "read_clickstream", "clean_events", "user_features", "period_overlaps"]
+__all__ = ["EVENT_TYPES", "read_clickstream", "clean_events", "user_features", "period_overlaps"]
 
-CLICKSTREAM_COLUMNS = ["UserID", "SessionID", "Timestamp", "EventType", "ProductID", "Amount", "Outcome"]
 EVENT_TYPES = ("page_view", "product_view", "add_to_cart", "purchase", "click", "login", "logout")
 
 

@@ -36,6 +36,8 @@ import numpy as np
 import pandas as pd
 
 from .io import parse_datetimes, parse_numbers, validate_columns, write_csv_atomic, write_json_atomic
+from .clickstream import EVENT_TYPES
+from .inventory import EXPECTED_SCHEMAS
 from .paths import CLICKSTREAM_FILE, DEMO_MARKER, OLIST_FILES
 
 __all__ = [
@@ -321,28 +323,11 @@ _SESSION_DEAD = 0.00025  # browsing sessions/day after alive_until
 _PRE_BROWSE_DAYS = 40.0  # mean days of browsing before the first purchase
 _ORDER_SESSION_P = 0.85  # orders of linked persons that have a session in the clickstream
 _INTENT_HALF = 0.002  # lambda at which add_to_cart / purchase shares are half-way up
-_EVENT_TYPES = np.array(["page_view", "product_view", "add_to_cart", "purchase", "click", "login", "logout"])
+_EVENT_TYPES = np.array(EVENT_TYPES)
 
-_OLIST_COLUMNS: dict[str, list[str]] = {
-    "customers": ["customer_id", "customer_unique_id", "customer_zip_code_prefix", "customer_city",
-                  "customer_state"],
-    "orders": ["order_id", "customer_id", "order_status", "order_purchase_timestamp", "order_approved_at",
-               "order_delivered_carrier_date", "order_delivered_customer_date",
-               "order_estimated_delivery_date"],
-    "order_items": ["order_id", "order_item_id", "product_id", "seller_id", "shipping_limit_date", "price",
-                    "freight_value"],
-    "payments": ["order_id", "payment_sequential", "payment_type", "payment_installments", "payment_value"],
-    "reviews": ["review_id", "order_id", "review_score", "review_comment_title", "review_comment_message",
-                "review_creation_date", "review_answer_timestamp"],
-    "products": ["product_id", "product_category_name", "product_name_lenght", "product_description_lenght",
-                 "product_photos_qty", "product_weight_g", "product_length_cm", "product_height_cm",
-                 "product_width_cm"],
-    "sellers": ["seller_id", "seller_zip_code_prefix", "seller_city", "seller_state"],
-    "geolocation": ["geolocation_zip_code_prefix", "geolocation_lat", "geolocation_lng", "geolocation_city",
-                    "geolocation_state"],
-    "category_translation": ["product_category_name", "product_category_name_english"],
-}
-_CLICK_COLUMNS = ["UserID", "SessionID", "Timestamp", "EventType", "ProductID", "Amount", "Outcome"]
+#: The Kaggle schemas, column order included (one definition, shared with the inventory).
+_OLIST_COLUMNS: dict[str, list[str]] = {k: v for k, v in EXPECTED_SCHEMAS.items() if k != "clickstream"}
+_CLICK_COLUMNS = EXPECTED_SCHEMAS["clickstream"]
 
 
 # ======================================================================================

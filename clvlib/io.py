@@ -26,7 +26,10 @@ __all__ = [
 ]
 
 
-def validate_columns(df: pd.DataFrame, required: Iterable[str], table: str) -> None:
+_KAGGLE_HINT = "Check that the file is the original Kaggle download and that no column was renamed."
+
+
+def validate_columns(df: pd.DataFrame, required: Iterable[str], table: str, hint: str = _KAGGLE_HINT) -> None:
     """Raise ``ValueError`` naming ``table`` and every missing column.
 
     Parameters
@@ -37,55 +40,72 @@ def validate_columns(df: pd.DataFrame, required: Iterable[str], table: str) -> N
         Column names that must be present.
     table
         A name for the table in the message, usually its file name.
+    hint
+        What the user can do about it, appended to the message.
     """
+    if not isinstance(df, pd.DataFrame):
+        raise ValueError(f"{table}: expected a pandas DataFrame, got {type(df).__name__}.")
     missing = [c for c in required if c not in df.columns]
     if missing:
-        raise ValueError(
-            f"{table}: missing column(s) {missing}. Found columns: {list(df.columns)}. "
-            "Check that the file is the original Kaggle download and that no column was renamed."
-        )
+        raise ValueError(f"{table}: missing column(s) {missing}. Found columns: {list(df.columns)}. {hint}")
 
 
 def parse_datetimes(
-    values: pd.Series, table: str, column: str, allow_missing: bool = True
+    values: pd.Series, table: str, column: str, allow_missing: bool = True,
+    hint: str = "Fix or remove those rows in a copy of the file.",
 ) -> pd.Series:
     """Parse a column of timestamps; raise naming the table, column and bad-row count.
 
     Empty cells become ``NaT`` (allowed unless ``allow_missing`` is false); any
-    non-empty cell that does not parse is an error, not a silent ``NaT``.
+    non-empty cell that does not parse is an error, not a silent ``NaT``. Columns that are
+    already datetimes pass through (a time zone is dropped, the wall time kept).
     """
-    raw = values.astype("string").str.strip()
-    raw = raw.mask(raw == "")
-    parsed = pd.to_datetime(raw, errors="coerce", format="mixed")
-    bad = parsed.isna() & raw.notna()
-    if bad.any():
-        examples = raw[bad].unique()[:3].tolist()
-        raise ValueError(
-            f"{table}: column '{column}' has {int(bad.sum())} value(s) that are not dates "
-            f"(e.g. {examples}). Fix or remove those rows in a copy of the file."
-        )
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        values = values.dt.tz_localize(None)
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        parsed = values
+    else:
+        raw = values.astype("string").str.strip()
+        raw = raw.mask(raw == "")
+        parsed = pd.to_datetime(raw, errors="coerce", format="mixed")
+        bad = parsed.isna() & raw.notna()
+        if bad.any():
+            examples = raw[bad].unique()[:3].tolist()
+            raise ValueError(
+                f"{table}: column '{column}' has {int(bad.sum())} value(s) that are not dates (e.g. {examples}). {hint}"
+            )
     if not allow_missing and parsed.isna().any():
         raise ValueError(
-            f"{table}: column '{column}' is empty in {int(parsed.isna().sum())} row(s); it must always be set."
+            f"{table}: column '{column}' is empty in {int(parsed.isna().sum())} row(s); it must always be set. {hint}"
         )
     return parsed.astype("datetime64[ns]")
 
 
 def parse_numbers(
-    values: pd.Series, table: str, column: str, allow_negative: bool = False
+    values: pd.Series, table: str, column: str, allow_negative: bool = False, allow_missing: bool = True,
+    hint: str = "",
 ) -> pd.Series:
-    """Parse a numeric column; raise naming the table, column and bad-row count."""
+    """Parse a numeric column; raise naming the table, column and bad-row count.
+
+    Non-numeric cells and infinities are errors; negative values too unless ``allow_negative``;
+    empty cells too unless ``allow_missing``.
+    """
     parsed = pd.to_numeric(values, errors="coerce")
     bad = parsed.isna() & values.notna() & (values.astype("string").str.strip() != "")
     if bad.any():
         examples = values[bad].astype(str).unique()[:3].tolist()
         raise ValueError(
-            f"{table}: column '{column}' has {int(bad.sum())} non-numeric value(s) (e.g. {examples})."
+            f"{table}: column '{column}' has {int(bad.sum())} non-numeric value(s) (e.g. {examples}). {hint}".rstrip()
         )
+    parsed = parsed.astype("float64")
+    if not allow_missing and parsed.isna().any():
+        raise ValueError(f"{table}: column '{column}' is empty in {int(parsed.isna().sum())} row(s). {hint}".rstrip())
+    if np.isinf(parsed).any():
+        raise ValueError(f"{table}: column '{column}' has {int(np.isinf(parsed).sum())} infinite value(s).")
     if not allow_negative and (parsed < 0).any():
         n = int((parsed < 0).sum())
-        raise ValueError(f"{table}: column '{column}' has {n} negative value(s); amounts must be >= 0.")
-    return parsed.astype("float64")
+        raise ValueError(f"{table}: column '{column}' has {n} negative value(s); amounts must be >= 0. {hint}".rstrip())
+    return parsed
 
 
 def read_table(
