@@ -669,7 +669,8 @@ def _quiet_kernel_arguments(kernel: str) -> list[str]:
     return ["--log-level=CRITICAL"] if any("ipykernel" in a for a in argv) else []
 
 
-def render_html(notebook: str | Path, html_path: str | Path, title: str | None = None) -> Path:
+def render_html(notebook: str | Path, html_path: str | Path, title: str | None = None,
+                error: str | None = None) -> Path:
     """Render an executed notebook to a standalone HTML report (nbconvert, ``lab`` template).
 
     Cells tagged ``remove-cell`` are dropped; the input of the cells tagged
@@ -690,6 +691,12 @@ def render_html(notebook: str | Path, html_path: str | Path, title: str | None =
     exporter.embed_images = True
     exporter.register_preprocessor(TagRemovePreprocessor(config=c), enabled=True)
     nb = nbformat.read(notebook, as_version=4)
+    if error:  # say what went wrong first, in words; the traceback stays where it happened
+        banner = nbformat.v4.new_markdown_cell(
+            '<div style="border:2px solid #cf222e;background:#ffebe9;padding:8px 12px;border-radius:6px">'
+            f"<b>This stage failed.</b> {html.escape(error)}<br>The cells below ran up to the error; "
+            "its traceback is shown where it happened.</div>")
+        nb.cells.insert(0, banner)
     resources = {"metadata": {"name": title or notebook.stem, "path": str(notebook.parent)}}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     return write_text_atomic(body, html_path)
@@ -1101,7 +1108,7 @@ def run_pipeline(
         html_out, render_error = None, None
         if exe_path.is_file():
             try:
-                html_out = str(render_html(exe_path, html_path, title=f"{stage.number} · {stage.title}"))
+                html_out = str(render_html(exe_path, html_path, title=f"{stage.number} · {stage.title}", error=error))
             except Exception as exc:  # a report that cannot render must not hide the stage's own result
                 render_error = f"HTML rendering failed: {_error_text(exc)}"
         head = read_headline(head_path) or {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from html import unescape
 import shutil
 import subprocess
 import sys
@@ -94,8 +95,8 @@ def test_bad_input_stops_the_run_naming_stage_file_and_column(demo_run, tmp_path
     proc = run_all("--raw-dir", str(raw), "--out-root", str(tmp_path / "o"), "--stages", "00-02", cwd=tmp_path)
     assert proc.returncode != 0
     assert "01_clean_transactions" in proc.stderr.strip().splitlines()[-1]
-    html = (tmp_path / "o" / "outputs" / "01_clean_transactions.html").read_text()
-    assert "olist_order_payments_dataset.csv: missing column(s) [&#39;payment_value&#39;]" in html
+    html = unescape((tmp_path / "o" / "outputs" / "01_clean_transactions.html").read_text())
+    assert "olist_order_payments_dataset.csv: missing column(s) ['payment_value']" in html
     run = json.loads((tmp_path / "o" / "outputs" / "run.json").read_text())
     status = {s["key"]: s["status"] for s in run["stages"]}
     assert [status[k] for k in STAGES[:3]] == ["ok", "failed", "skipped"]
