@@ -1,10 +1,11 @@
-"""The hybrid model stage: train on an earlier window, score the main one, per feature set.
+"""The hybrid model stage: train on earlier snapshots, score the population at the cut, per feature set.
 
-The two-part model (:class:`clvlib.ml.TwoPartModel`) is trained on features as of
-``train_cut`` with labels from (``train_cut``, ``cut``], and applied to features as of
-``cut``. The holdout after ``cut`` is never read here: not for fitting, tuning or choosing.
-Clickstream features come through a mapping built separately for each window from data up
-to that window's cut.
+The two-part model (:class:`clvlib.ml.TwoPartModel`) is trained on stacked snapshots: for
+each training cut (``windows["train_cuts"]``, monthly by default), features as of that cut and
+the spend in the horizon after it, every label window ending on or before ``cut``. It is then
+applied to features as of ``cut``. The holdout after ``cut`` is never read here: not for
+fitting, tuning or choosing. Each snapshot's features, its BG/NBD input and its clickstream
+mapping are built from data up to that snapshot's own cut.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def variants_for(has_key: bool, methods: tuple[str, ...] = ("rank", "random")) -
     """The feature-set comparison: RFM; RFM + Olist behaviour; plus clickstream through each link."""
     out = [Variant("rfm"), Variant("rfm+olist")]
     out += [Variant("rfm+olist+click", m) for m in methods]
-    if has_key:
+    if has_key and "key" not in methods:
         out.append(Variant("rfm+olist+click", "key"))
     return out
 
