@@ -150,7 +150,8 @@ def _check_time_unit(time_unit: str) -> None:
 def _parse_dates(values: pd.Series, table: str, column: str) -> pd.Series:
     """Timestamps (time zone dropped, wall time kept); raise on empty or unparsable cells."""
     return parse_datetimes(values, table, column, allow_missing=False,
-                           hint="Every transaction needs a date: fix or drop those rows first.")
+                           hint="Every transaction needs a date: fix or drop those rows, or parse the column "
+                                "yourself first with pandas.to_datetime(..., format=...).")
 
 
 def _parse_amounts(values: pd.Series, table: str, column: str) -> pd.Series:

@@ -67,12 +67,15 @@ def parse_datetimes(
     else:
         raw = values.astype("string").str.strip()
         raw = raw.mask(raw == "")
-        parsed = pd.to_datetime(raw, errors="coerce", format="mixed")
+        # ISO 8601 only (YYYY-MM-DD[ HH:MM:SS[.ffffff]]): "01/02/2018" is ambiguous (day or month first)
+        # and a silent guess per cell would mix both readings in one column.
+        parsed = pd.to_datetime(raw, errors="coerce", format="ISO8601", utc=False)
         bad = parsed.isna() & raw.notna()
         if bad.any():
             examples = raw[bad].unique()[:3].tolist()
             raise ValueError(
-                f"{table}: column '{column}' has {int(bad.sum())} value(s) that are not dates (e.g. {examples}). {hint}"
+                f"{table}: column '{column}' has {int(bad.sum())} value(s) that are not ISO dates "
+                f"(YYYY-MM-DD HH:MM:SS; e.g. {examples}). {hint}"
             )
     if not allow_missing and parsed.isna().any():
         raise ValueError(
@@ -149,6 +152,13 @@ def read_table(
         df = pd.read_csv(path, dtype={c: "string" for c in str_cols}, encoding="utf-8-sig", low_memory=False)
     except pd.errors.EmptyDataError as exc:
         raise ValueError(f"{table}: the file has no header and no rows ({path}).") from exc
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{table}: the file is not UTF-8 text ({exc.reason} at byte {exc.start}). "
+            "Save it as UTF-8 (the Kaggle originals are) and run again."
+        ) from exc
+    except pd.errors.ParserError as exc:
+        raise ValueError(f"{table}: the file is not a well-formed CSV: {exc}") from exc
     validate_columns(df, required, table)
     if df.empty:
         raise ValueError(f"{table}: the file has a header but no data rows ({path}).")
@@ -247,5 +257,5 @@ def read_processed(path: str | Path, dates: Iterable[str] = (), stage_hint: str 
                      low_memory=False)
     for col in dates:
         if col in df.columns:
-            df[col] = pd.to_datetime(df[col], format="mixed").astype("datetime64[ns]")
+            df[col] = pd.to_datetime(df[col], format="ISO8601").astype("datetime64[ns]")
     return df

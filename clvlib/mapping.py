@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["METHODS", "activity_score", "map_users", "link_correlations", "build_mapping", "read_key", "KEY_FILES"]
+__all__ = ["METHODS", "activity_score", "map_users", "link_correlations", "inputs_at_cutoff", "build_mapping", "read_key", "KEY_FILES"]
 
 METHODS = ("rank", "random", "key")
 
@@ -133,24 +133,18 @@ def link_correlations(
     return pd.DataFrame(rows)
 
 
-def build_mapping(
-    orders: pd.DataFrame,
-    events: pd.DataFrame,
-    method: str,
-    cutoff: str | pd.Timestamp,
-    seed: int = 42,
-    key: pd.DataFrame | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
-    """Build a mapping from data dated on or before ``cutoff`` only.
+def inputs_at_cutoff(
+    orders: pd.DataFrame, events: pd.DataFrame, cutoff: str | pd.Timestamp
+) -> tuple[pd.DataFrame, pd.DataFrame, bool]:
+    """Customer and clickstream-user summaries from data dated on or before ``cutoff`` only.
 
     Customers are summarised from their orders up to the cut-off. Clickstream events are cut
     at the same date when the clickstream's period overlaps the orders' period; when it does not
-    (the Kaggle pair: 2024 against 2016-2018) no date can be aligned, every event is used, and
-    ``info["clickstream_cut_applied"]`` is False so the report can say so.
+    (the Kaggle pair: 2024 against 2016-2018) no date can be aligned and every event is used.
 
     Returns
     -------
-    mapping, customers_at_cut, users_at_cut, info
+    customers, users, clickstream_cut_applied
     """
     from .clickstream import period_overlaps, user_features
     from .transactions import customer_summary
@@ -159,22 +153,42 @@ def build_mapping(
     end = cut + pd.Timedelta(days=1)
     o = orders[orders["order_purchase_timestamp"] < end]
     if o.empty:
-        raise ValueError(f"No orders on or before the mapping cut-off {cut.date()}.")
-    customers = customer_summary(o, cut)
+        raise ValueError(f"No orders on or before the cut-off {cut.date()}.")
     overlap = period_overlaps(events, orders["order_purchase_timestamp"].min(), orders["order_purchase_timestamp"].max())
     ev = events[events["Timestamp"] < end] if overlap else events
     if ev.empty:
-        raise ValueError(f"No clickstream events on or before the mapping cut-off {cut.date()}.")
-    users = user_features(ev, reference_date=cut if overlap else None)
+        raise ValueError(f"No clickstream events on or before the cut-off {cut.date()}.")
+    return customer_summary(o, cut), user_features(ev, reference_date=cut if overlap else None), overlap
+
+
+def build_mapping(
+    orders: pd.DataFrame,
+    events: pd.DataFrame,
+    method: str,
+    cutoff: str | pd.Timestamp,
+    seed: int = 42,
+    key: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
+    """Build a mapping from data dated on or before ``cutoff`` only (see :func:`inputs_at_cutoff`).
+
+    ``info["clickstream_cut_applied"]`` says whether the clickstream could be cut at the same
+    date, so the report can say so when it could not.
+
+    Returns
+    -------
+    mapping, customers_at_cut, users_at_cut, info
+    """
+    customers, users, overlap = inputs_at_cutoff(orders, events, cutoff)
     mapping = map_users(customers, users, method=method, seed=seed, key=key)
     info = {
         "method": method,
-        "cutoff": str(cut.date()),
+        "cutoff": str(pd.Timestamp(cutoff).date()),
         "clickstream_cut_applied": overlap,
         "customers_at_cut": len(customers),
         "users_at_cut": len(users),
         "mapped": len(mapping),
         "coverage": len(mapping) / len(customers),
+        "real_key": method == "key",
     }
     return mapping, customers, users, info
 

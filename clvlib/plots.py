@@ -113,6 +113,7 @@ def link_scatter(frames: dict[str, pd.DataFrame], x: str, y: str, xlabel: str, y
         rho = df[x].corr(df[y], method="spearman") if len(df) > 2 else float("nan")
         ax.scatter(df[x], df[y], s=4, alpha=0.5, color="#2563eb")
         _plain_log_x(ax)
+        ax.set_yscale("symlog", linthresh=1.0)  # a few very large values must not flatten the rest
         ax.set_title(f"{name} link: Spearman {rho:+.2f}")
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)

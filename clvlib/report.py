@@ -13,7 +13,7 @@ from typing import Any
 from .io import write_json_atomic
 from .paths import DEMO_MARKER, has_raw_data, is_demo_dir, project_root, resolve
 
-__all__ = ["Stage", "resolve_raw_dir", "start_stage", "SYNTHETIC_LINK_NOTE"]
+__all__ = ["Stage", "resolve_raw_dir", "start_stage", "callout", "SYNTHETIC_LINK_NOTE"]
 
 #: One sentence every report that uses the clickstream link repeats on the Kaggle data.
 SYNTHETIC_LINK_NOTE = (
@@ -21,6 +21,21 @@ SYNTHETIC_LINK_NOTE = (
     "generated noise dated 2024, Olist is 2016-2018. Any link between a customer and a clickstream user "
     "is synthetic, and the rank link creates a correlation by construction."
 )
+
+
+_CALLOUT = {"danger": ("#dc2626", "#fef2f2"), "warning": ("#d97706", "#fffbeb"), "info": ("#2563eb", "#eff6ff")}
+
+
+def callout(html_text: str, kind: str = "danger"):
+    """A coloured box for the reports (``danger``: synthetic link, failure; ``warning``; ``info``).
+
+    Returns an ``IPython.display.HTML`` object, so a notebook cell can ``display`` it.
+    """
+    from IPython.display import HTML
+
+    border, background = _CALLOUT[kind]
+    return HTML(f'<div style="border:2px solid {border};background:{background};padding:8px 12px;'
+                f'border-radius:6px">{html_text}</div>')
 
 
 def resolve_raw_dir(raw_dir: str | None, demo_size: int = 40_000, seed: int = 42) -> Path:

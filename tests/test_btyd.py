@@ -128,7 +128,7 @@ def test_compress_rfm_counts_customers_per_triple():
     ("change", "match"),
     [
         (lambda t: t.drop(columns="amount"), r"transactions: missing column\(s\) \['amount'\]"),
-        (lambda t: t.assign(when=t["when"].where(t.index != 2, "not a date")), r"'when' has 1 value\(s\) that are not dates"),
+        (lambda t: t.assign(when=t["when"].where(t.index != 2, "not a date")), r"'when' has 1 value\(s\) that are not ISO dates"),
         (lambda t: t.assign(when=t["when"].where(t.index != 2, None)), r"'when' is empty in 1 row"),
         (lambda t: t.assign(amount=t["amount"].where(t.index != 1, -5.0)), r"'amount' has 1 negative value"),
         (lambda t: t.assign(amount=t["amount"].astype(object).where(t.index != 1, "12,5")), r"'amount' has 1 non-numeric"),

@@ -66,6 +66,14 @@ def test_hybrid_scores_the_population_at_the_cut_and_never_reads_the_holdout(sma
     late_o = orders["order_purchase_timestamp"] > w["cut"] + pd.Timedelta(days=1)
     o2 = orders.copy()
     o2.loc[late_o, "order_value"] = o2.loc[late_o, "order_value"].to_numpy()[::-1] * 3
+    o2.loc[late_o, "review_score"] = 1.0
+    o2.loc[late_o, "payment_type"] = "voucher"
+    # orders placed before the cut but delivered or reviewed after it: those later dates must not count
+    open_at_cut = ~late_o & (orders["order_delivered_customer_date"] > w["cut"] + pd.Timedelta(days=1))
+    assert open_at_cut.any()
+    o2.loc[open_at_cut, "order_delivered_customer_date"] += pd.Timedelta(days=30)
+    reviewed_after = ~late_o & (orders["review_creation_date"] > w["cut"] + pd.Timedelta(days=1))
+    o2.loc[reviewed_after, "review_score"] = 6 - o2.loc[reviewed_after, "review_score"]
     late_e = events["Timestamp"] > w["cut"] + pd.Timedelta(days=1)
     e2 = pd.concat([events[~late_e], events[late_e].assign(EventType="purchase", Amount=999.0)], ignore_index=True)
     scores2, _ = fit_score_variants(o2, e2, w, variants, key=key, progress=lambda _: None)

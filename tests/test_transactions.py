@@ -199,3 +199,17 @@ def test_raw_files_are_not_modified(tmp_path):
     before = {k: p.read_bytes() for k, p in files.items()}
     build_orders(read_olist(files), analysis_date="2018-01-31")
     assert {k: p.read_bytes() for k, p in files.items()} == before
+
+
+def test_day_month_dates_are_refused_not_guessed(tmp_path):
+    bad = ORDERS_HEADER + "o1,c1,delivered,01/02/2018 10:00,,,,\no2,c1,delivered,13/02/2018 10:00,,,,\n"
+    with pytest.raises(ValueError, match=r"'order_purchase_timestamp' has 2 value\(s\) that are not ISO dates"):
+        read_olist(_files(tmp_path, orders_text=bad))
+
+
+def test_non_utf8_file_is_named(tmp_path):
+    files = _files(tmp_path)
+    files["customers"].write_bytes("customer_id,customer_unique_id,customer_zip_code_prefix,customer_city,customer_state\n"
+                                   "c1,A,01000,s\xe3o paulo,SP\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"olist_customers_dataset.csv: the file is not UTF-8 text"):
+        read_olist(files)
