@@ -130,7 +130,9 @@ def find_raw_files(
     if missing and any(raw.rglob("*.zip")):
         ext = Path(extract_dir) if extract_dir else project_root() / "data" / "interim" / "unzipped"
         _extract_zips(raw, ext, {EXPECTED_FILES[k] for k in missing})
-        for path in sorted(ext.rglob("*.csv")):
+        # only what this folder's zips hold, never files extracted from another raw folder earlier
+        extracted = [p for z in sorted(raw.rglob("*.zip")) for p in sorted((ext / z.stem).glob("*.csv"))]
+        for path in extracted:
             key = by_name.get(path.name)
             if key in missing and key not in found:
                 found[key] = path
