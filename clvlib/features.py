@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["MISSING_POLICY", "hybrid_features", "missing_report"]
+__all__ = ["MISSING_POLICY", "prefix_click", "hybrid_features", "missing_report"]
 
 #: How each column that can be missing is handled, in words for the report.
 MISSING_POLICY: dict[str, str] = {
@@ -14,6 +14,11 @@ MISSING_POLICY: dict[str, str] = {
     "orders_per_session": "left missing when the user has no sessions",
     "clickstream_purchase_ratio": "left missing when the user has no clickstream purchase amount",
 }
+
+
+def prefix_click(users: pd.DataFrame, user_col: str = "UserID") -> pd.DataFrame:
+    """Clickstream user features with every column but the user id prefixed ``click_``."""
+    return users.rename(columns={c: f"click_{c}" for c in users.columns if c != user_col})
 
 
 def hybrid_features(
@@ -46,7 +51,7 @@ def hybrid_features(
             raise ValueError(f"{name} table: missing column(s) {missing}.")
     if mapping[customer_col].duplicated().any() or mapping[user_col].duplicated().any():
         raise ValueError("mapping: each customer and each user may appear only once.")
-    u = users.rename(columns={c: f"click_{c}" for c in users.columns if c != user_col})
+    u = prefix_click(users, user_col)
     out = (mapping[[customer_col, user_col]]
            .merge(customers, on=customer_col, how="inner")
            .merge(u, on=user_col, how="inner"))

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .btyd import rfm_summary
+from .features import prefix_click
 
 __all__ = ["window", "population_features", "join_click_features", "holdout_labels", "FEATURE_SETS", "feature_columns"]
 
@@ -136,8 +137,7 @@ def join_click_features(features: pd.DataFrame, click_users: pd.DataFrame, mappi
 
     Customers without a linked user keep missing values: "no linked user" is not "zero activity".
     """
-    cu = click_users.drop(columns=[c for c in ("first_event", "last_event") if c in click_users.columns])
-    cu = cu.rename(columns={c: f"click_{c}" for c in cu.columns if c != "UserID"})
+    cu = prefix_click(click_users.drop(columns=[c for c in ("first_event", "last_event") if c in click_users.columns]))
     linked = mapping[[customer_col, "UserID"]].merge(cu, on="UserID", how="inner").drop(columns="UserID")
     out = features.merge(linked, on=customer_col, how="left")
     out["has_click"] = out[customer_col].isin(linked[customer_col]).astype(int)
