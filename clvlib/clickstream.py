@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .dates import DAY, end_of_day, on_or_before
 from .droplog import DropLog
 from .io import read_table
 
@@ -50,9 +51,8 @@ def clean_events(events: pd.DataFrame, table: str = "clickstream", end: str | pd
     ev = ev[~bad_purchase]
     log.step("purchases without a positive amount", n, len(ev), "a purchase must carry its amount")
     if end is not None:
-        end_ts = pd.Timestamp(end).normalize() + pd.Timedelta(days=1)
         n = len(ev)
-        ev = ev[ev["Timestamp"] < end_ts]
+        ev = ev[on_or_before(ev["Timestamp"], end)]
         log.step("events after the cut-off", n, len(ev), f"dated after {pd.Timestamp(end).date()}")
     return ev.reset_index(drop=True), log
 
@@ -128,9 +128,8 @@ def user_features(
     out["active_days"] = ev[ts_col].dt.normalize().groupby(ev[user_col]).nunique()
     out["first_event"] = g[ts_col].min()
     out["last_event"] = g[ts_col].max()
-    ref = (pd.Timestamp(reference_date).normalize() + pd.Timedelta(days=1) if reference_date is not None
-           else ev[ts_col].max().normalize() + pd.Timedelta(days=1))
-    out["recency_days"] = ((ref - out["last_event"]) / pd.Timedelta(days=1)).astype("float64")
+    ref = end_of_day(reference_date if reference_date is not None else ev[ts_col].max())
+    out["recency_days"] = ((ref - out["last_event"]) / DAY).astype("float64")
     for days in (30, 90):
         recent = ev[ev[ts_col] >= ref - pd.Timedelta(days=days)]
         out[f"sessions_last_{days}d"] = recent.drop_duplicates([user_col, session_col]).groupby(user_col).size()

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .btyd import BTYDModel
+from .dates import on_or_before
 from .mapping import build_mapping
 from .ml import TwoPartModel
 from .temporal import feature_columns, holdout_labels, join_click_features, population_features
@@ -116,7 +117,7 @@ def fit_score_variants(
         Per variant: training rows, buyers among them, feature names, mapping coverage at the cut.
     """
     cut = windows["cut"]
-    orders = orders[orders["order_purchase_timestamp"] < cut + pd.Timedelta(days=1)]
+    orders = orders[on_or_before(orders["order_purchase_timestamp"], cut)]
     train_cuts = list(windows["train_cuts"])
     horizons = {tc: (end - tc).days for tc, end in zip(train_cuts, windows["label_ends"])}
     horizons[cut] = (windows["holdout_end"] - cut).days

@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .dates import on_or_before
+
 __all__ = ["METHODS", "activity_score", "map_users", "link_correlations", "inputs_at_cutoff", "build_mapping", "read_key", "KEY_FILES"]
 
 METHODS = ("rank", "random", "key")
@@ -150,12 +152,11 @@ def inputs_at_cutoff(
     from .transactions import customer_summary
 
     cut = pd.Timestamp(cutoff).normalize()
-    end = cut + pd.Timedelta(days=1)
-    o = orders[orders["order_purchase_timestamp"] < end]
+    o = orders[on_or_before(orders["order_purchase_timestamp"], cut)]
     if o.empty:
         raise ValueError(f"No orders on or before the cut-off {cut.date()}.")
     overlap = period_overlaps(events, orders["order_purchase_timestamp"].min(), orders["order_purchase_timestamp"].max())
-    ev = events[events["Timestamp"] < end] if overlap else events
+    ev = events[on_or_before(events["Timestamp"], cut)] if overlap else events
     if ev.empty:
         raise ValueError(f"No clickstream events on or before the cut-off {cut.date()}.")
     return customer_summary(o, cut), user_features(ev, reference_date=cut if overlap else None), overlap

@@ -12,11 +12,11 @@ import numpy as np
 import pandas as pd
 
 from .btyd import rfm_summary
+from .dates import DAY, end_of_day, on_or_before
 from .features import prefix_click
 
 __all__ = ["window", "population_features", "join_click_features", "holdout_labels", "FEATURE_SETS", "feature_columns"]
 
-DAY = pd.Timedelta(days=1)
 
 #: Olist-side behaviour columns (besides RFM) and the categorical ones among them.
 OLIST_BEHAVIOUR = ["review_score_mean", "has_review", "delivery_delay_days", "late_share", "installments_max",
@@ -50,10 +50,6 @@ def window(cutoff: str | pd.Timestamp, horizon_months: int, n_train_windows: int
     train_cuts = [cut - months(horizon_months + stride * k) for k in range(n_train_windows)]
     return {"train_cut": train_cuts[0], "train_cuts": train_cuts, "label_ends": [t + months(horizon_months) for t in train_cuts], "cut": cut,
             "holdout_end": cut + months(horizon_months), "horizon_months": horizon_months}
-
-
-def _before(df: pd.DataFrame, col: str, cut: pd.Timestamp) -> pd.Series:
-    return df[col].notna() & (df[col] < cut + DAY)
 
 
 def population_features(
@@ -90,7 +86,7 @@ def population_features(
         ``calibration_spend``, ``days_since_last``, and the Olist behaviour columns.
     """
     cut = pd.Timestamp(cutoff).normalize()
-    o = orders[orders["order_purchase_timestamp"] < cut + DAY]
+    o = orders[on_or_before(orders["order_purchase_timestamp"], cut)]
     if o.empty:
         raise ValueError(f"No orders on or before the cut-off {cut.date()}.")
     rfm = rfm_summary(o, customer_id_col=customer_col, datetime_col="order_purchase_timestamp",
@@ -100,15 +96,15 @@ def population_features(
     feats = rfm[["frequency", "recency", "T", "monetary_value"]].copy()
     feats["n_orders"] = g["order_id"].nunique()
     feats["calibration_spend"] = g["order_value"].sum()
-    feats["days_since_last"] = ((cut + DAY - g["order_purchase_timestamp"].max()) / DAY).astype(float)
+    feats["days_since_last"] = ((end_of_day(cut) - g["order_purchase_timestamp"].max()) / DAY).astype(float)
 
     if {"review_score", "review_creation_date"} <= set(o.columns):
-        seen = _before(o, "review_creation_date", cut)
+        seen = on_or_before(o["review_creation_date"], cut)
         rv = o["review_score"].where(seen)
         feats["review_score_mean"] = rv.groupby(o[customer_col]).mean()
         feats["has_review"] = rv.notna().astype("int64").groupby(o[customer_col]).max()
     if {"order_delivered_customer_date", "order_estimated_delivery_date"} <= set(o.columns):
-        done = _before(o, "order_delivered_customer_date", cut)
+        done = on_or_before(o["order_delivered_customer_date"], cut)
         delay = ((o["order_delivered_customer_date"] - o["order_estimated_delivery_date"]) / DAY).where(done)
         feats["delivery_delay_days"] = delay.groupby(o[customer_col]).mean()
         feats["late_share"] = (delay > 0).astype("float64").where(delay.notna()).groupby(o[customer_col]).mean()
@@ -152,7 +148,7 @@ def holdout_labels(
     customer_col: str = "customer_unique_id",
 ) -> pd.DataFrame:
     """Spend and number of orders of each given person in the window (start, end], 0 when none."""
-    s, e = pd.Timestamp(start).normalize() + DAY, pd.Timestamp(end).normalize() + DAY
+    s, e = end_of_day(start), end_of_day(end)
     o = orders[(orders["order_purchase_timestamp"] >= s) & (orders["order_purchase_timestamp"] < e)]
     g = o.groupby(customer_col)
     out = pd.DataFrame({customer_col: pd.Series(customers).to_numpy()})

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .dates import DAY, end_of_day, on_or_before
 from .droplog import DropLog
 from .io import read_table
 
@@ -239,7 +240,7 @@ def build_orders(
         analysis_date = default_analysis_date(tables["orders"]["order_purchase_timestamp"])
     analysis_date = pd.Timestamp(analysis_date).normalize()
     n = len(orders)
-    orders = orders[orders["order_purchase_timestamp"] < analysis_date + pd.Timedelta(days=1)]
+    orders = orders[on_or_before(orders["order_purchase_timestamp"], analysis_date)]
     log.step("orders after the analysis date", n, len(orders),
              f"purchased after {analysis_date.date()} (truncated months are excluded)")
 
@@ -309,7 +310,7 @@ def customer_summary(
     missing = [c for c in (customer_col, order_col, date_col, value_col) if c not in orders.columns]
     if missing:
         raise ValueError(f"orders table: missing column(s) {missing} for the customer summary.")
-    end = pd.Timestamp(analysis_date).normalize() + pd.Timedelta(days=1)
+    end = end_of_day(analysis_date)
     late = orders[date_col] >= end
     if late.any():
         raise ValueError(
@@ -326,10 +327,9 @@ def customer_summary(
         }
     )
     out["avg_order_value"] = out["total_spent"] / out["frequency"]
-    day = pd.Timedelta(days=1)
-    out["recency_days"] = ((end - out["last_purchase"]) / day).astype("float64")
-    out["tenure_days"] = ((end - out["first_purchase"]) / day).astype("float64")
-    out["active_span_days"] = ((out["last_purchase"] - out["first_purchase"]) / day).astype("float64")
+    out["recency_days"] = ((end - out["last_purchase"]) / DAY).astype("float64")
+    out["tenure_days"] = ((end - out["first_purchase"]) / DAY).astype("float64")
+    out["active_span_days"] = ((out["last_purchase"] - out["first_purchase"]) / DAY).astype("float64")
     cols = ["frequency", "total_spent", "avg_order_value", "recency_days", "tenure_days",
             "active_span_days", "first_purchase", "last_purchase"]
     return out[cols].reset_index()
