@@ -31,7 +31,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from clvlib.btyd import BTYDModel, compress_rfm, rfm_summary  # noqa: E402
+from clvlib.models.btyd import BTYDModel, compress_rfm, rfm_summary  # noqa: E402
 
 
 def synthetic(n: int, seed: int = 0) -> pd.DataFrame:

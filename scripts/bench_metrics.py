@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from clvlib.metrics import bootstrap  # noqa: E402
+from clvlib.evaluation.metrics import bootstrap  # noqa: E402
 
 
 def make_data(n: int, seed: int = 0) -> tuple[np.ndarray, dict[str, np.ndarray]]:

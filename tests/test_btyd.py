@@ -9,14 +9,7 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from clvlib.btyd import (
-    BTYDModel,
-    calibration_holdout_summary,
-    compress_rfm,
-    plot_p_alive_matrix,
-    plot_repeat_purchases,
-    rfm_summary,
-)
+from clvlib.models.btyd import BTYDModel, calibration_holdout_summary, compress_rfm, plot_p_alive_matrix, plot_repeat_purchases, rfm_summary
 
 # BG/NBD parameters of CDNOW in weeks (Fader, Hardie & Lee 2005) and Gamma-Gamma of CDNOW (Fader & Hardie 2013).
 BG_TRUE = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
@@ -243,7 +236,7 @@ def test_weighted_bgnbd_fit_equals_pymc_marketings_unweighted_fit(simulated):
 def test_weighted_log_likelihood_equals_the_sum_over_all_customers(simulated, kind):
     # The weighted model (unique triples + Potential((n - 1) * loglik)) has exactly the log density of
     # pymc-marketing's model over every customer, at any parameter point.
-    from clvlib.btyd import _PURCHASE_PARAMS, _add_weights, _flat_priors, _model_class
+    from clvlib.models.btyd import _PURCHASE_PARAMS, _add_weights, _flat_priors, _model_class
 
     data = simulated[["customer_id", "frequency", "recency", "T"]]
     uniq = compress_rfm(data)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from clvlib.clickstream import clean_events, period_overlaps, read_clickstream, user_features
+from clvlib.data.clickstream import clean_events, period_overlaps, read_clickstream, user_features
 
 T = pd.Timestamp
 

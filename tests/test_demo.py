@@ -11,17 +11,8 @@ import pandas as pd
 import pytest
 from scipy.stats import spearmanr
 
-from clvlib.demo import (
-    TRUTH_COLUMNS,
-    TRUTH_FILE,
-    TRUTH_JSON,
-    USER_KEY_FILE,
-    generate_demo,
-    load_truth,
-    true_expected_value,
-    visible_days,
-)
-from clvlib.paths import CLICKSTREAM_FILE, DEMO_MARKER, EXPECTED_FILES, OLIST_FILES
+from clvlib.demo.generate import TRUTH_COLUMNS, TRUTH_FILE, TRUTH_JSON, USER_KEY_FILE, generate_demo, load_truth, true_expected_value, visible_days
+from clvlib.schemas import CLICKSTREAM_FILE, DEMO_MARKER, EXPECTED_FILES, OLIST_FILES
 
 N_DEMO = 20_000
 HEX32 = re.compile(r"^[0-9a-f]{32}$")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from clvlib.features import hybrid_features, missing_report
+from clvlib.features.hybrid import hybrid_features, missing_report
 
 
 def test_cross_ratios_and_missing_values_are_explicit():

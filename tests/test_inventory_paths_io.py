@@ -8,9 +8,11 @@ import zipfile
 import pandas as pd
 import pytest
 
-from clvlib.inventory import inventory, looks_like_dates, profile_csv
+from clvlib.data.inventory import inventory, looks_like_dates, profile_csv
 from clvlib.io import read_processed, write_csv_atomic, write_json_atomic
-from clvlib.paths import CLICKSTREAM_FILE, OLIST_FILES, find_raw_files, project_root, resolve
+from clvlib.schemas import CLICKSTREAM_FILE, OLIST_FILES
+from clvlib.data.sources import find_raw_files
+from clvlib.paths import project_root, resolve
 
 
 def test_numeric_ids_and_zip_codes_are_not_dates():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from clvlib.mapping import build_mapping, link_correlations, map_users, read_key
+from clvlib.features.links import build_mapping, link_correlations, map_users, read_key
 
 
 def customers() -> pd.DataFrame:

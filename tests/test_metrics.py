@@ -7,20 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from clvlib.metrics import (
-    BOOTSTRAP_METRICS,
-    _core_metrics,
-    _multinomial_counts,
-    _rank_positives,
-    bootstrap,
-    classification_scores,
-    decile_table,
-    evaluate,
-    gini,
-    lorenz_curve,
-    normalized_gini,
-    top_share,
-)
+from clvlib.evaluation.metrics import BOOTSTRAP_METRICS, _core_metrics, _multinomial_counts, _rank_positives, bootstrap, classification_scores, decile_table, evaluate, gini, lorenz_curve, normalized_gini, top_share
 
 # Tiny example used throughout: four customers, two of them buyers.
 Y4 = np.array([0.0, 0.0, 10.0, 30.0])

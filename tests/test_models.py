@@ -7,15 +7,15 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from clvlib.clickstream import clean_events, read_clickstream
-from clvlib.demo import generate_demo
-from clvlib.evaluation import placebo_table, segment_customers
-from clvlib.hybrid import Variant, fit_score_variants, variants_for
-from clvlib.mapping import read_key
-from clvlib.ml import TwoPartModel
-from clvlib.paths import find_raw_files
-from clvlib.temporal import window
-from clvlib.transactions import build_orders, read_olist
+from clvlib.data.clickstream import clean_events, read_clickstream
+from clvlib.demo.generate import generate_demo
+from clvlib.evaluation.summary import placebo_table, segment_customers
+from clvlib.models.hybrid import Variant, fit_score_variants, variants_for
+from clvlib.features.links import read_key
+from clvlib.models.two_part import TwoPartModel
+from clvlib.data.sources import find_raw_files
+from clvlib.features.temporal import window
+from clvlib.data.transactions import build_orders, read_olist
 
 
 def test_two_part_model_learns_who_buys_and_how_much():

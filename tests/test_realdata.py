@@ -5,12 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from clvlib.clickstream import clean_events, read_clickstream, user_features
-from clvlib.features import hybrid_features
-from clvlib.inventory import inventory
-from clvlib.mapping import build_mapping, link_correlations
-from clvlib.paths import find_raw_files
-from clvlib.transactions import build_orders, customer_summary, read_olist
+from clvlib.data.clickstream import clean_events, read_clickstream, user_features
+from clvlib.features.hybrid import hybrid_features
+from clvlib.data.inventory import inventory
+from clvlib.features.links import build_mapping, link_correlations
+from clvlib.data.sources import find_raw_files
+from clvlib.data.transactions import build_orders, customer_summary, read_olist
 
 pytestmark = pytest.mark.realdata
 

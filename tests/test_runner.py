@@ -17,8 +17,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run_all.py and clvlib, uninstalled
 
 from clvlib import runner  # noqa: E402
-from clvlib.paths import DEMO_MARKER, EXPECTED_FILES, project_root  # noqa: E402
-from clvlib.runner import Stage  # noqa: E402
+from clvlib.schemas import DEMO_MARKER, EXPECTED_FILES
+from clvlib.paths import project_root  # noqa: E402
+from clvlib.pipeline.runner import Stage  # noqa: E402
 
 ROOT = project_root()
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clvlib.temporal import feature_columns, holdout_labels, population_features, window
+from clvlib.features.temporal import feature_columns, holdout_labels, population_features, window
 
 T = pd.Timestamp
 

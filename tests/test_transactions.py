@@ -5,15 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from clvlib.transactions import (
-    build_orders,
-    customer_summary,
-    dedupe_key,
-    default_analysis_date,
-    order_values,
-    read_olist,
-    value_agreement,
-)
+from clvlib.data.transactions import build_orders, customer_summary, dedupe_key, default_analysis_date, order_values, read_olist, value_agreement
 
 T = pd.Timestamp
 

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .btyd import BTYDModel
-from .dates import on_or_before
-from .mapping import build_mapping
-from .ml import TwoPartModel
-from .temporal import feature_columns, holdout_labels, join_click_features, population_features
+from clvlib.models.btyd import BTYDModel
+from clvlib.dates import on_or_before
+from clvlib.features.links import build_mapping
+from clvlib.models.two_part import TwoPartModel
+from clvlib.features.temporal import feature_columns, holdout_labels, join_click_features, population_features
 
 __all__ = ["Variant", "variants_for", "btyd_features", "design", "fit_score_variants"]
 

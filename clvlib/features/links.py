@@ -17,9 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .dates import on_or_before
+from clvlib.dates import on_or_before
+from clvlib.schemas import KEY_FILES
 
-__all__ = ["METHODS", "activity_score", "map_users", "link_correlations", "inputs_at_cutoff", "build_mapping", "read_key", "KEY_FILES"]
+__all__ = ["METHODS", "activity_score", "map_users", "link_correlations", "inputs_at_cutoff", "build_mapping", "read_key"]
 
 METHODS = ("rank", "random", "key")
 
@@ -148,8 +149,8 @@ def inputs_at_cutoff(
     -------
     customers, users, clickstream_cut_applied
     """
-    from .clickstream import period_overlaps, user_features
-    from .transactions import customer_summary
+    from clvlib.data.clickstream import period_overlaps, user_features
+    from clvlib.data.transactions import customer_summary
 
     cut = pd.Timestamp(cutoff).normalize()
     o = orders[on_or_before(orders["order_purchase_timestamp"], cut)]
@@ -194,8 +195,6 @@ def build_mapping(
     return mapping, customers, users, info
 
 
-#: File names searched for a real customer <-> user key in the raw folder.
-KEY_FILES = ("user_key.csv", "demo_user_key.csv")
 
 
 def read_key(raw_dir: str | Path) -> tuple[pd.DataFrame | None, Path | None]:

@@ -110,7 +110,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .io import parse_datetimes, parse_numbers, validate_columns
+from clvlib.io import parse_datetimes, parse_numbers, validate_columns
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .dates import DAY, end_of_day, on_or_before
-from .droplog import DropLog
-from .io import read_table
+from clvlib.dates import DAY, end_of_day, on_or_before
+from clvlib.data.droplog import DropLog
+from clvlib.io import read_table
 
 __all__ = [
     "OLIST_SCHEMAS",

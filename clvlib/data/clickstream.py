@@ -7,13 +7,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .dates import DAY, end_of_day, on_or_before
-from .droplog import DropLog
-from .io import read_table
+from clvlib.dates import DAY, end_of_day, on_or_before
+from clvlib.data.droplog import DropLog
+from clvlib.io import read_table
+from clvlib.schemas import EVENT_TYPES
 
-__all__ = ["EVENT_TYPES", "read_clickstream", "clean_events", "user_features", "period_overlaps"]
+__all__ = ["read_clickstream", "clean_events", "user_features", "period_overlaps"]
 
-EVENT_TYPES = ("page_view", "product_view", "add_to_cart", "purchase", "click", "login", "logout")
 
 
 def read_clickstream(path: str | Path) -> pd.DataFrame:

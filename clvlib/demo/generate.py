@@ -35,10 +35,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .io import parse_datetimes, parse_numbers, validate_columns, write_csv_atomic, write_json_atomic
-from .clickstream import EVENT_TYPES
-from .inventory import EXPECTED_SCHEMAS
-from .paths import CLICKSTREAM_FILE, DEMO_MARKER, OLIST_FILES
+from clvlib.io import parse_datetimes, parse_numbers, validate_columns, write_csv_atomic, write_json_atomic
+from clvlib.schemas import EVENT_TYPES
+from clvlib.schemas import EXPECTED_SCHEMAS
+from clvlib.schemas import CLICKSTREAM_FILE, DEMO_MARKER, OLIST_FILES
 
 __all__ = [
     "generate_demo",

@@ -8,6 +8,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
+from clvlib.evaluation.metrics import decile_table, lorenz_curve
+from clvlib.evaluation.summary import model_label
+
 __all__ = [
     "monthly_orders",
     "value_distribution",
@@ -117,4 +120,53 @@ def link_scatter(frames: dict[str, pd.DataFrame], x: str, y: str, xlabel: str, y
         ax.set_title(f"{name} link: Spearman {rho:+.2f}")
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
+    return fig
+
+
+def plot_lorenz(y_true: np.ndarray, scores: pd.DataFrame, models: list[str]) -> Figure:
+    """Cumulative share of holdout revenue against share of customers targeted, per model."""
+    fig = Figure(figsize=(7, 4.2), dpi=_DPI, layout="constrained")
+    ax = fig.subplots()
+    for col in models:
+        x, y = lorenz_curve(y_true, scores[col].to_numpy())
+        ax.plot(x, y, label=model_label(col), lw=1.4)
+    x, y = lorenz_curve(y_true, y_true)
+    ax.plot(x, y, color="black", ls=":", label="perfect foresight")
+    ax.plot([0, 1], [0, 1], color="grey", lw=0.8, label="random targeting")
+    ax.set_xlabel("share of customers targeted (highest scores first)")
+    ax.set_ylabel("share of holdout revenue captured")
+    ax.legend(fontsize=7, loc="lower right")
+    return fig
+
+
+def plot_deciles(y_true: np.ndarray, y_pred: np.ndarray, title: str) -> Figure:
+    """Mean predicted and mean actual holdout spend per decile of the prediction."""
+    d = decile_table(y_true, y_pred)
+    fig = Figure(figsize=(7, 3.4), dpi=_DPI, layout="constrained")
+    ax = fig.subplots()
+    w = 0.4
+    ax.bar(d["bin"] - w / 2, d["mean_predicted"], width=w, label="mean predicted", color="#93c5fd")
+    ax.bar(d["bin"] + w / 2, d["mean_actual"], width=w, label="mean actual", color="#1d4ed8")
+    ax.set_xticks(d["bin"])
+    ax.set_xlabel("decile of predicted value (1 = highest)")
+    ax.set_ylabel("holdout spend per customer (BRL)")
+    ax.set_title(title)
+    ax.legend()
+    return fig
+
+
+def plot_intervals(table: pd.DataFrame, ceiling: float | None = None) -> Figure:
+    """Normalized Gini with its 95% bootstrap interval, per model."""
+    t = table.dropna(subset=["gini_low"]).iloc[::-1]
+    fig = Figure(figsize=(7, 0.45 * len(t) + 1.2), dpi=_DPI, layout="constrained")
+    ax = fig.subplots()
+    y = np.arange(len(t))
+    ax.errorbar(t["normalized_gini"], y, xerr=[t["normalized_gini"] - t["gini_low"], t["gini_high"] - t["normalized_gini"]],
+                fmt="o", color="#1d4ed8", capsize=3)
+    ax.set_yticks(y, t["name"], fontsize=8)
+    ax.axvline(0, color="grey", lw=0.8)
+    if ceiling is not None:
+        ax.axvline(ceiling, color="#16a34a", ls="--", lw=1, label=f"ceiling {ceiling:.2f}")
+        ax.legend(fontsize=8)
+    ax.set_xlabel("normalized Gini on the holdout (95% bootstrap interval)")
     return fig

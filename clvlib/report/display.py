@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 
-from .io import write_json_atomic
-from .paths import DEMO_MARKER, has_raw_data, is_demo_dir, project_root, resolve
+from clvlib.io import write_json_atomic
+from clvlib.schemas import DEMO_MARKER
+from clvlib.data.sources import has_raw_data, is_demo_dir
+from clvlib.paths import project_root, resolve
 
 __all__ = ["Stage", "resolve_raw_dir", "start_stage", "callout", "SYNTHETIC_LINK_NOTE"]
 
@@ -53,7 +55,7 @@ def resolve_raw_dir(raw_dir: str | None, demo_size: int = 40_000, seed: int = 42
     demo = project_root() / "data" / "demo" / "raw"
     if (demo / DEMO_MARKER).is_file():  # whatever size run_all last generated
         return demo
-    from .runner import prepare_demo
+    from clvlib.pipeline.runner import prepare_demo
 
     return prepare_demo(project_root(), n_customers=demo_size, seed=seed, announce=print).raw_dir
 

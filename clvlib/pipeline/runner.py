@@ -37,8 +37,10 @@ from typing import Any
 from urllib.parse import quote
 
 from clvlib.io import json_safe, write_json_atomic, write_text_atomic
-from clvlib.report import SYNTHETIC_LINK_NOTE as _LINK_NOTE
-from clvlib.paths import DEMO_MARKER, find_raw_files, has_raw_data, is_demo_dir, project_root
+from clvlib.report.display import SYNTHETIC_LINK_NOTE as _LINK_NOTE
+from clvlib.schemas import DEMO_MARKER
+from clvlib.data.sources import find_raw_files, has_raw_data, is_demo_dir
+from clvlib.paths import project_root
 
 __all__ = [
     "Stage",
@@ -526,7 +528,7 @@ def prepare_demo(
     generated = False
     if not (marker and _marker_matches(marker, n_customers, seed) and has_raw_data(raw)):
         if generate is None:
-            from clvlib.demo import generate_demo as generate
+            from clvlib.demo.generate import generate_demo as generate
         if announce:
             announce(f"Generating demo data ({n_customers:,} customers, seed {seed}) into {raw} ...")
         if marker:  # demo data of another size/seed: start clean, so a half-done rewrite never looks valid

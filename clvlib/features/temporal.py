@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .btyd import rfm_summary
-from .dates import DAY, end_of_day, on_or_before
-from .features import prefix_click
+from clvlib.models.btyd import rfm_summary
+from clvlib.dates import DAY, end_of_day, on_or_before
+from clvlib.features.hybrid import prefix_click
 
 __all__ = ["window", "population_features", "join_click_features", "holdout_labels", "FEATURE_SETS", "feature_columns"]
 
