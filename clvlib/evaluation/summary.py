@@ -6,30 +6,15 @@ import numpy as np
 import pandas as pd
 
 from clvlib.evaluation.metrics import evaluate
+from clvlib.models.scores import BASELINE, TRUTH, click_variant, hybrid_column, model_label
 
-__all__ = ["model_label", "metrics_table", "placebo_table", "segment_customers"]
-
-BASELINE = "btyd:bgnbd"
-
-#: Display names for score columns.
-_NAMES = {"calibration_spend": "Calibration spend (simple rule)", "btyd:bgnbd": "BG/NBD x Gamma-Gamma",
-          "btyd:pnbd": "Pareto/NBD x Gamma-Gamma", "truth": "Hidden true expected value (ceiling)"}
-
-
-def model_label(column: str) -> str:
-    """Human-readable name of a score column (``hybrid:rfm+olist`` -> ``Hybrid GBM: rfm+olist``)."""
-    if column in _NAMES:
-        return _NAMES[column]
-    if column.startswith("hybrid:"):
-        return "Hybrid GBM: " + column.split(":", 1)[1]
-    return column
-
+__all__ = ["BASELINE", "model_label", "metrics_table", "placebo_table", "segment_customers"]
 
 def metrics_table(y_true: np.ndarray, scores: pd.DataFrame, boot: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per model: point metrics, and the bootstrap interval of the normalized Gini when given."""
     rows = []
     for col in scores.columns:
-        m = evaluate(y_true, scores[col].to_numpy(), y_pred=scores[col].to_numpy() if col != "truth" else None)
+        m = evaluate(y_true, scores[col].to_numpy(), y_pred=scores[col].to_numpy() if col != TRUTH else None)
         row = {"model": col, "name": model_label(col), **m}
         if boot is not None:
             b = boot[(boot["model"] == col) & (boot["metric"] == "normalized_gini")]
@@ -45,10 +30,10 @@ def metrics_table(y_true: np.ndarray, scores: pd.DataFrame, boot: pd.DataFrame |
 def placebo_table(table: pd.DataFrame) -> pd.DataFrame:
     """Normalized Gini of the clickstream feature sets next to the same model without clickstream features."""
     base = table.set_index("model")
-    ref = "hybrid:rfm+olist"
+    ref = hybrid_column("rfm+olist")
     rows = []
     for link in ("rank", "random", "key"):
-        col = f"hybrid:rfm+olist+click[{link}]"
+        col = hybrid_column(click_variant(link))
         if col in base.index and ref in base.index:
             rows.append({"link": link, "gini_without_click": base.loc[ref, "normalized_gini"],
                          "gini_with_click": base.loc[col, "normalized_gini"],

@@ -17,6 +17,7 @@ import pandas as pd
 from clvlib.models.btyd import BTYDModel
 from clvlib.dates import on_or_before
 from clvlib.features.links import build_mapping
+from clvlib.models.scores import hybrid_column, p_buy_column, variant_name
 from clvlib.models.two_part import TwoPartModel
 from clvlib.features.temporal import feature_columns, holdout_labels, join_click_features, population_features
 
@@ -32,7 +33,7 @@ class Variant:
 
     @property
     def name(self) -> str:
-        return self.feature_set.replace("+click", f"+click[{self.method}]") if self.method else self.feature_set
+        return variant_name(self.feature_set, self.method)
 
 
 def variants_for(has_key: bool, methods: tuple[str, ...] = ("rank", "random")) -> list[Variant]:
@@ -139,8 +140,8 @@ def fit_score_variants(
                 score[col] = pd.Categorical(sc, categories=cats)
         params = {"increasing": ("btyd_expected_purchases",), **(model_params or {})}
         model = TwoPartModel(random_state=seed, **params).fit(train[cols], y)
-        scores[f"hybrid:{v.name}"] = model.predict(score[cols])
-        scores[f"p_buy:{v.name}"] = model.predict_proba_buy(score[cols])
+        scores[hybrid_column(v.name)] = model.predict(score[cols])
+        scores[p_buy_column(v.name)] = model.predict_proba_buy(score[cols])
         buyers = int((y > 0).sum())
         info[v.name] = {"train_rows": len(train), "train_buyers": buyers, "features": cols, "mapping": map_info}
         progress(f"  hybrid {v.name}: trained on {len(train):,} person-snapshots ({buyers:,} bought), {len(cols)} features")

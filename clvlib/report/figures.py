@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from clvlib.evaluation.metrics import decile_table, lorenz_curve
-from clvlib.evaluation.summary import model_label
+from clvlib.models.scores import model_label
 
 __all__ = [
     "monthly_orders",
@@ -18,6 +18,9 @@ __all__ = [
     "event_shares",
     "event_timeline",
     "link_scatter",
+    "plot_lorenz",
+    "plot_deciles",
+    "plot_intervals",
 ]
 
 _DPI = 90

@@ -1,0 +1,99 @@
+"""Model identities, defined once: each model's score column, its display label, and which is primary.
+
+Every table of scores (``clv_scores.csv``) has one column per model. The column names are built
+and read only through this module:
+
+- ``calibration_spend``: the simple rule (rank by spend so far);
+- ``btyd:<purchase model>``: a buy-till-you-die model x Gamma-Gamma (``btyd:bgnbd``, ``btyd:pnbd``);
+- ``hybrid:<variant>``: the two-part gradient-boosting model with a feature set, e.g.
+  ``hybrid:rfm+olist+click[key]``; its P(buys again) is ``p_buy:<variant>``;
+- ``truth``: the demo's hidden true expected value (evaluation only).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "SIMPLE_RULE",
+    "BASELINE",
+    "TRUTH",
+    "BTYD_MODELS",
+    "btyd_column",
+    "hybrid_column",
+    "p_buy_column",
+    "variant_name",
+    "click_variant",
+    "is_hybrid",
+    "hybrid_variant",
+    "model_label",
+    "primary_hybrid",
+]
+
+SIMPLE_RULE = "calibration_spend"
+TRUTH = "truth"
+#: The buy-till-you-die purchase models fitted by stage 05, with their display names.
+BTYD_MODELS = {"bgnbd": "BG/NBD x Gamma-Gamma", "pnbd": "Pareto/NBD x Gamma-Gamma"}
+
+
+def btyd_column(purchase_model: str) -> str:
+    """Score column of a BTYD model (``"bgnbd"`` -> ``"btyd:bgnbd"``)."""
+    if purchase_model not in BTYD_MODELS:
+        raise ValueError(f"purchase model must be one of {list(BTYD_MODELS)}, got {purchase_model!r}.")
+    return f"btyd:{purchase_model}"
+
+
+#: The reference every model is compared with.
+BASELINE = btyd_column("bgnbd")
+
+
+def variant_name(feature_set: str, link: str | None = None) -> str:
+    """Name of a hybrid variant: the feature set, with the clickstream link in brackets when there is one."""
+    return feature_set.replace("+click", f"+click[{link}]") if link else feature_set
+
+
+def click_variant(link: str) -> str:
+    """The variant with Olist behaviour and clickstream features through ``link``."""
+    return variant_name("rfm+olist+click", link)
+
+
+def hybrid_column(variant: str) -> str:
+    """Score column (expected spend) of a hybrid variant."""
+    return f"hybrid:{variant}"
+
+
+def p_buy_column(variant: str) -> str:
+    """P(buys again) column of a hybrid variant."""
+    return f"p_buy:{variant}"
+
+
+def is_hybrid(column: str) -> bool:
+    """True for a hybrid model's score column."""
+    return column.startswith("hybrid:")
+
+
+def hybrid_variant(column: str) -> str:
+    """The variant of a hybrid score column (``"hybrid:rfm+olist"`` -> ``"rfm+olist"``)."""
+    if not is_hybrid(column):
+        raise ValueError(f"{column!r} is not a hybrid score column (they start with 'hybrid:').")
+    return column.split(":", 1)[1]
+
+
+_LABELS = {SIMPLE_RULE: "Calibration spend (simple rule)", TRUTH: "Hidden true expected value (ceiling)",
+           **{btyd_column(k): v for k, v in BTYD_MODELS.items()}}
+
+
+def model_label(column: str) -> str:
+    """Human-readable name of a score column (``hybrid:rfm+olist`` -> ``Hybrid GBM: rfm+olist``)."""
+    if column in _LABELS:
+        return _LABELS[column]
+    if is_hybrid(column):
+        return "Hybrid GBM: " + hybrid_variant(column)
+    return column
+
+
+def primary_hybrid(has_key: bool) -> str:
+    """The hybrid variant reported as *the* hybrid prediction, chosen before any evaluation.
+
+    With a real key between customers and clickstream users, the variant that uses it;
+    otherwise RFM + Olist behaviour. A synthetic link is never the default.
+    """
+    return hybrid_column(click_variant("key") if has_key else "rfm+olist")
