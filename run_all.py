@@ -1,13 +1,15 @@
 #!/usr/bin/env python
-"""Run the CLV notebook pipeline end to end and build outputs/index.html.
+"""Run the CLV notebook pipeline end to end into a workspace and build its index.html.
 
-A thin command line over :mod:`clvlib.runner`; see ``python run_all.py --help``.
+A thin command line over :mod:`clvlib.pipeline`; see ``python run_all.py --help``.
 Works from any working directory without installing clvlib.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,42 +18,54 @@ ROOT = Path(__file__).resolve().parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from clvlib import runner  # noqa: E402
 from clvlib.paths import project_root  # noqa: E402
+from clvlib.pipeline import catalog  # noqa: E402
+from clvlib.pipeline.datasource import DEMO_SEED, DEMO_SIZE, resolve_data_source  # noqa: E402
+from clvlib.pipeline.execute import check_kernel  # noqa: E402
+from clvlib.pipeline.listing import format_stage_list  # noqa: E402
+from clvlib.pipeline.params import declared_parameters, parse_overrides, validate_overrides  # noqa: E402
+from clvlib.pipeline.run import LATEST, RunConfig, missing_inputs, parse_stage_selection, run_pipeline  # noqa: E402
+from clvlib.pipeline.workspace import OUT_ROOT_ENV, DataSource, Workspace, WorkspaceError, fingerprint_files  # noqa: E402
 
 EPILOG = """\
 stages:
 {stages}
   Select by number (3 or 03), name (user_mapping), or range (02-04). A failing
-  stage stops the run: later stages are skipped, its report shows the error.
+  stage stops the run: later stages are skipped; its report goes to failed/
+  beside the last good one.
 
-data:
-  Without --raw-dir the pipeline uses data/raw/ when it holds the Kaggle files,
-  otherwise it generates synthetic DEMO data into <out-root>/data/demo/raw
-  (reused on the next run when size and seed match). Reports say which.
+data and workspaces:
+  A run writes into one workspace per dataset: outputs/<name>/ (olist for the
+  Kaggle files, demo for the default demo). Without --raw-dir a full run uses
+  data/raw/ when it holds the Kaggle files, otherwise synthetic DEMO data
+  (generated into data/demo/<name>/raw, reused when size and seed match). A
+  partial run (--stages, --from) reuses the dataset of its workspace (--workspace,
+  else the most recent run's) and refuses to mix in another one.
 
 outputs (under --out-root, default the project root):
-  data/processed/                    tables the stages hand to each other
-  outputs/NN_name.html               one report per stage
-  outputs/notebooks/NN_name.ipynb    the executed notebooks
-  outputs/index.html, outputs/run.json   the run at a glance / machine-readable
+  outputs/index.html                     every workspace
+  outputs/<name>/index.html, run.json    the run at a glance / machine-readable
+  outputs/<name>/NN_name.html            the last good report of each stage
+  outputs/<name>/failed/NN_name.html     a failed stage's report
+  outputs/<name>/data/                   the files the stages hand to each other
+  outputs/<name>/data/clv_predictions.csv, metrics.json   the deliverables
 
 examples:
   python run_all.py                          # all stages (real data if in data/raw, else demo)
   python run_all.py --raw-dir ~/Downloads/kaggle   # CSVs at any depth, or the .zip files
   python run_all.py --demo --demo-size 5000 --seed 7
-  python run_all.py --stages 00,01,03        # or --stages 02-04, --stages user_mapping
-  python run_all.py --from 05 -p horizon_months 3   # re-run the models with another horizon
+  python run_all.py --from 03 -p link_methods '["random"]'
+  python run_all.py --from 03 -p cutoff 2017-12-31   # every stage that declares cutoff gets it
   python run_all.py --list                   # stages and their parameters
 """
 
 
-def build_parser(registry: Sequence[runner.Stage] = runner.STAGES) -> argparse.ArgumentParser:
+def build_parser(registry: Sequence[catalog.Stage] = catalog.STAGES) -> argparse.ArgumentParser:
     stages = "\n".join(f"  {s.number} {s.name:<20} {s.title}" for s in registry)
     p = argparse.ArgumentParser(
         prog="run_all.py",
-        description="Run the CLV notebooks (00_inventory .. 06_evaluate) with papermill, render each to "
-        "HTML and write outputs/index.html and outputs/run.json.",
+        description="Run the CLV notebooks (00_inventory .. 06_evaluate) with papermill into a workspace, render "
+        "each to HTML and write the workspace's index.html and run.json.",
         epilog=EPILOG.format(stages=stages),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -62,12 +76,11 @@ def build_parser(registry: Sequence[runner.Stage] = runner.STAGES) -> argparse.A
     sel.add_argument("--from", dest="start", metavar="STAGE",
                      help="run this stage and every later one (combined with --stages: the overlap)")
     sel.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"), default=[],
-                     help="override a notebook parameter (repeatable). VALUE is read as a Python/JSON literal "
-                          "when it parses (5, 0.1, [1, 2], None, true), else as a string. Goes only to the "
-                          "notebooks that declare NAME; a name no selected notebook declares is an error. "
-                          "See --list for the names.")
+                     help="set a notebook parameter (repeatable) in every selected notebook that declares it. "
+                          "VALUE is read as a Python/JSON literal when it parses (5, 0.1, [1, 2], None, true), "
+                          "else as a string, and must fit the type of the notebook's default. See --list.")
     sel.add_argument("--list", action="store_true",
-                     help="list the stages and their parameters (defaults and help), then exit")
+                     help="list the stages, what they read and write, and their parameters, then exit")
 
     data = p.add_argument_group("data")
     src = data.add_mutually_exclusive_group()
@@ -76,15 +89,19 @@ def build_parser(registry: Sequence[runner.Stage] = runner.STAGES) -> argparse.A
                           "(relative: to the working directory, else to the project root). "
                           "Default: data/raw if it holds the files, else demo data")
     src.add_argument("--demo", action="store_true", help="use synthetic demo data even if data/raw has files")
-    data.add_argument("--demo-size", type=_positive_int, default=40_000, metavar="N",
+    data.add_argument("--demo-size", type=_positive_int, default=DEMO_SIZE, metavar="N",
                       help="customers in the demo data (default: %(default)s)")
-    data.add_argument("--seed", type=int, default=42, help="random seed of the demo data (default: %(default)s); a notebook's own seed "
+    data.add_argument("--seed", type=int, default=DEMO_SEED,
+                      help="random seed of the demo data (default: %(default)s); a notebook's own seed "
                            "parameter is set with -p seed N")
 
     ex = p.add_argument_group("execution")
+    ex.add_argument("--workspace", metavar="NAME",
+                    help="the workspace to run in, outputs/NAME (default: named after the dataset; for a partial "
+                         "run without --raw-dir/--demo, the most recent run's)")
     ex.add_argument("--out-root", metavar="DIR",
-                    help="where data/processed, data/demo and outputs go; relative to the working directory "
-                         "(default: the project root)")
+                    help=f"where outputs/ and data/demo go; relative to the working directory (default: "
+                         f"${OUT_ROOT_ENV} or the project root)")
     ex.add_argument("--timeout", type=int, default=1800, metavar="SECONDS",
                     help="execution timeout per notebook cell; 0 = none (default: %(default)s)")
     ex.add_argument("--kernel", default="python3", metavar="NAME",
@@ -105,14 +122,45 @@ def _err(msg: str) -> None:
     print(f"run_all: {msg}", file=sys.stderr, flush=True)
 
 
-def main(
-    argv: Sequence[str] | None = None,
-    registry: Sequence[runner.Stage] = runner.STAGES,
-) -> int:
+def _existing_source(out_root: Path, name: str | None) -> tuple[Workspace, DataSource] | None:
+    """The workspace (named, else the most recent run's) and its dataset, re-fingerprinted, if there is one."""
+    outputs = out_root / "outputs"
+    folder = outputs / name if name else None
+    if folder is None:
+        try:
+            folder = Path(json.loads((outputs / LATEST).read_text(encoding="utf-8"))["folder"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+    ws = Workspace(folder)
+    if not ws.exists():
+        return None
+    old = ws.source()
+    missing = [str(p) for p in old.files.values() if not Path(p).is_file()]
+    if missing:
+        raise FileNotFoundError(f"Workspace {ws.folder} reads raw files that are gone: {', '.join(missing)}. "
+                                "Give --raw-dir or --demo and run every stage.")
+    return ws, DataSource(**{**old.__dict__, "fingerprint": fingerprint_files(old.files)})
+
+
+def _announce_data(data: DataSource) -> None:
+    if not data.demo:
+        print(f"Using {data.label}")
+        return
+    info = data.demo_info or {}
+    size = f"{info['n_customers']:,} customers, seed {info['seed']}, " if info.get("n_customers") else ""
+    print("=" * 78)
+    print(f"Using DEMO DATA (synthetic; {size}{'generated now' if data.generated else 'at'} {data.raw_dir}).")
+    print("For the real data, unpack the Kaggle downloads olistbr/brazilian-ecommerce and")
+    print("fronkongames/ecommerce-clickstream-transactions into data/raw/ (any depth, or the")
+    print("zips as downloaded), or pass --raw-dir PATH.")
+    print("=" * 78)
+
+
+def main(argv: Sequence[str] | None = None, registry: Sequence[catalog.Stage] = catalog.STAGES) -> int:
     """Parse ``argv``, check everything that can be checked, run the pipeline; return the exit code.
 
     0: all selected stages ran; 1: a stage failed; 2: a usage or set-up error
-    (nothing ran); 130: interrupted.
+    (nothing ran, nothing written); 130: interrupted.
     """
     args = build_parser(registry).parse_args(argv)
     root = project_root()
@@ -120,56 +168,57 @@ def main(
 
     if args.list:
         print(f"Stages and their parameters (notebooks in {nb_dir}); override with -p NAME VALUE:")
-        print(runner.format_stage_list(registry, nb_dir))
+        print(format_stage_list(registry, nb_dir))
         return 0
 
-    # Everything cheap is checked before anything runs (or demo data is generated).
+    # Everything cheap is checked before anything is written (or demo data is generated).
     try:
-        selected = runner.parse_stage_selection(args.stages, args.start, registry)
-        declared = runner.declared_parameters(selected, nb_dir)
-        overrides = runner.parse_overrides(args.param)
-        warnings = runner.validate_overrides(overrides, declared)
-        runner.check_kernel(args.kernel)
-        out_root = Path(args.out_root).expanduser().resolve() if args.out_root else root
-        data = runner.resolve_data_source(
-            args.raw_dir, out_root, demo=args.demo, demo_size=args.demo_size, seed=args.seed,
-            announce=lambda m: print(m, flush=True),
-        )
+        selected = parse_stage_selection(args.stages, args.start, registry)
+        declared = declared_parameters(selected, nb_dir)
+        overrides = parse_overrides(args.param)
+        validate_overrides(overrides, declared)
+        check_kernel(args.kernel)
+        out_root = Path(args.out_root or os.environ.get(OUT_ROOT_ENV) or root).expanduser().resolve()
+        full_run = len(selected) == len(registry)
+        found = None
+        if args.raw_dir is None and not args.demo and (not full_run or args.workspace):
+            found = _existing_source(out_root, args.workspace)
+        if found is not None:
+            ws, data = found
+        else:
+            data = resolve_data_source(args.raw_dir, out_root, demo=args.demo, demo_size=args.demo_size,
+                                       seed=args.seed, announce=lambda m: print(m, flush=True))
+            ws = Workspace(out_root / "outputs" / (args.workspace or data.name))
+        ws.acquire(" ".join([Path(sys.executable).name, *sys.argv]))
     except (ValueError, FileNotFoundError, RuntimeError, ImportError) as exc:
         _err(f"error: {exc}")
         return 2
-
-    config = runner.RunConfig(
-        out_root=out_root, data=data, notebook_dir=nb_dir, kernel=args.kernel,
-        timeout=args.timeout if args.timeout > 0 else None, overrides=overrides,
-    )
-    if data.demo:
-        info = data.demo_info or {}
-        size = f"{info['n_customers']:,} customers, seed {info['seed']}, " if "n_customers" in info else ""
-        print("=" * 78)
-        print(f"Using DEMO DATA (synthetic; {size}{'generated now' if data.generated else 'at'} {data.raw_dir}).")
-        print("For the real data, unpack the Kaggle downloads olistbr/brazilian-ecommerce and")
-        print("fronkongames/ecommerce-clickstream-transactions into data/raw/ (any depth, or the")
-        print("zips as downloaded), or pass --raw-dir PATH.")
-        print("=" * 78)
-    else:
-        print(f"Using Kaggle data at {data.raw_dir}")
-    print(f"{len(selected)} stage(s), kernel {config.kernel}, cell timeout "
-          f"{config.timeout or 'none'} s, outputs in {config.outputs_dir}")
-    for w in warnings + runner.dependency_warnings(selected, registry, config.headlines_dir):
-        print(f"warning: {w}")
-    sys.stdout.flush()
-
     try:
-        record = runner.run_pipeline(selected, config, registry=registry, declared=declared,
-                                     command=[sys.executable, *sys.argv])
-    except KeyboardInterrupt:
-        _err("interrupted; outputs/index.html and outputs/run.json record how far it got.")
-        return 130
+        try:
+            ws.adopt(data, full_run=full_run, announce=lambda m: print(m, flush=True))
+            problems = missing_inputs(selected, ws, registry)
+            if problems:
+                raise WorkspaceError("\n  ".join(["this run cannot start:", *problems]))
+        except WorkspaceError as exc:
+            _err(f"error: {exc}")
+            return 2
+        config = RunConfig(workspace=ws, notebook_dir=nb_dir, kernel=args.kernel,
+                           timeout=args.timeout if args.timeout > 0 else None, overrides=overrides)
+        _announce_data(data)
+        print(f"{len(selected)} stage(s), kernel {config.kernel}, cell timeout "
+              f"{config.timeout or 'none'} s, workspace {ws.folder}", flush=True)
+        try:
+            record = run_pipeline(selected, config, registry=registry, declared=declared,
+                                  command=[sys.executable, *sys.argv])
+        except KeyboardInterrupt:
+            _err(f"interrupted; {ws.folder / 'index.html'} and run.json record how far it got.")
+            return 130
+    finally:
+        ws.release()
     if record["status"] == "failed":
         stage = next(s for s in record["stages"] if s["status"] == "failed")
         _err(f"stage {stage['key']} failed: {stage['error']}")
-        _err(f"stage {stage['key']} failed; see {stage['html'] or stage['executed_notebook']}")
+        _err(f"stage {stage['key']} failed; see {stage['failed_html'] or stage['executed_notebook']}")
         return 1
     return 0
 

@@ -18,6 +18,7 @@ __all__ = [
     "parse_datetimes",
     "parse_numbers",
     "write_csv_atomic",
+    "write_parquet_atomic",
     "write_json_atomic",
     "write_text_atomic",
     "json_safe",
@@ -217,6 +218,11 @@ def write_csv_atomic(df: pd.DataFrame, path: str | Path, float_format: str | Non
     return _atomic_write(
         Path(path), lambda tmp: df.to_csv(tmp, index=False, float_format=float_format, date_format="%Y-%m-%d %H:%M:%S")
     )
+
+
+def write_parquet_atomic(df: pd.DataFrame, path: str | Path) -> Path:
+    """Write ``df`` to Parquet (no index) through a temporary file and a rename."""
+    return _atomic_write(Path(path), lambda tmp: df.to_parquet(tmp, index=False))
 
 
 def json_safe(obj: Any) -> Any:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import zipfile
+import zlib
 from pathlib import Path
 
 from clvlib.paths import project_root
@@ -16,27 +19,41 @@ def is_demo_dir(raw_dir: str | Path) -> bool:
     return (Path(raw_dir) / DEMO_MARKER).is_file()
 
 
-def _extract_zips(raw_dir: Path, extract_dir: Path, wanted: set[str]) -> None:
-    """Extract the wanted CSV members of every ``.zip`` below ``raw_dir`` into ``extract_dir``."""
-    for zpath in sorted(raw_dir.rglob("*.zip")):
+def _zip_digest(path: Path) -> str:
+    """Content digest of a zip file: extraction is keyed by it, not by name and size."""
+    h = hashlib.blake2b(digest_size=12)
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _extract_zips(zips: list[Path], extract_dir: Path, wanted: set[str]) -> list[Path]:
+    """Extract the wanted CSV members of ``zips`` into ``extract_dir/<content digest>/``; return the CSVs there.
+
+    A zip whose content changed gets a new folder, so a stale copy is never served.
+    """
+    out: list[Path] = []
+    for zpath in zips:
+        target_dir = extract_dir / _zip_digest(zpath)
         try:
             with zipfile.ZipFile(zpath) as zf:
                 for member in zf.namelist():
                     name = Path(member).name
                     if name not in wanted:
                         continue
-                    target = extract_dir / zpath.stem / name
-                    info = zf.getinfo(member)
-                    if target.is_file() and target.stat().st_size == info.file_size:
-                        continue
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    tmp = target.with_suffix(".part")
-                    with zf.open(member) as src, open(tmp, "wb") as dst:
-                        while chunk := src.read(1 << 20):
-                            dst.write(chunk)
-                    tmp.replace(target)
-        except zipfile.BadZipFile as exc:
+                    target = target_dir / name
+                    if not target.is_file():
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        tmp = target.with_suffix(f".part{os.getpid()}")
+                        with zf.open(member) as src, open(tmp, "wb") as dst:
+                            while chunk := src.read(1 << 20):
+                                dst.write(chunk)
+                        tmp.replace(target)
+                    out.append(target)
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
             raise ValueError(f"{zpath} is not a readable zip file ({exc}); download it again.") from exc
+    return out
 
 
 def find_raw_files(
@@ -76,12 +93,11 @@ def find_raw_files(
         if key and key not in found:
             found[key] = path
     missing = set(EXPECTED_FILES) - set(found)
-    if missing and any(raw.rglob("*.zip")):
+    zips = sorted(raw.rglob("*.zip"))
+    if missing and zips:
         ext = Path(extract_dir) if extract_dir else project_root() / "data" / "interim" / "unzipped"
-        _extract_zips(raw, ext, {EXPECTED_FILES[k] for k in missing})
         # only what this folder's zips hold, never files extracted from another raw folder earlier
-        extracted = [p for z in sorted(raw.rglob("*.zip")) for p in sorted((ext / z.stem).glob("*.csv"))]
-        for path in extracted:
+        for path in _extract_zips(zips, ext, {EXPECTED_FILES[k] for k in missing}):
             key = by_name.get(path.name)
             if key in missing and key not in found:
                 found[key] = path

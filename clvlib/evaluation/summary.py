@@ -1,14 +1,29 @@
-"""The evaluation stage's tables and figures: metrics per model, placebo comparison, ceiling, deciles."""
+"""The evaluation stage's tables: metrics per model, placebo comparison, ceiling, and the metrics record."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from clvlib.evaluation.metrics import evaluate
 from clvlib.models.scores import BASELINE, TRUTH, click_variant, hybrid_column, model_label
 
-__all__ = ["BASELINE", "model_label", "metrics_table", "placebo_table", "segment_customers"]
+__all__ = [
+    "BASELINE",
+    "model_label",
+    "metrics_table",
+    "placebo_table",
+    "ceiling_gini",
+    "ceiling_shares",
+    "metrics_record",
+    "segment_customers",
+]
+
 
 def metrics_table(y_true: np.ndarray, scores: pd.DataFrame, boot: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per model: point metrics, and the bootstrap interval of the normalized Gini when given."""
@@ -40,6 +55,158 @@ def placebo_table(table: pd.DataFrame) -> pd.DataFrame:
                          "added_by_click": base.loc[col, "normalized_gini"] - base.loc[ref, "normalized_gini"],
                          "roc_auc_with_click": base.loc[col, "roc_auc"]})
     return pd.DataFrame(rows)
+
+
+def _model_rows(table: pd.DataFrame, what: str) -> pd.DataFrame:
+    """``table`` indexed by ``model``, after checking the columns ``what`` needs."""
+    missing = [c for c in ("model", "normalized_gini") if c not in table.columns]
+    if missing:
+        raise ValueError(f"{what}: the metrics table lacks column(s) {missing}; build it with metrics_table(...).")
+    if table["model"].duplicated().any():
+        raise ValueError(f"{what}: the metrics table has several rows for one model; keep one row per model.")
+    return table.set_index("model")
+
+
+def ceiling_gini(table: pd.DataFrame, truth: str = TRUTH) -> float | None:
+    """Normalized Gini of the ranking by the hidden true expected value (demo only), or None.
+
+    Required columns
+    ----------------
+    ``model`` (unique), ``normalized_gini``.
+
+    Parameters
+    ----------
+    table
+        One row per model, as from :func:`metrics_table`.
+    truth
+        Score column of the hidden truth.
+
+    Returns
+    -------
+    float or None
+        The truth row's normalized Gini: what a model can at best expect, since purchases
+        are random even when every trait is known. None when the table has no truth row
+        (real data).
+    """
+    t = _model_rows(table, "ceiling_gini")
+    return float(t.loc[truth, "normalized_gini"]) if truth in t.index else None
+
+
+def ceiling_shares(table: pd.DataFrame, truth: str = TRUTH) -> pd.DataFrame:
+    """Each model's normalized Gini as a share of the ceiling (the truth's normalized Gini).
+
+    Required columns
+    ----------------
+    ``model`` (unique), ``name``, ``normalized_gini``; a row for ``truth``.
+
+    Parameters
+    ----------
+    table
+        One row per model, as from :func:`metrics_table` on the demo data.
+    truth
+        Score column of the hidden truth.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``name``, ``normalized_gini`` and ``share_of_ceiling = normalized_gini / ceiling``,
+        one row per model in table order (the truth's own share is 1).
+
+    Raises
+    ------
+    ValueError
+        When the table has no truth row or the ceiling is not positive.
+    """
+    ceiling = ceiling_gini(table, truth)
+    if ceiling is None:
+        raise ValueError(
+            f"ceiling_shares: the metrics table has no {truth!r} row; the ceiling exists only on the demo data, "
+            "where the hidden truth is scored like a model."
+        )
+    if not ceiling > 0:
+        raise ValueError(f"ceiling_shares: the ceiling (normalized Gini of {truth!r}) is {ceiling:g}, not positive; "
+                         "shares of it are meaningless. Check the truth column.")
+    if "name" not in table.columns:
+        raise ValueError("ceiling_shares: the metrics table lacks column 'name'; build it with metrics_table(...).")
+    return table.assign(share_of_ceiling=table["normalized_gini"] / ceiling)[
+        ["name", "normalized_gini", "share_of_ceiling"]
+    ]
+
+
+def _none_if_nan(value: Any) -> Any:
+    return None if pd.isna(value) else value
+
+
+def metrics_record(
+    *,
+    holdout_start: str,
+    holdout_end: str,
+    y_true: ArrayLike,
+    n_boot: int,
+    seed: int,
+    demo: bool,
+    table: pd.DataFrame,
+    boot: pd.DataFrame,
+    placebo: pd.DataFrame,
+    ceiling: float | None,
+    deciles: Mapping[str, pd.DataFrame],
+    baseline: str = BASELINE,
+) -> dict[str, Any]:
+    """The content of ``metrics.json``: the holdout, the settings and every evaluation table.
+
+    Parameters
+    ----------
+    holdout_start
+        The calibration cut-off that opens the holdout window (``meta["cutoff"]``).
+    holdout_end
+        Last day of the holdout window.
+    y_true
+        Holdout spend per customer; gives ``people``, ``buyers`` (spend > 0) and ``revenue``.
+    n_boot, seed
+        The bootstrap settings.
+    demo
+        Whether the run is on the demo data.
+    table
+        :func:`metrics_table` output (one row per model, with a ``model`` column).
+    boot
+        :func:`clvlib.evaluation.bootstrap.bootstrap` output.
+    placebo
+        :func:`placebo_table` output.
+    ceiling
+        :func:`ceiling_gini` (None on real data).
+    deciles
+        Model score column -> :func:`clvlib.evaluation.metrics.decile_table` of it.
+    baseline
+        Score column every paired difference is relative to.
+
+    Returns
+    -------
+    dict
+        Keys ``holdout`` (``start``, ``end``, ``people``, ``buyers``, ``revenue``), ``n_boot``,
+        ``seed``, ``baseline``, ``demo``, ``models`` (model -> its table row without ``model``,
+        NaN as None), ``bootstrap`` and ``placebo`` (lists of records), ``ceiling_gini`` and
+        ``deciles`` (model -> list of records). NaN left in ``bootstrap`` or ``placebo`` is
+        written as null by :func:`clvlib.io.write_json_atomic`.
+    """
+    y = np.asarray(y_true, dtype="float64")
+    if "model" not in table.columns:
+        raise ValueError("metrics_record: the metrics table lacks column 'model'; build it with metrics_table(...).")
+    if ceiling is not None and math.isnan(ceiling):
+        raise ValueError("metrics_record: ceiling is NaN; pass None when there is no ceiling (real data).")
+    return {
+        "holdout": {"start": holdout_start, "end": holdout_end, "people": len(y), "buyers": int((y > 0).sum()),
+                    "revenue": float(y.sum())},
+        "n_boot": n_boot,
+        "seed": seed,
+        "baseline": baseline,
+        "demo": demo,
+        "models": {r["model"]: {k: _none_if_nan(v) for k, v in r.items() if k != "model"}
+                   for r in table.to_dict("records")},
+        "bootstrap": boot.to_dict("records"),
+        "placebo": placebo.to_dict("records"),
+        "ceiling_gini": ceiling,
+        "deciles": {model: frame.to_dict("records") for model, frame in deciles.items()},
+    }
 
 
 def segment_customers(value: pd.Series) -> tuple[pd.Series, pd.Series]:

@@ -1,0 +1,181 @@
+"""Plain-language summaries the reports display: the marketer's reading and the BTYD parameters.
+
+Each function returns Markdown text built from the tables the stages already have, so the
+wording is tested once here instead of living in a notebook cell.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from clvlib.evaluation.recommend import Recommendation
+from clvlib.models.scores import BASELINE, SIMPLE_RULE, model_label
+
+__all__ = ["marketer_summary", "btyd_parameter_reading"]
+
+_MARKETER_COLUMNS = ("model", "normalized_gini", "gini_low", "gini_high", "top10_share",
+                     "diff_vs_bgnbd", "diff_low", "diff_high")
+_BTYD_PARAMETERS = ("r", "alpha", "a", "b", "p", "q", "v")
+
+
+def _sure_sentence(rec: Recommendation, pick: pd.Series) -> str:
+    """How sure we are that the pick is the one to use."""
+    if rec.reliable:
+        return (f"{model_label(rec.pick)} beats BG/NBD by {pick['diff_vs_bgnbd']:+.3f} in Gini (95% interval "
+                f"{pick['diff_low']:+.3f} to {pick['diff_high']:+.3f}): a real improvement, not noise.")
+    sure = ("No model beats BG/NBD reliably here (every paired 95% interval of the difference includes zero or lies below it), "
+            "so the established BG/NBD score is the one to use.")
+    if rec.ahead:
+        sure += " " + "; ".join(f"{model_label(c.model)} scored higher ({c.diff:+.3f}, interval {c.diff_low:+.3f} to "
+                                f"{c.diff_high:+.3f})" for c in rec.ahead) + ", but not reliably."
+    return sure
+
+
+def _clickstream_sentence(placebo: pd.DataFrame) -> str:
+    """What the clickstream adds: nothing usable through a synthetic link, the key row's gain otherwise."""
+    if "key" not in set(placebo.get("link", [])):
+        return "on these data the link to the clickstream is synthetic; it adds nothing a marketer can use."
+    added = float(placebo.set_index("link").loc["key", "added_by_click"])
+    return "through the real key, clickstream behaviour changes the Gini by " + format(added, "+.3f") + "."
+
+
+def marketer_summary(
+    table: pd.DataFrame,
+    recommendation: Recommendation,
+    placebo: pd.DataFrame,
+    buyers_share: float,
+    horizon_days: int,
+) -> str:
+    """The "For a marketer" bullet list of the evaluation report, in Markdown.
+
+    Who to target (the recommended model and its top-10% capture), how it compares with
+    the simple rule, how sure we are (its interval and the paired difference from
+    BG/NBD), what to expect, and what the clickstream adds.
+
+    Required columns
+    ----------------
+    ``table``: ``model`` (unique), ``normalized_gini``, ``gini_low``, ``gini_high``,
+    ``top10_share``, ``diff_vs_bgnbd``, ``diff_low``, ``diff_high``, with rows for the
+    recommended model and for the simple rule (``calibration_spend``).
+    ``placebo``: ``link`` and ``added_by_click`` (may be empty, without columns).
+
+    Parameters
+    ----------
+    table
+        :func:`clvlib.evaluation.summary.metrics_table` output, built with a paired
+        bootstrap against BG/NBD x Gamma-Gamma.
+    recommendation
+        :func:`clvlib.evaluation.recommend.recommend` of that table.
+    placebo
+        :func:`clvlib.evaluation.summary.placebo_table` of that table; a ``key`` row
+        means the data has a real customer-clickstream key.
+    buyers_share
+        Share of customers who bought in the holdout (0.012 for 1.2%).
+    horizon_days
+        Length of the holdout window in days.
+
+    Returns
+    -------
+    str
+        Markdown, starting and ending with a newline, with five bullets.
+
+    Raises
+    ------
+    ValueError
+        When a column or row is missing, or the recommendation's baseline is not
+        BG/NBD x Gamma-Gamma (the wording names BG/NBD).
+    """
+    if recommendation.baseline != BASELINE:
+        raise ValueError(
+            f"marketer_summary: the wording compares with BG/NBD ({BASELINE!r}) but the recommendation's "
+            f"baseline is {recommendation.baseline!r}; recommend(table, baseline={BASELINE!r})."
+        )
+    missing = [c for c in _MARKETER_COLUMNS if c not in table.columns]
+    if missing:
+        raise ValueError(f"marketer_summary: the metrics table lacks column(s) {missing}; build it with "
+                         "metrics_table(y, scores, boot) and a bootstrap against the baseline.")
+    t = table.set_index("model")
+    absent = [m for m in (SIMPLE_RULE, recommendation.pick) if m not in t.index]
+    if absent:
+        raise ValueError(f"marketer_summary: the metrics table has no row for {absent}; include "
+                         f"{SIMPLE_RULE!r} and the recommended model in the scores.")
+    simple, p = t.loc[SIMPLE_RULE], t.loc[recommendation.pick]
+    label = model_label(recommendation.pick)
+    lift10 = p["top10_share"] / 0.10
+    sure = _sure_sentence(recommendation, p)
+    return f"""
+- **Who to target:** rank customers by **{label}** and start from the top. The top 10% of that ranking
+  captured **{p['top10_share']:.0%}** of the revenue from returning customers in the holdout: **{lift10:.1f}x** what a random 10% would.
+- **Against the simple rule** (rank by what they spent so far): top-10% capture {simple['top10_share']:.0%} for the rule vs {p['top10_share']:.0%};
+  normalized Gini {simple['normalized_gini']:.2f} vs {p['normalized_gini']:.2f}.
+- **How sure we are:** the normalized Gini of {label} is {p['normalized_gini']:.2f} (95% interval {p['gini_low']:.2f} to {p['gini_high']:.2f}).
+  {sure}
+- **What to expect:** only {buyers_share:.1%} of customers bought again within {horizon_days} days. Most of any targeted list will
+  not buy; the ranking concentrates the few who will.
+- **Clickstream:** {_clickstream_sentence(placebo)}
+"""
+
+
+def btyd_parameter_reading(params: pd.DataFrame) -> str:
+    """The "Reading the parameters" paragraph of the model report, in Markdown.
+
+    Reads the BG/NBD fit: the mean purchase rate while active, ``r / alpha`` per day,
+    shown per year (x 365); the mean dropout probability after a purchase,
+    ``a / (a + b)``; and the Gamma-Gamma mean order value, ``p v / (q - 1)``.
+
+    Required columns
+    ----------------
+    ``fit`` (``"bgnbd"``, ``"pnbd"``), ``parameter``, ``estimate``: the ``params_`` of
+    each fitted :class:`clvlib.models.btyd.BTYDModel` with a ``fit`` column added. The
+    ``bgnbd`` fit needs one row each for ``r``, ``alpha``, ``a``, ``b`` (BG/NBD) and ``p``,
+    ``q``, ``v`` (Gamma-Gamma); other fits are not used.
+
+    Parameters
+    ----------
+    params
+        The BTYD parameter table.
+
+    Returns
+    -------
+    str
+        One Markdown paragraph.
+
+    Raises
+    ------
+    ValueError
+        When a column or parameter is missing or repeated, or ``q <= 1`` (the
+        Gamma-Gamma mean is then infinite).
+
+    References
+    ----------
+    .. [1] Fader, P. S., Hardie, B. G. S., & Lee, K. L. (2005). "Counting Your Customers"
+       the Easy Way: An Alternative to the Pareto/NBD Model. Marketing Science, 24(2).
+    .. [2] Fader, P. S., & Hardie, B. G. S. (2013). The Gamma-Gamma Model of Monetary
+       Value. http://www.brucehardie.com/notes/025/ (mean spend ``p v / (q - 1)``).
+    """
+    missing = [c for c in ("fit", "parameter", "estimate") if c not in params.columns]
+    if missing:
+        raise ValueError(f"btyd_parameter_reading: the parameter table lacks column(s) {missing}; build it with "
+                         "pd.concat([m.params_.assign(fit=name) for name, m in fitted.items()]).")
+    bg = params[params["fit"] == "bgnbd"]
+    repeated = sorted(bg["parameter"][bg["parameter"].duplicated()].unique())
+    if repeated:
+        raise ValueError(f"btyd_parameter_reading: the bgnbd fit has several rows for parameter(s) {repeated}; "
+                         "keep one estimate per parameter.")
+    est = dict(zip(bg["parameter"], bg["estimate"].astype(float)))
+    absent = [n for n in _BTYD_PARAMETERS if n not in est]
+    if absent:
+        raise ValueError(f"btyd_parameter_reading: the bgnbd fit has no estimate for {absent}; it needs "
+                         f"{list(_BTYD_PARAMETERS)} (BG/NBD and Gamma-Gamma).")
+    if not est["q"] > 1:
+        raise ValueError(f"btyd_parameter_reading: Gamma-Gamma q = {est['q']:g}; the mean order value p*v/(q-1) "
+                         "is finite only for q > 1. Check the spend model's fit.")
+    return (
+        f"**Reading the parameters.** BG/NBD: purchase rates vary as Gamma(r, alpha), a mean of "
+        f"{est['r'] / est['alpha'] * 365:.2f} purchases a year while active; after each purchase a customer "
+        f"leaves with probability drawn from Beta(a, b), mean {est['a'] / (est['a'] + est['b']):.0%}. "
+        f"Gamma-Gamma (p, q, v): a mean repeat-order value of {est['p'] * est['v'] / (est['q'] - 1):,.0f}, "
+        "which is also the expected spend of a one-time buyer. Under BG/NBD a customer can only leave right after a repeat "
+        "purchase, so one-time buyers have P(alive) = 1 and their expected purchases fall only with their age T; "
+        "Pareto/NBD lets them age."
+    )
