@@ -80,7 +80,8 @@ def truth_description(seed: int, n_customers: int) -> dict[str, Any]:
         "columns": TRUTH_COLUMNS,
         "model": {
             "purchase_rate_per_day": f"Gamma(shape={RATE_R}, rate={RATE_ALPHA})",
-            "dropout_rate_per_day": f"Gamma(shape={DROPOUT_S}, rate={DROPOUT_BETA}); alive_until = first_purchase + Exp(mu)",
+            "dropout_rate_per_day": f"Gamma(shape={DROPOUT_S}, rate={DROPOUT_BETA}); "
+            "alive_until = first_purchase + Exp(mu)",
             "repeat_purchases": "Poisson(purchase_rate_per_day) on (first_purchase, alive_until), "
             "thinned near the end of data (see clvlib.demo.visible_days)",
             "same_day_split_probability": SPLIT_P,
