@@ -1,4 +1,4 @@
-"""Time ``clvlib.metrics.bootstrap`` at production size and report peak memory.
+"""Time ``clvlib.evaluation.bootstrap.bootstrap`` at production size and report peak memory.
 
 A benchmark, not a test: timings depend on the machine and never go in ``tests/``.
 
@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from clvlib.evaluation.metrics import bootstrap  # noqa: E402
+from clvlib.evaluation.bootstrap import bootstrap  # noqa: E402
 
 
 def make_data(n: int, seed: int = 0) -> tuple[np.ndarray, dict[str, np.ndarray]]:

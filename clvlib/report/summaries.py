@@ -23,7 +23,8 @@ def _sure_sentence(rec: Recommendation, pick: pd.Series) -> str:
     if rec.reliable:
         return (f"{model_label(rec.pick)} beats BG/NBD by {pick['diff_vs_bgnbd']:+.3f} in Gini (95% interval "
                 f"{pick['diff_low']:+.3f} to {pick['diff_high']:+.3f}): a real improvement, not noise.")
-    sure = ("No model beats BG/NBD reliably here (every paired 95% interval of the difference includes zero or lies below it), "
+    sure = ("No model beats BG/NBD reliably here (every paired 95% interval of the difference includes zero or "
+            "lies below it), "
             "so the established BG/NBD score is the one to use.")
     if rec.ahead:
         sure += " " + "; ".join(f"{model_label(c.model)} scored higher ({c.diff:+.3f}, interval {c.diff_low:+.3f} to "
@@ -175,7 +176,8 @@ def btyd_parameter_reading(params: pd.DataFrame) -> str:
         f"{est['r'] / est['alpha'] * 365:.2f} purchases a year while active; after each purchase a customer "
         f"leaves with probability drawn from Beta(a, b), mean {est['a'] / (est['a'] + est['b']):.0%}. "
         f"Gamma-Gamma (p, q, v): a mean repeat-order value of {est['p'] * est['v'] / (est['q'] - 1):,.0f}, "
-        "which is also the expected spend of a one-time buyer. Under BG/NBD a customer can only leave right after a repeat "
+        "which is also the expected spend of a one-time buyer. Under BG/NBD a customer can only leave right after "
+        "a repeat "
         "purchase, so one-time buyers have P(alive) = 1 and their expected purchases fall only with their age T; "
         "Pareto/NBD lets them age."
     )
