@@ -10,9 +10,10 @@ import pandas as pd
 from clvlib.dates import DAY, end_of_day, on_or_before
 from clvlib.data.droplog import DropLog
 from clvlib.io import read_table
+from clvlib.caveats import SYNTHETIC_LINK_NOTE
 from clvlib.schemas import EVENT_TYPES
 
-__all__ = ["read_clickstream", "clean_events", "user_features", "period_overlaps"]
+__all__ = ["read_clickstream", "clean_events", "user_features", "period_overlaps", "clickstream_facts"]
 
 
 
@@ -144,3 +145,17 @@ def user_features(
     out = out[cols]
     out.index.name = user_col
     return out.reset_index()
+
+
+def clickstream_facts(events: pd.DataFrame, users: pd.DataFrame) -> dict[str, str]:
+    """What the clickstream is, in words: ``text`` (users, sessions, events, period, amounts), ``period``, and
+    ``kaggle_note`` (why the Kaggle clickstream is generated noise, for reports on that data)."""
+    sessions = users["sessions"]
+    period = f"{events['Timestamp'].min():%Y-%m-%d} to {events['Timestamp'].max():%Y-%m-%d}"
+    amounts = events.loc[events["EventType"] == "purchase", "Amount"]
+    text = (f"**{len(users):,} users**, {int(sessions.sum()):,} sessions ({sessions.min()}-{sessions.max()} per user), "
+            f"{len(events):,} events from {period}; purchase amounts {amounts.min():,.2f} to {amounts.max():,.2f}.")
+    note = ("**Read this before using it with Olist.** Seven event types in near-equal shares, timestamps spread evenly "
+            "over the period and unordered within a session, the same number of sessions for every user: this file is "
+            "generated noise, not observed behaviour. " + SYNTHETIC_LINK_NOTE)
+    return {"text": text, "period": period, "kaggle_note": note}

@@ -8,7 +8,8 @@ import pandas as pd
 
 from clvlib.schemas import EXPECTED_FILES, EXPECTED_SCHEMAS
 
-__all__ = ["EXPECTED_SCHEMAS", "EXPECTED_KEYS", "profile_csv", "inventory", "inventory_table", "looks_like_dates"]
+__all__ = ["EXPECTED_KEYS", "profile_csv", "inventory", "inventory_table", "inventory_tables", "inventory_flags",
+           "looks_like_dates"]
 
 
 #: Columns (or column lists) that should identify a row in each file.
@@ -137,3 +138,22 @@ def inventory_table(inv: dict) -> pd.DataFrame:
         })
     return pd.DataFrame(rows)
 
+
+
+def inventory_tables(inv: dict) -> dict[str, pd.DataFrame]:
+    """The report's tables: ``files`` (see :func:`inventory_table`), ``dates``, ``nulls`` (columns with nulls), ``keys``."""
+    dates = pd.DataFrame([{"table": t, "column": c, **d} for t, p in inv["tables"].items() for c, d in p["dates"].items()])
+    cols = pd.DataFrame([{"table": t, **c} for t, p in inv["tables"].items() for c in p["columns"]])
+    keys = pd.DataFrame([{"table": t, "key": " + ".join(p["key"]["columns"]), "unique": p["key"]["unique"],
+                          "duplicate rows": p["key"]["duplicates"]} for t, p in inv["tables"].items() if p["key"]])
+    nulls = cols[cols["nulls"] > 0].reset_index(drop=True) if len(cols) else cols
+    return {"files": inventory_table(inv), "dates": dates, "nulls": nulls, "keys": keys}
+
+
+def inventory_flags(inv: dict, files: pd.DataFrame) -> str:
+    """Markdown list of what needs attention: missing files, problems per file, extra CSVs."""
+    lines = [f"- **{m}** is missing: the stages that need it will stop with an error." for m in inv["missing_files"]]
+    lines += [f"- `{r.file}`: {r.problems}" for r in files[files["problems"] != "none"].itertuples()]
+    lines += [f"- extra CSV, not one of the Kaggle files (a key file such as demo_user_key.csv is read by stage 03): `{x}`"
+              for x in inv["extra_files"]]
+    return "\n".join(lines) if lines else "No missing file, no unexpected schema, every key unique."

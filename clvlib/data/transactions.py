@@ -26,6 +26,7 @@ __all__ = [
     "build_orders",
     "customer_summary",
     "value_agreement",
+    "value_agreement_text",
 ]
 
 #: Columns each Olist table must have, and how they are parsed.
@@ -359,3 +360,13 @@ def value_agreement(tables: Mapping[str, pd.DataFrame]) -> dict:
         "ratio": float(both["pay"].sum() / both["items"].sum()),
         "share_differing_over_1pct": float((rel > 0.01).mean()),
     }
+
+
+def value_agreement_text(agreement: Mapping[str, float]) -> str:
+    """One sentence on how payments and items + freight agree (from :func:`value_agreement`)."""
+    if not agreement["orders_compared"]:
+        return "No order-items file: order values come from payments only and cannot be compared with the items."
+    return (f"Over {agreement['orders_compared']:,} orders the payments total {agreement['payments_total']:,.0f} BRL "
+            f"and items + freight {agreement['items_total']:,.0f} BRL (ratio {agreement['ratio']:.4f}); "
+            f"{agreement['share_differing_over_1pct']:.2%} of orders differ by more than 1% "
+            "(vouchers and installment interest).")

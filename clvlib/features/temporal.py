@@ -15,7 +15,7 @@ from clvlib.models.btyd import rfm_summary
 from clvlib.dates import DAY, end_of_day, on_or_before
 from clvlib.features.hybrid import prefix_click
 
-__all__ = ["window", "population_features", "join_click_features", "holdout_labels", "FEATURE_SETS", "feature_columns"]
+__all__ = ["window", "population_features", "linked_click_features", "attach_click_features", "join_click_features", "holdout_labels", "FEATURE_SETS", "feature_columns"]
 
 
 #: Olist-side behaviour columns (besides RFM) and the categorical ones among them.
@@ -127,17 +127,28 @@ def population_features(
     return feats
 
 
-def join_click_features(features: pd.DataFrame, click_users: pd.DataFrame, mapping: pd.DataFrame,
-                        customer_col: str = "customer_unique_id") -> pd.DataFrame:
-    """Add each linked user's clickstream features (prefixed ``click_``) and a ``has_click`` flag.
+def linked_click_features(click_users: pd.DataFrame, mapping: pd.DataFrame,
+                          customer_col: str = "customer_unique_id") -> pd.DataFrame:
+    """Each linked customer's user features, prefixed ``click_`` (one row per linked customer)."""
+    cu = prefix_click(click_users.drop(columns=[c for c in ("first_event", "last_event") if c in click_users.columns]))
+    return mapping[[customer_col, "UserID"]].merge(cu, on="UserID", how="inner").drop(columns="UserID")
+
+
+def attach_click_features(features: pd.DataFrame, linked: pd.DataFrame,
+                          customer_col: str = "customer_unique_id") -> pd.DataFrame:
+    """Left-join linked customers' ``click_`` features and add a ``has_click`` flag.
 
     Customers without a linked user keep missing values: "no linked user" is not "zero activity".
     """
-    cu = prefix_click(click_users.drop(columns=[c for c in ("first_event", "last_event") if c in click_users.columns]))
-    linked = mapping[[customer_col, "UserID"]].merge(cu, on="UserID", how="inner").drop(columns="UserID")
     out = features.merge(linked, on=customer_col, how="left")
     out["has_click"] = out[customer_col].isin(linked[customer_col]).astype(int)
     return out
+
+
+def join_click_features(features: pd.DataFrame, click_users: pd.DataFrame, mapping: pd.DataFrame,
+                        customer_col: str = "customer_unique_id") -> pd.DataFrame:
+    """Add each linked user's clickstream features (prefixed ``click_``) and a ``has_click`` flag."""
+    return attach_click_features(features, linked_click_features(click_users, mapping, customer_col), customer_col)
 
 
 def holdout_labels(

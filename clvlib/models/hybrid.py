@@ -16,12 +16,12 @@ import pandas as pd
 
 from clvlib.models.btyd import BTYDModel
 from clvlib.dates import on_or_before
-from clvlib.features.links import build_mapping
+from clvlib.features.snapshots import build_click_snapshots, build_links, build_snapshots, snapshot, snapshot_cuts
 from clvlib.models.scores import hybrid_column, p_buy_column, variant_name
 from clvlib.models.two_part import TwoPartModel
-from clvlib.features.temporal import feature_columns, holdout_labels, join_click_features, population_features
+from clvlib.features.temporal import attach_click_features, feature_columns, holdout_labels
 
-__all__ = ["Variant", "variants_for", "btyd_features", "design", "fit_score_variants"]
+__all__ = ["Variant", "variants_for", "btyd_features", "fit_score_variants", "fit_score_snapshots", "variant_table"]
 
 
 @dataclass(frozen=True)
@@ -65,26 +65,6 @@ def btyd_features(features: pd.DataFrame, horizon_days: int, seed: int = 42) -> 
     return out
 
 
-def _designs(orders: pd.DataFrame, events: pd.DataFrame, cuts: list[pd.Timestamp], methods: set,
-             key: pd.DataFrame | None, seed: int, horizons: dict) -> tuple[dict, dict]:
-    """Base features per cut (with BTYD features), and per (cut, method) the linked users and mapping info."""
-    base, click = {}, {}
-    for cut in cuts:
-        base[cut] = btyd_features(population_features(orders, cut), horizons[cut], seed=seed)
-        for m in methods - {None}:
-            mapping, _, users, info = build_mapping(orders, events, m, cut, seed=seed, key=key)
-            click[cut, m] = (mapping, users, info)
-    return base, click
-
-
-def design(base: dict, click: dict, cut: pd.Timestamp, method: str | None) -> tuple[pd.DataFrame, dict]:
-    """Features at ``cut``, with clickstream features through ``method`` when it is not None."""
-    if method is None:
-        return base[cut], {}
-    mapping, users, info = click[cut, method]
-    return join_click_features(base[cut], users, mapping), info
-
-
 def fit_score_variants(
     orders: pd.DataFrame,
     events: pd.DataFrame,
@@ -117,20 +97,55 @@ def fit_score_variants(
     info : dict
         Per variant: training rows, buyers among them, feature names, mapping coverage at the cut.
     """
+    cuts = snapshot_cuts(windows)
+    methods = [v.method for v in variants if v.method]
+    methods = list(dict.fromkeys(methods))
+    links, link_info = build_links(orders, events, cuts, methods, seed=seed, key=key) if methods else (None, [])
+    snaps = build_snapshots(orders, cuts)
+    clicks = build_click_snapshots(orders, events, links, cuts) if methods else None
+    at_cut = {i["method"]: i for i in link_info if i["cutoff"] == str(windows["cut"].date())}
+    return fit_score_snapshots(snaps, clicks, orders, windows, variants, seed=seed, model_params=model_params,
+                               progress=progress, link_info=at_cut)
+
+
+def fit_score_snapshots(
+    snapshots: pd.DataFrame,
+    click_snapshots: pd.DataFrame | None,
+    orders: pd.DataFrame,
+    windows: dict,
+    variants: list[Variant],
+    seed: int = 42,
+    model_params: dict | None = None,
+    progress=print,
+    link_info: dict | None = None,
+) -> tuple[pd.DataFrame, dict]:
+    """Train every variant on the training snapshots and score the snapshot at ``windows['cut']``.
+
+    ``snapshots`` and ``click_snapshots`` are stage 04's stacked tables (see
+    :mod:`clvlib.features.snapshots`); labels are each person's spend in the horizon after each
+    training cut, from ``orders`` dated on or before ``windows['cut']``. Returns the same as
+    :func:`fit_score_variants`. ``link_info`` (method -> info at the cut) is reported per variant.
+    """
     cut = windows["cut"]
     orders = orders[on_or_before(orders["order_purchase_timestamp"], cut)]
     train_cuts = list(windows["train_cuts"])
     horizons = {tc: (end - tc).days for tc, end in zip(train_cuts, windows["label_ends"])}
     horizons[cut] = (windows["holdout_end"] - cut).days
-    base, click = _designs(orders, events, train_cuts + [cut], {v.method for v in variants}, key, seed, horizons)
+    base = {c: btyd_features(snapshot(snapshots, c), horizons[c], seed=seed) for c in [*train_cuts, cut]}
     labels = {tc: holdout_labels(orders, tc, end, base[tc]["customer_unique_id"])["holdout_spend"]
               for tc, end in zip(train_cuts, windows["label_ends"])}
     y = pd.concat([labels[tc] for tc in train_cuts], ignore_index=True).to_numpy()
+
+    def design(c: pd.Timestamp, method: str | None) -> pd.DataFrame:
+        if method is None:
+            return base[c]
+        return attach_click_features(base[c], snapshot(click_snapshots, c, method))
+
     scores = base[cut][["customer_unique_id"]].copy()
     info: dict = {}
     for v in variants:
-        train = pd.concat([design(base, click, tc, v.method)[0] for tc in train_cuts], ignore_index=True)
-        score, map_info = design(base, click, cut, v.method)
+        train = pd.concat([design(tc, v.method) for tc in train_cuts], ignore_index=True)
+        score = design(cut, v.method)
         cols = feature_columns(train, v.feature_set)
         for col in cols:  # one category list for training and scoring
             if isinstance(score[col].dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(train[col]):
@@ -143,6 +158,14 @@ def fit_score_variants(
         scores[hybrid_column(v.name)] = model.predict(score[cols])
         scores[p_buy_column(v.name)] = model.predict_proba_buy(score[cols])
         buyers = int((y > 0).sum())
-        info[v.name] = {"train_rows": len(train), "train_buyers": buyers, "features": cols, "mapping": map_info}
+        info[v.name] = {"train_rows": len(train), "train_buyers": buyers, "features": cols,
+                        "mapping": (link_info or {}).get(v.method, {}) if v.method else {}}
         progress(f"  hybrid {v.name}: trained on {len(train):,} person-snapshots ({buyers:,} bought), {len(cols)} features")
     return scores, info
+
+
+def variant_table(info: dict) -> pd.DataFrame:
+    """One row per hybrid variant: training rows, buyers among them, features, customers linked at the cut-off."""
+    return pd.DataFrame([{"variant": k, "training person-windows": v["train_rows"], "of whom bought": v["train_buyers"],
+                          "features": len(v["features"]), "linked at cut-off": v["mapping"].get("mapped", "")}
+                         for k, v in info.items()])

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from clvlib.report.display import SYNTHETIC_LINK_NOTE as _LINK_NOTE
+from clvlib.caveats import SYNTHETIC_LINK_NOTE as _LINK_NOTE
 
 __all__ = ["PROJECT_TITLE", "SYNTHETIC_LINK_NOTE", "build_index_html", "build_workspaces_html", "fmt_value"]
 

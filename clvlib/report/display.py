@@ -5,15 +5,12 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from clvlib.caveats import SYNTHETIC_LINK_NOTE
 
-__all__ = ["callout", "data_source_note", "parameters_table", "SYNTHETIC_LINK_NOTE"]
 
-#: One sentence every report that uses the clickstream link repeats on the Kaggle data.
-SYNTHETIC_LINK_NOTE = (
-    "The Kaggle Olist and clickstream datasets share no key, no period and no signal: the clickstream is "
-    "generated noise dated 2024, Olist is 2016-2018. Any link between a customer and a clickstream user "
-    "is synthetic, and the rank link creates a correlation by construction."
-)
+__all__ = ["callout", "data_source_note", "parameters_table", "SYNTHETIC_LINK_NOTE", "link_caveat", "placebo_caveat",
+           "links_text", "convergence_warning", "split_text", "holdout_text"]
+
 
 
 _CALLOUT = {"danger": ("#dc2626", "#fef2f2"), "warning": ("#d97706", "#fffbeb"), "info": ("#2563eb", "#eff6ff")}
@@ -54,3 +51,76 @@ def parameters_table(params: dict[str, Any]) -> str:
     )
     return ('<details open style="margin-top:8px"><summary><b>Parameters of this run</b></summary>'
             '<table style="font-size:90%">' + rows + "</table></details>")
+
+
+def link_caveat(methods) -> Any:
+    """The synthetic-link box when any of ``methods`` is synthetic (rank, random); a note when only the real key is used."""
+    from IPython.display import HTML
+
+    synthetic = [m for m in methods if m != "key"]
+    if not synthetic:
+        return HTML("<p>Every link here is this data's real key.</p>")
+    return callout(f"<b>The {' and '.join(synthetic)} link{'s are' if len(synthetic) > 1 else ' is'} synthetic.</b> "
+                   f"{SYNTHETIC_LINK_NOTE} Nothing computed through {'them' if len(synthetic) > 1 else 'it'} is a "
+                   "finding about customers." + (" The key link uses this data's real key." if "key" in methods else ""))
+
+
+def placebo_caveat(placebo) -> Any:
+    """The caveat under the evaluation's placebo table."""
+    links = set(placebo.get("link", []))
+    return callout(f"{SYNTHETIC_LINK_NOTE} The rank and random rows measure the link, not customer behaviour."
+                   + (" The key row uses this data's real key." if "key" in links else ""))
+
+
+def links_text(at_cut: list[dict], key_path=None, placebo=None) -> str:
+    """Markdown: coverage of each link at the cut-off; with ``placebo``, what the rank link manufactures."""
+    if placebo is not None:
+        if key_path is not None or not {"rank", "random"} <= set(placebo.columns):
+            return ""
+        gap = placebo.loc[("total_spent", "total_purchase_amount")]
+        return (f"The rank link shows a Spearman correlation of **{gap['rank']:+.2f}** between spend and clickstream "
+                f"purchase amount; the random placebo shows **{gap['random']:+.2f}**. The difference is made by the rank "
+                "pairing itself: it sorts both lists the same way. It is not a property of customers.")
+    first = at_cut[0]
+    lines = [f"Cut-off **{first['cutoff']}**: {first['customers_at_cut']:,} customers had bought by then, "
+             f"{first['users_at_cut']:,} clickstream users are available."]
+    lines += [f"- **{i['method']}**: {i['mapped']:,} customers linked ({i['coverage']:.1%} coverage)" for i in at_cut]
+    lines.append("Clickstream events were cut at the same date." if first["clickstream_cut_applied"] else
+                 "The clickstream's period does not overlap the orders' period, so no date cut can be aligned: every "
+                 "clickstream event was used.")
+    if key_path is not None:
+        lines.append(f"This data has a real key between customers and users (`{key_path.name}`).")
+    return "\n".join(lines)
+
+
+def convergence_warning(params) -> Any:
+    """A warning box when an MCMC fit has r_hat above 1.01, else an empty note."""
+    from IPython.display import HTML
+
+    bad = params[params["r_hat"] > 1.01] if "r_hat" in params.columns else params.iloc[:0]
+    if not len(bad):
+        return HTML("<p>Every parameter has r_hat at or below 1.01.</p>")
+    return callout(f"<b>The sampler has not converged</b> for {len(bad)} parameter(s) (r_hat above 1.01): treat the "
+                   "credible intervals as rough, or run more draws and chains.", kind="warning")
+
+
+def split_text(windows: dict, features) -> str:
+    """Markdown: the calibration period, the prediction window, the population, the training cuts."""
+    cut, end = windows["cut"], windows["holdout_end"]
+    return (f"Calibration: orders up to **{cut.date()}**; prediction window: the next **{(end - cut).days} days** "
+            f"(to {end.date()}). Population: **{len(features):,} people** whose first purchase is on or before "
+            f"the cut-off; {(features['frequency'] > 0).mean():.1%} of them had bought on more than one day by then. "
+            f"Hybrid training windows end on {', '.join(str(t.date()) for t in windows['train_cuts'])}.")
+
+
+def holdout_text(y, meta: dict, orders) -> str:
+    """Markdown: the holdout window, how many people bought again, and a warning when the data ends early."""
+    import pandas as pd
+
+    buyers = int((y > 0).sum())
+    first_day = (pd.Timestamp(meta["cutoff"]) + pd.Timedelta(days=1)).date()
+    last_order = orders["order_purchase_timestamp"].max()
+    late = pd.Timestamp(meta["holdout_end"]) > last_order + pd.Timedelta(days=31)
+    return (f"Holdout: **{first_day} to {meta['holdout_end']}** ({meta['horizon_days']} days). Of **{len(y):,} people**, "
+            f"**{buyers:,} ({buyers / len(y):.2%}) bought again**, spending {y.sum():,.0f} BRL in all."
+            + (f" **Warning:** the data ends on {last_order.date()}, before the holdout does." if late else ""))

@@ -1,0 +1,33 @@
+"""The holdout as the evaluation sees it: each customer's actual spend, and every model's score beside it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from clvlib.features.temporal import holdout_labels
+from clvlib.models.scores import TRUTH
+from clvlib.schemas import CUSTOMER
+
+__all__ = ["holdout_scores"]
+
+
+def holdout_scores(orders: pd.DataFrame, scores: pd.DataFrame, meta: dict,
+                   truth_dir: Path | None = None) -> tuple[np.ndarray, pd.DataFrame]:
+    """Actual holdout spend per customer (in the order of ``scores``) and the model scores.
+
+    With demo data (``truth_dir`` holding ``demo_truth.csv``), adds the hidden true expected value as
+    the ``truth`` column: the ceiling no model can be expected to beat.
+    """
+    labels = holdout_labels(orders, meta["cutoff"], meta["holdout_end"], scores[CUSTOMER])
+    y = labels["holdout_spend"].to_numpy()
+    S = scores.drop(columns=[CUSTOMER]).copy()
+    truth_path = Path(truth_dir) / "demo_truth.csv" if truth_dir else None
+    if truth_path is not None and truth_path.is_file():
+        from clvlib.demo import load_truth, true_expected_value
+
+        tv = true_expected_value(load_truth(truth_path), meta["cutoff"], meta["holdout_end"])
+        S[TRUTH] = scores[CUSTOMER].map(tv).fillna(0.0).to_numpy()
+    return y, S

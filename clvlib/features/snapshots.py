@@ -1,0 +1,137 @@
+"""Snapshots: the links and features of every person as of each cut-off the models use.
+
+The model stage trains on earlier snapshots (one per training cut) and scores the snapshot at the
+cut-off. Stage 03 builds the clickstream links of every snapshot (:func:`build_links`), stage 04
+the features (:func:`build_snapshots`, :func:`build_click_snapshots`), and stage 05 reads them:
+so a link method and a cut-off mean the same thing in every stage. Each snapshot uses only data
+dated on or before its own cut.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import pandas as pd
+
+from clvlib.dates import on_or_before
+from clvlib.features.links import build_mapping, inputs_at_cutoff
+from clvlib.features.temporal import linked_click_features, population_features
+from clvlib.schemas import CUSTOMER, USER
+
+__all__ = ["snapshot_cuts", "methods_for", "build_links", "build_snapshots", "build_click_snapshots", "snapshot",
+           "link_report", "linked_at_cut", "snapshot_summary"]
+
+
+def snapshot_cuts(windows: dict) -> list[pd.Timestamp]:
+    """The training cuts (latest first), then the cut-off itself (from :func:`clvlib.features.temporal.window`)."""
+    return [*windows["train_cuts"], windows["cut"]]
+
+
+def _until(orders: pd.DataFrame, cuts: Sequence[pd.Timestamp]) -> pd.DataFrame:
+    return orders[on_or_before(orders["order_purchase_timestamp"], max(cuts))]
+
+
+def methods_for(methods: Iterable[str], has_key: bool) -> list[str]:
+    """The link methods to build: the requested ones, plus ``key`` when the data has a real key."""
+    out = list(dict.fromkeys(methods))
+    if has_key and "key" not in out:
+        out.append("key")
+    if not has_key and "key" in out:
+        raise ValueError("link method 'key' needs a real key between customers and clickstream users; this data has "
+                         "none. Use 'rank' and 'random' (both synthetic).")
+    return out
+
+
+def build_links(orders: pd.DataFrame, events: pd.DataFrame, cuts: Sequence[pd.Timestamp], methods: Sequence[str],
+                seed: int = 42, key: pd.DataFrame | None = None) -> tuple[pd.DataFrame, list[dict]]:
+    """Links per (cut, method), each built from data dated on or before its cut.
+
+    Returns
+    -------
+    links : pandas.DataFrame
+        ``cut``, ``method``, ``customer_unique_id``, ``UserID``.
+    info : list of dict
+        Per (cut, method): coverage and whether the clickstream could be cut at the same date
+        (see :func:`clvlib.features.links.build_mapping`).
+    """
+    orders = _until(orders, cuts)
+    frames, info = [], []
+    for cut in cuts:
+        for m in methods:
+            mapping, _, _, meta = build_mapping(orders, events, m, cut, seed=seed, key=key)
+            frames.append(mapping[[CUSTOMER, USER]].assign(cut=pd.Timestamp(cut), method=m))
+            info.append(meta)
+    links = pd.concat(frames, ignore_index=True)[["cut", "method", CUSTOMER, USER]]
+    return links, info
+
+
+def build_snapshots(orders: pd.DataFrame, cuts: Sequence[pd.Timestamp]) -> pd.DataFrame:
+    """Every person's RFM and Olist-behaviour features as of each cut, stacked with a ``cut`` column."""
+    orders = _until(orders, cuts)
+    return pd.concat([population_features(orders, cut).assign(cut=pd.Timestamp(cut)) for cut in cuts],
+                     ignore_index=True)
+
+
+def build_click_snapshots(orders: pd.DataFrame, events: pd.DataFrame, links: pd.DataFrame,
+                          cuts: Sequence[pd.Timestamp]) -> pd.DataFrame:
+    """The linked user's clickstream features (``click_*``) per (cut, method, customer), as of each cut."""
+    orders = _until(orders, cuts)
+    frames = []
+    for cut in cuts:
+        _, users, _ = inputs_at_cutoff(orders, events, cut)
+        at_cut = links[links["cut"] == pd.Timestamp(cut)]
+        for m in at_cut["method"].drop_duplicates():
+            linked = linked_click_features(users, at_cut[at_cut["method"] == m])
+            frames.append(linked.assign(cut=pd.Timestamp(cut), method=m))
+    return pd.concat(frames, ignore_index=True)
+
+
+def snapshot(table: pd.DataFrame, cut: pd.Timestamp, method: str | None = None) -> pd.DataFrame:
+    """One snapshot of a stacked table (without its ``cut``/``method`` columns), rows in stored order."""
+    mask = table["cut"] == pd.Timestamp(cut)
+    if method is not None:
+        mask &= table["method"] == method
+    return table[mask].drop(columns=[c for c in ("cut", "method") if c in table.columns]).reset_index(drop=True)
+
+
+def link_report(orders: pd.DataFrame, events: pd.DataFrame, links: pd.DataFrame,
+                cutoff: pd.Timestamp) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """The placebo check at the cut-off: Spearman correlations per method, and the linked pairs per method.
+
+    Returns
+    -------
+    placebo : pandas.DataFrame
+        Index (customer measure, user measure), one column per method.
+    linked : dict
+        Method -> linked customers with both sides' summaries (for a scatter plot).
+    """
+    from clvlib.features.links import link_correlations
+
+    cut = pd.Timestamp(cutoff)
+    customers, users, _ = inputs_at_cutoff(_until(orders, [cut]), events, cut)
+    at_cut = links[links["cut"] == cut]
+    rows, linked = [], {}
+    for m in at_cut["method"].drop_duplicates():
+        mp = at_cut[at_cut["method"] == m]
+        rows.append(link_correlations(mp, customers, users).assign(method=m))
+        linked[m] = mp[[CUSTOMER, USER]].merge(customers, on=CUSTOMER).merge(users, on=USER)
+    placebo = pd.concat(rows).pivot(index=["customer_measure", "user_measure"], columns="method", values="spearman")
+    return placebo, linked
+
+
+def linked_at_cut(orders: pd.DataFrame, events: pd.DataFrame, links: pd.DataFrame, cutoff: pd.Timestamp,
+                  method: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Linked customers at the cut-off with both feature sets and the cross ratios, and all customers then."""
+    from clvlib.features.hybrid import hybrid_features
+
+    cut = pd.Timestamp(cutoff)
+    customers, users, _ = inputs_at_cutoff(_until(orders, [cut]), events, cut)
+    mapping = links[(links["cut"] == cut) & (links["method"] == method)]
+    return hybrid_features(customers, users, mapping), customers
+
+
+def snapshot_summary(snapshots: pd.DataFrame, click_snapshots: pd.DataFrame) -> pd.DataFrame:
+    """Per snapshot cut: people, share who had bought on more than one day, linked customers per method."""
+    out = snapshots.groupby("cut").agg(people=(CUSTOMER, "size"), repeat_share=("frequency", lambda f: (f > 0).mean()))
+    linked = click_snapshots.groupby(["cut", "method"]).size().unstack("method").add_prefix("linked ")
+    return out.join(linked).reset_index().assign(cut=lambda d: d["cut"].dt.date)
