@@ -4,7 +4,7 @@ Prints, for BG/NBD and Pareto/NBD:
 
 * pymc-marketing's own MAP fit on every customer (``Model().fit(data, method="map")``, its
   default priors) - the "before" numbers; skip with ``--skip-baseline`` (Pareto/NBD ~45 s);
-* ``clvlib.btyd.BTYDModel`` (weighted fit on unique (frequency, recency, T) rows, flat
+* ``clvlib.models.btyd.BTYDModel`` (weighted fit on unique (frequency, recency, T) rows, flat
   priors): a first fit (includes pytensor compilation unless cached on disk), a second fit
   on the same data, and ``predict``.
 
@@ -31,7 +31,9 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from clvlib.models.btyd import BTYDModel, compress_rfm, rfm_summary  # noqa: E402
+from clvlib.features.rfm import compress_rfm, rfm_summary  # noqa: E402
+from clvlib.models.btyd import BTYDModel  # noqa: E402
+from clvlib.schemas import CUSTOMER  # noqa: E402
 
 
 def synthetic(n: int, seed: int = 0) -> pd.DataFrame:
@@ -44,7 +46,7 @@ def synthetic(n: int, seed: int = 0) -> pd.DataFrame:
     x = rng.poisson(lam * active)
     recency = np.where(x > 0, np.floor(active * rng.beta(np.maximum(x, 1), 1)), 0.0)
     money = np.where(x > 0, rng.gamma(6.0, 25.0, size=n), 0.0)
-    return pd.DataFrame({"customer_id": np.arange(n), "frequency": x, "recency": recency, "T": T,
+    return pd.DataFrame({CUSTOMER: np.arange(n), "frequency": x, "recency": recency, "T": T,
                          "monetary_value": money})
 
 
@@ -56,7 +58,7 @@ def olist(n: int) -> pd.DataFrame:
     customers = pd.read_csv(d / "olist_customers_dataset.csv", usecols=["customer_id", "customer_unique_id"])
     pay = pd.read_csv(d / "olist_order_payments_dataset.csv").groupby("order_id", as_index=False)["payment_value"].sum()
     tx = orders[orders["order_status"] == "delivered"].merge(customers, on="customer_id").merge(pay, on="order_id")
-    rfm = rfm_summary(tx, "customer_unique_id", "order_purchase_timestamp", "payment_value",
+    rfm = rfm_summary(tx, CUSTOMER, "order_purchase_timestamp", "payment_value",
                       observation_period_end="2018-02-28")
     return rfm.sample(min(n, len(rfm)), random_state=0).reset_index(drop=True) if n < len(rfm) else rfm
 
@@ -85,8 +87,9 @@ def main() -> None:
 
         for name, cls in (("bgnbd", BetaGeoModel), ("pnbd", ParetoNBDModel)):
             m = cls()
-            _, t = timed(lambda: m.fit(rfm[["customer_id", "frequency", "recency", "T"]], method="map",
-                                       progressbar=False))
+            # pymc-marketing needs its id column to be called customer_id
+            pmm_data = rfm[[CUSTOMER, "frequency", "recency", "T"]].rename(columns={CUSTOMER: "customer_id"})
+            _, t = timed(lambda: m.fit(pmm_data, method="map", progressbar=False))
             params = ", ".join(f"{k}={v:.4g}" for k, v in m.fit_summary().items())
             print(f"before  {name:5s} pymc-marketing fit(method='map'), every customer: {t:6.1f} s   ({params})")
 

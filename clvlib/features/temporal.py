@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from clvlib.models.btyd import rfm_summary
 from clvlib.dates import DAY, end_of_day, on_or_before
 from clvlib.features.hybrid import prefix_click
+from clvlib.features.rfm import rfm_summary
 
 __all__ = ["window", "population_features", "linked_click_features", "attach_click_features", "join_click_features", "holdout_labels", "FEATURE_SETS", "feature_columns"]
 
@@ -91,7 +91,7 @@ def population_features(
         raise ValueError(f"No orders on or before the cut-off {cut.date()}.")
     rfm = rfm_summary(o, customer_id_col=customer_col, datetime_col="order_purchase_timestamp",
                       monetary_value_col="order_value", observation_period_end=cut, time_unit="D")
-    rfm = rfm.rename(columns={"customer_id": customer_col}).set_index(customer_col)
+    rfm = rfm.set_index(customer_col)
     g = o.groupby(customer_col)
     feats = rfm[["frequency", "recency", "T", "monetary_value"]].copy()
     feats["n_orders"] = g["order_id"].nunique()

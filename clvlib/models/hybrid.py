@@ -57,8 +57,7 @@ def btyd_features(features: pd.DataFrame, horizon_days: int, seed: int = 42) -> 
     snapshot's cut. Adds ``btyd_expected_purchases`` over ``horizon_days``. (Spend stays with
     the gradient boosting: early snapshots have too few repeat buyers for Gamma-Gamma.)
     """
-    rfm = features[["customer_unique_id", "frequency", "recency", "T"]].rename(
-        columns={"customer_unique_id": "customer_id"})
+    rfm = features[["customer_unique_id", "frequency", "recency", "T"]]
     pred = BTYDModel("bgnbd", method="map", random_seed=seed).fit(rfm).predict(rfm, horizon=horizon_days)
     out = features.copy()
     out["btyd_expected_purchases"] = pred["expected_purchases"].to_numpy()

@@ -1,4 +1,4 @@
-"""Tests for clvlib.btyd: RFM tables by hand, validation, parameter recovery, weights, predictions."""
+"""Tests for clvlib.models.btyd: parameter recovery, weights, predictions, save/load, diagnostics, the id column."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from clvlib.models.btyd import BTYDModel, calibration_holdout_summary, compress_rfm, plot_p_alive_matrix, plot_repeat_purchases, rfm_summary
+from clvlib.features.rfm import rfm_summary
+from clvlib.models.btyd import BTYDModel, plot_p_alive_matrix, plot_repeat_purchases
+from clvlib.schemas import CUSTOMER
 
 # BG/NBD parameters of CDNOW in weeks (Fader, Hardie & Lee 2005) and Gamma-Gamma of CDNOW (Fader & Hardie 2013).
 BG_TRUE = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
@@ -28,134 +30,32 @@ def _tx() -> pd.DataFrame:
     )
 
 
-# ----------------------------------------------------------------------------- RFM tables
+def test_the_package_re_exports_the_public_api():
+    import clvlib.features.rfm as rfm
+    import clvlib.models.btyd as btyd
 
-
-def test_rfm_summary_matches_a_hand_computed_table():
-    # A: days 0, 4 (20 + 5 on one day = one purchase of 25), 10 -> 2 repeats, recency 10, T 14, mean(25, 30).
-    # B: one purchase on day 2 of the period -> T = 12. C: days 1 and 8 -> 1 repeat of 3; the 20 Jan
-    # purchase is after the end and dropped. D starts after the end and does not appear.
-    out = rfm_summary(_tx(), "cid", "when", "amount", observation_period_end="2024-01-15")
-    expected = pd.DataFrame(
-        {
-            "customer_id": ["A", "B", "C"],
-            "frequency": np.array([2, 0, 1], dtype="int64"),
-            "recency": [10.0, 0.0, 7.0],
-            "T": [14.0, 12.0, 13.0],
-            "monetary_value": [27.5, 0.0, 3.0],
-        }
-    )
-    assert_frame_equal(out, expected)
-    assert out.attrs["time_unit"] == "D"
-
-
-def test_rfm_summary_in_weeks_counts_purchase_weeks():
-    # Weeks run Monday..Sunday; 1 Jan 2024 is a Monday, so the end (Sunday 14 Jan) closes week 2.
-    # A: week 1 (10 + 20 + 5), week 2 (30). C: week 1 (7), week 2 (3). D (16 Jan) is in week 3.
-    out = rfm_summary(_tx(), "cid", "when", "amount", observation_period_end="2024-01-14", time_unit="W")
-    expected = pd.DataFrame(
-        {
-            "customer_id": ["A", "B", "C"],
-            "frequency": np.array([1, 0, 1], dtype="int64"),
-            "recency": [1.0, 0.0, 1.0],
-            "T": [1.0, 1.0, 1.0],
-            "monetary_value": [30.0, 0.0, 3.0],
-        }
-    )
-    assert_frame_equal(out, expected)
-
-
-def test_rfm_summary_defaults_to_the_last_purchase_and_omits_monetary_value():
-    out = rfm_summary(_tx(), "cid", "when")
-    assert list(out.columns) == ["customer_id", "frequency", "recency", "T"]
-    # last purchase 20 Jan: A's T = 19 days, C now has 2 repeats with recency 18
-    assert out.set_index("customer_id").loc["A", "T"] == 19.0
-    assert tuple(out.set_index("customer_id").loc["C", ["frequency", "recency"]]) == (2, 18.0)
-
-
-def test_calibration_holdout_summary_by_hand_including_same_day_boundaries():
-    tx = pd.concat(
-        [_tx(), pd.DataFrame({"cid": ["F", "F"], "when": ["2024-01-06 18:00", "2024-01-15 20:00"],
-                              "amount": [1.0, 2.0]})],
-        ignore_index=True,
-    )
-    out = calibration_holdout_summary(tx, "cid", "when", "amount", calibration_end="2024-01-06",
-                                      holdout_end="2024-01-15")
-    # Calibration = whole days up to 6 Jan; holdout = 7..15 Jan (9 days, 15 Jan included all day).
-    # A: cal 1 Jan, 5 Jan (25) -> f 1, r 4, T 5; holdout 11 Jan (30). B: cal only. C: holdout 9 Jan (3),
-    # 20 Jan dropped. D: first purchase in the holdout -> excluded. F: 6 Jan evening is calibration.
-    expected = pd.DataFrame(
-        {
-            "customer_id": ["A", "B", "C", "F"],
-            "frequency": np.array([1, 0, 0, 0], dtype="int64"),
-            "recency": [4.0, 0.0, 0.0, 0.0],
-            "T": [5.0, 3.0, 4.0, 0.0],
-            "monetary_value": [25.0, 0.0, 0.0, 0.0],
-            "holdout_frequency": np.array([1, 0, 1, 1], dtype="int64"),
-            "holdout_spend": [30.0, 0.0, 3.0, 2.0],
-            "holdout_duration": [9.0, 9.0, 9.0, 9.0],
-        }
-    )
-    assert_frame_equal(out, expected)
-
-
-def test_calibration_holdout_summary_accepts_an_empty_holdout():
-    out = calibration_holdout_summary(_tx(), "cid", "when", "amount", calibration_end="2024-01-12",
-                                      holdout_end="2024-01-14")
-    assert out["holdout_frequency"].eq(0).all() and out["holdout_spend"].eq(0).all()
-    assert out["holdout_duration"].eq(2.0).all()
-
-
-def test_compress_rfm_counts_customers_per_triple():
-    rfm = pd.DataFrame({"customer_id": [1, 2, 3, 4], "frequency": [0, 0, 1, 0], "recency": [0.0, 0.0, 3.0, 0.0],
-                        "T": [5.0, 5.0, 9.0, 7.0]})
-    out = compress_rfm(rfm)
-    assert out["n_customers"].tolist() == [2, 1, 1]
-    assert out["n_customers"].sum() == len(rfm)
+    assert btyd.rfm_summary is rfm.rfm_summary
+    assert btyd.calibration_holdout_summary is rfm.calibration_holdout_summary
+    assert set(btyd.__all__) == {"TIME_UNITS", "PURCHASE_MODELS", "rfm_summary", "calibration_holdout_summary",
+                                 "compress_rfm", "BTYDModel", "plot_repeat_purchases", "plot_p_alive_matrix"}
+    assert all(hasattr(btyd, name) for name in btyd.__all__)
 
 
 # ----------------------------------------------------------------------------- validation
 
 
 @pytest.mark.parametrize(
-    ("change", "match"),
-    [
-        (lambda t: t.drop(columns="amount"), r"transactions: missing column\(s\) \['amount'\]"),
-        (lambda t: t.assign(when=t["when"].where(t.index != 2, "not a date")), r"'when' has 1 value\(s\) that are not ISO dates"),
-        (lambda t: t.assign(when=t["when"].where(t.index != 2, None)), r"'when' is empty in 1 row"),
-        (lambda t: t.assign(amount=t["amount"].where(t.index != 1, -5.0)), r"'amount' has 1 negative value"),
-        (lambda t: t.assign(amount=t["amount"].astype(object).where(t.index != 1, "12,5")), r"'amount' has 1 non-numeric"),
-        (lambda t: t.assign(cid=t["cid"].where(t.index != 0, None)), r"'cid' is empty in 1 row"),
-    ],
-    ids=["missing-column", "bad-date", "missing-date", "negative-amount", "non-numeric-amount", "missing-customer"],
-)
-def test_rfm_summary_rejects_bad_transactions_with_a_clear_message(change, match):
-    with pytest.raises(ValueError, match=match):
-        rfm_summary(change(_tx()), "cid", "when", "amount")
-
-
-def test_rfm_summary_rejects_unknown_time_unit_and_too_early_end():
-    with pytest.raises(ValueError, match=r"time_unit must be one of \('D', 'W'\)"):
-        rfm_summary(_tx(), "cid", "when", time_unit="M")
-    with pytest.raises(ValueError, match="no purchase on or before observation_period_end=2023-12-31"):
-        rfm_summary(_tx(), "cid", "when", observation_period_end="2023-12-31")
-
-
-def test_calibration_holdout_summary_rejects_holdout_before_calibration():
-    with pytest.raises(ValueError, match="holdout_end .* must be after calibration_end"):
-        calibration_holdout_summary(_tx(), "cid", "when", calibration_end="2024-01-10", holdout_end="2024-01-10")
-
-
-@pytest.mark.parametrize(
     ("rfm", "match"),
     [
-        (pd.DataFrame({"customer_id": [1], "frequency": [0], "recency": [0.0]}), r"rfm: missing column\(s\) \['T'\]"),
-        (pd.DataFrame({"customer_id": [1, 1], "frequency": [0, 0], "recency": [0.0, 0.0], "T": [3.0, 4.0]}),
-         "'customer_id' has duplicates"),
-        (pd.DataFrame({"customer_id": [1], "frequency": [1], "recency": [5.0], "T": [3.0]}), "'recency' exceeds 'T'"),
-        (pd.DataFrame({"customer_id": [1], "frequency": [1.5], "recency": [1.0], "T": [3.0]}), "whole numbers"),
+        (pd.DataFrame({CUSTOMER: [1], "frequency": [0], "recency": [0.0]}), r"rfm: missing column\(s\) \['T'\]"),
+        (pd.DataFrame({CUSTOMER: [1, 1], "frequency": [0, 0], "recency": [0.0, 0.0], "T": [3.0, 4.0]}),
+         f"'{CUSTOMER}' has duplicates"),
+        (pd.DataFrame({CUSTOMER: [1], "frequency": [1], "recency": [5.0], "T": [3.0]}), "'recency' exceeds 'T'"),
+        (pd.DataFrame({CUSTOMER: [1], "frequency": [1.5], "recency": [1.0], "T": [3.0]}), "whole numbers"),
+        (pd.DataFrame({"customer_id": [1], "frequency": [0], "recency": [0.0], "T": [3.0]}),
+         rf"rfm: missing column\(s\) \['{CUSTOMER}'\].*customer_col="),
     ],
-    ids=["missing-T", "duplicate-customer", "recency-after-T", "fractional-frequency"],
+    ids=["missing-T", "duplicate-customer", "recency-after-T", "fractional-frequency", "other-id-column"],
 )
 def test_fit_rejects_a_bad_rfm_table(rfm, match):
     with pytest.raises(ValueError, match=match):
@@ -165,15 +65,15 @@ def test_fit_rejects_a_bad_rfm_table(rfm, match):
 def test_fit_refuses_an_rfm_table_in_another_time_unit():
     rfm = rfm_summary(_tx(), "cid", "when", time_unit="W")
     with pytest.raises(ValueError, match="built with time_unit='W' but the model has time_unit='D'"):
-        BTYDModel(time_unit="D").fit(rfm)
+        BTYDModel(time_unit="D").fit(rfm, customer_col="cid")
 
 
 def test_unknown_model_settings_are_rejected():
     rfm = rfm_summary(_tx(), "cid", "when")
     with pytest.raises(ValueError, match="purchase_model must be one of"):
-        BTYDModel(purchase_model="mbgnbd").fit(rfm)
+        BTYDModel(purchase_model="mbgnbd").fit(rfm, customer_col="cid")
     with pytest.raises(ValueError, match="method must be 'map' or 'mcmc'"):
-        BTYDModel(method="advi").fit(rfm)
+        BTYDModel(method="advi").fit(rfm, customer_col="cid")
 
 
 # ----------------------------------------------------------------------------- simulated data
@@ -192,7 +92,7 @@ def simulated() -> pd.DataFrame:
     freq = rf[:, 1].astype(int)
     nu = rng.gamma(GG_TRUE["q"], 1.0 / GG_TRUE["v"], size=n)
     money = np.array([rng.gamma(GG_TRUE["p"], 1.0 / nu[i], size=k).mean() if k else 0.0 for i, k in enumerate(freq)])
-    return pd.DataFrame({"customer_id": [f"c{i:05d}" for i in range(n)], "frequency": freq,
+    return pd.DataFrame({CUSTOMER: [f"c{i:05d}" for i in range(n)], "frequency": freq,
                          "recency": rf[:, 0], "T": T, "monetary_value": money})
 
 
@@ -220,37 +120,21 @@ def test_gamma_gamma_map_recovers_the_population_mean_spend(bg_fit):
 
 
 def test_weighted_bgnbd_fit_equals_pymc_marketings_unweighted_fit(simulated):
-    from pymc_marketing.clv import BetaGeoModel
     from pymc_extras.prior import Prior
+    from pymc_marketing.clv import BetaGeoModel
 
-    data = simulated.iloc[:2000][["customer_id", "frequency", "recency", "T"]]
+    # pymc-marketing needs its id column to be called customer_id; BTYDModel takes it as customer_col=
+    data = simulated.iloc[:2000][[CUSTOMER, "frequency", "recency", "T"]].rename(columns={CUSTOMER: "customer_id"})
     ref = BetaGeoModel(model_config={k: Prior("HalfFlat") for k in ("r", "alpha", "a", "b")})
     ref.fit(data, method="map", progressbar=False)
-    ours = BTYDModel("bgnbd", time_unit="W").fit(data)
+    ours = BTYDModel("bgnbd", time_unit="W").fit(data, customer_col="customer_id")
     assert ours.n_unique_triples_ < len(data)
     for name in ("r", "alpha", "a", "b"):
         assert ours.purchase_model_.fit_result[name].item() == pytest.approx(ref.fit_result[name].item(), rel=1e-3)
 
 
-@pytest.mark.parametrize("kind", ["bgnbd", "pnbd"])
-def test_weighted_log_likelihood_equals_the_sum_over_all_customers(simulated, kind):
-    # The weighted model (unique triples + Potential((n - 1) * loglik)) has exactly the log density of
-    # pymc-marketing's model over every customer, at any parameter point.
-    from clvlib.models.btyd import _PURCHASE_PARAMS, _add_weights, _flat_priors, _model_class
-
-    data = simulated[["customer_id", "frequency", "recency", "T"]]
-    uniq = compress_rfm(data)
-    full = _model_class(kind)(model_config=_flat_priors(_PURCHASE_PARAMS[kind]))
-    full.build_model(data)
-    weighted = _model_class(kind)(model_config=_flat_priors(_PURCHASE_PARAMS[kind]))
-    weighted.build_model(uniq.assign(customer_id=np.arange(len(uniq)))[["customer_id", "frequency", "recency", "T"]])
-    _add_weights(weighted, uniq["n_customers"].to_numpy())
-    point = {f"{name}_log__": np.log(value) for name, value in zip(_PURCHASE_PARAMS[kind], (0.3, 5.0, 0.9, 2.0))}
-    assert weighted.model.compile_logp()(point) == pytest.approx(full.model.compile_logp()(point), rel=1e-10)
-
-
 def test_weighted_pnbd_fit_equals_the_fit_on_every_customer(simulated):
-    data = simulated.iloc[:1500][["customer_id", "frequency", "recency", "T"]]
+    data = simulated.iloc[:1500][[CUSTOMER, "frequency", "recency", "T"]]
     ours = BTYDModel("pnbd", time_unit="W").fit(data)
     every = BTYDModel("pnbd", time_unit="W", weighted=False).fit(data)
     assert ours.n_unique_triples_ < len(data)
@@ -258,7 +142,7 @@ def test_weighted_pnbd_fit_equals_the_fit_on_every_customer(simulated):
         assert ours.purchase_model_.fit_result[name].item() == pytest.approx(
             every.purchase_model_.fit_result[name].item(), rel=2e-3)
     pred = ours.predict(data, horizon=26)
-    assert list(pred.columns) == ["customer_id", "expected_purchases", "p_alive"]
+    assert list(pred.columns) == [CUSTOMER, "expected_purchases", "p_alive"]
     assert pred["p_alive"].between(0, 1).all()
     # Pareto/NBD lets one-time buyers age: their P(alive) falls with T (BG/NBD keeps it at 1)
     one_time = pred[data["frequency"].eq(0).to_numpy()].assign(T=data.loc[data["frequency"].eq(0), "T"].to_numpy())
@@ -272,10 +156,10 @@ def test_weighted_pnbd_fit_equals_the_fit_on_every_customer(simulated):
 def test_predict_returns_one_consistent_row_per_customer_in_input_order(bg_fit, simulated):
     rfm = simulated.sample(frac=1.0, random_state=1)  # shuffled: output must follow the input order
     pred = bg_fit.predict(rfm, horizon=26)
-    assert list(pred.columns) == ["customer_id", "expected_purchases", "p_alive", "expected_spend",
+    assert list(pred.columns) == [CUSTOMER, "expected_purchases", "p_alive", "expected_spend",
                                   "predicted_value", "clv_lifetime"]
     assert len(pred) == len(rfm)
-    assert pred["customer_id"].tolist() == rfm["customer_id"].tolist()
+    assert pred[CUSTOMER].tolist() == rfm[CUSTOMER].tolist()
     assert pred["p_alive"].between(0, 1).all()
     assert pred["expected_purchases"].gt(0).all()
     np.testing.assert_allclose(pred["predicted_value"], pred["expected_purchases"] * pred["expected_spend"])
@@ -288,6 +172,18 @@ def test_predict_returns_one_consistent_row_per_customer_in_input_order(bg_fit, 
     assert (pred["clv_lifetime"] > pred["predicted_value"]).all()
 
 
+def test_fit_and_predict_key_customers_by_customer_col(bg_fit, simulated):
+    # The same table under another id column name: same parameters, same numbers, output keyed by that name.
+    renamed = simulated.rename(columns={CUSTOMER: "cid"})
+    other = BTYDModel("bgnbd", time_unit="W").fit(renamed, customer_col="cid")
+    assert other.customer_col_ == "cid" and bg_fit.customer_col_ == CUSTOMER
+    assert_frame_equal(other.params_, bg_fit.params_)
+    pred = other.predict(renamed.head(300), horizon=26, customer_col="cid")
+    assert pred.columns[0] == "cid" and "customer_id" not in pred.columns
+    expected = bg_fit.predict(simulated.head(300), horizon=26).rename(columns={CUSTOMER: "cid"})
+    assert_frame_equal(pred, expected)
+
+
 def test_predict_matches_the_closed_form_for_a_new_customer(bg_fit):
     # A customer with no repeat purchase and T = 0 is a new customer: E[X(t)] = (a+b-1)/(a-1) *
     # [1 - (alpha/(alpha+t))^r 2F1(r, b; a+b-1; t/(alpha+t))]   (Fader, Hardie & Lee 2005, eq. 9)
@@ -296,7 +192,7 @@ def test_predict_matches_the_closed_form_for_a_new_customer(bg_fit):
     p = bg_fit.params_.set_index("parameter")["estimate"]
     r, alpha, a, b, t = p["r"], p["alpha"], p["a"], p["b"], 30.0
     expected = (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, t / (alpha + t)))
-    new = pd.DataFrame({"customer_id": ["new"], "frequency": [0], "recency": [0.0], "T": [0.0], "monetary_value": [0.0]})
+    new = pd.DataFrame({CUSTOMER: ["new"], "frequency": [0], "recency": [0.0], "T": [0.0], "monetary_value": [0.0]})
     assert bg_fit.predict(new, horizon=t)["expected_purchases"].iloc[0] == pytest.approx(expected, rel=1e-9)
 
 
@@ -308,10 +204,21 @@ def test_predict_rejects_a_non_positive_horizon(bg_fit, simulated):
 def test_parameters_round_trip_through_json(bg_fit, simulated):
     d = json.loads(json.dumps(bg_fit.to_dict()))
     assert d["purchase_model"] == "bgnbd" and d["time_unit"] == "W"
+    assert d["customer_col"] == CUSTOMER
     assert set(d["params"]["purchase"]) == {"r", "alpha", "a", "b"}
     assert set(d["params"]["spend"]) == {"p", "q", "v"}
     loaded = BTYDModel.from_dict(d)
+    assert loaded.customer_col_ == CUSTOMER
     head = simulated.head(200)
+    assert_frame_equal(loaded.predict(head, horizon=26), bg_fit.predict(head, horizon=26), rtol=1e-9)
+
+
+def test_from_dict_accepts_a_dict_saved_before_customer_col_was_stored(bg_fit, simulated):
+    d = json.loads(json.dumps(bg_fit.to_dict()))
+    del d["customer_col"]
+    loaded = BTYDModel.from_dict(d)
+    assert loaded.customer_col_ == CUSTOMER
+    head = simulated.head(50)
     assert_frame_equal(loaded.predict(head, horizon=26), bg_fit.predict(head, horizon=26), rtol=1e-9)
 
 
