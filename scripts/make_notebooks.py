@@ -339,6 +339,8 @@ ctx.finish({"holdout buyers": f"{(y > 0).mean():.2%}", "Gini BG/NBD": f"{bg['nor
 
 def main() -> None:
     for name, cells in NB.items():
+        for i, cell in enumerate(cells):
+            cell["id"] = f"{name[:2]}-{i:02d}"
         path = ROOT / "notebooks" / f"{name}.ipynb"
         path.write_text(json.dumps(notebook(cells), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         print("wrote", path)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 
@@ -20,23 +20,23 @@ def real_run(real_data_dir, tmp_path_factory):
     proc = subprocess.run([sys.executable, str(ROOT / "run_all.py"), "--raw-dir", str(real_data_dir),
                            "--out-root", str(out)], capture_output=True, text=True, timeout=1800)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return out
+    return out / "outputs" / "olist"
 
 
 def test_all_reports_and_data_files_from_the_real_data(real_run):
-    run = json.loads((real_run / "outputs" / "run.json").read_text())
+    run = json.loads((real_run / "run.json").read_text())
     assert run["status"] == "ok" and run["data_source"]["demo"] is False
     assert [s["status"] for s in run["stages"]] == ["ok"] * 7
-    for f in ["olist_customers_cleaned.csv", "clickstream_users_cleaned.csv", "user_mapping.csv",
-              "hybrid_features.csv", "clv_predictions.csv"]:
-        assert (real_run / "data" / "processed" / f).is_file()
+    for f in ["olist_customers_cleaned.csv", "clickstream_users_cleaned.csv", "user_links.csv",
+              "snapshots.parquet", "clv_predictions.csv"]:
+        assert (real_run / "data" / f).is_file()
     for s in run["stages"]:
-        text = (real_run / "outputs" / f"{s['key']}.html").read_text()
+        text = (real_run / f"{s['key']}.html").read_text()
         assert "DEMO DATA" not in text
 
 
 def test_metrics_fall_in_the_reference_band(real_run):
-    m = json.loads((real_run / "outputs" / "metrics.json").read_text())
+    m = json.loads((real_run / "metrics.json").read_text())
     h = m["holdout"]
     assert h["people"] == 55_524  # first purchase (delivered) on or before 2018-02-28
     assert h["buyers"] / h["people"] == pytest.approx(0.012, abs=0.001)
@@ -50,7 +50,7 @@ def test_metrics_fall_in_the_reference_band(real_run):
 
 
 def test_the_synthetic_link_adds_nothing_real(real_run):
-    m = json.loads((real_run / "outputs" / "metrics.json").read_text())
+    m = json.loads((real_run / "metrics.json").read_text())
     placebo = {p["link"]: p for p in m["placebo"]}
     assert set(placebo) == {"rank", "random"}
     assert abs(placebo["rank"]["added_by_click"]) < 0.06
