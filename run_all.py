@@ -128,7 +128,7 @@ def _existing_source(out_root: Path, name: str | None) -> tuple[Workspace, DataS
     folder = outputs / name if name else None
     if folder is None:
         try:
-            folder = Path(json.loads((outputs / LATEST).read_text(encoding="utf-8"))["folder"])
+            folder = outputs / json.loads((outputs / LATEST).read_text(encoding="utf-8"))["workspace"]
         except (OSError, ValueError, KeyError, TypeError):
             return None
     ws = Workspace(folder)

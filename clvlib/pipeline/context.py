@@ -46,7 +46,7 @@ def default_workspace(out_root: str | Path | None = None) -> Workspace:
     root = Path(out_root or os.environ.get(OUT_ROOT_ENV) or project_root())
     outputs = root / "outputs"
     try:
-        latest = Path(read_json(outputs / "latest.json")["folder"])
+        latest = outputs / read_json(outputs / "latest.json")["workspace"]
         if (latest / "workspace.json").is_file():
             return Workspace(latest)
     except (OSError, ValueError, KeyError, TypeError):

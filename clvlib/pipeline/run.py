@@ -285,7 +285,7 @@ def run_pipeline(
     ws.record_run(record)
     write_text_atomic(build_index_html(record), ws.path("index.html"))
     write_workspaces_index(ws.folder.parent)
-    write_json_atomic({"workspace": ws.name, "folder": str(ws.folder.resolve())}, ws.folder.parent / LATEST)
+    write_json_atomic({"workspace": ws.name}, ws.folder.parent / LATEST)  # a name: the outputs folder may move
     counts = {k: sum(r["status"] == k for r in records) for k in ("ok", "failed", "skipped")}
     summary = ", ".join(f"{v} {k}" for k, v in counts.items() if v) or "nothing ran"
     echo(f"Summary: {summary} in {record['seconds']:.1f} s.  Index: {ws.path('index.html')}")

@@ -274,7 +274,7 @@ class Workspace:
     def record_run(self, record: Mapping[str, Any]) -> None:
         """Write ``run.json`` and keep it in ``runs/`` (the last ten runs)."""
         write_json_atomic(record, self.folder / "run.json")
-        stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}"
+        stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{time.time_ns() % 10**9:09d}"  # sorts by time, never collides
         write_json_atomic(record, self.runs_dir / f"{stamp}.json")
         for old in sorted(self.runs_dir.glob("*.json"))[:-_HISTORY]:
             old.unlink(missing_ok=True)

@@ -152,7 +152,7 @@ def test_open_stage_without_a_workspace_uses_the_latest_run_under_the_out_root(w
     monkeypatch.setattr("clvlib.pipeline.datasource.prepare_demo", no_demo)
     monkeypatch.setenv(OUT_ROOT_ENV, str(tmp_path))
     monkeypatch.delenv(RUN_PID_ENV, raising=False)
-    (tmp_path / "outputs" / "latest.json").write_text(json.dumps({"workspace": "w", "folder": str(ws.folder)}))
+    (tmp_path / "outputs" / "latest.json").write_text(json.dumps({"workspace": "w"}))
     opened = open_stage("05", workspace=None, params={"workspace": None, "cutoff": "2018-02-28"}, show=False)
     assert opened.workspace.folder == ws.folder
     assert opened.stage.key == "05_clv_models" and opened.params == {"cutoff": "2018-02-28"}
