@@ -21,7 +21,6 @@ __all__ = [
     "ceiling_gini",
     "ceiling_shares",
     "metrics_record",
-    "segment_customers",
 ]
 
 
@@ -207,13 +206,3 @@ def metrics_record(
         "ceiling_gini": ceiling,
         "deciles": {model: frame.to_dict("records") for model, frame in deciles.items()},
     }
-
-
-def segment_customers(value: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Decile (1 = highest predicted value) by rank, and a segment name for marketers."""
-    n = len(value)
-    order = np.argsort(-value.to_numpy(), kind="stable")
-    decile = np.empty(n, dtype=int)
-    decile[order] = np.arange(n) * 10 // max(n, 1) + 1
-    seg = np.where(decile == 1, "top 10%: target", np.where(decile <= 3, "next 20%: nurture", "bottom 70%: low expected value"))
-    return pd.Series(decile, index=value.index, name="decile"), pd.Series(seg, index=value.index, name="segment")

@@ -9,7 +9,8 @@ from sklearn.metrics import roc_auc_score
 
 from clvlib.data.clickstream import clean_events, read_clickstream
 from clvlib.demo.generate import generate_demo
-from clvlib.evaluation.summary import placebo_table, segment_customers
+from clvlib.evaluation.summary import placebo_table
+from clvlib.models.predictions import segment_customers
 from clvlib.models.hybrid import Variant, fit_score_variants, variants_for
 from clvlib.features.links import read_key
 from clvlib.models.two_part import TwoPartModel

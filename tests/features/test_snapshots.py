@@ -1,0 +1,61 @@
+"""Snapshots: links and features per cut, stacked and read back exactly as the model stage uses them."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from clvlib.features.snapshots import build_click_snapshots, build_links, build_snapshots, methods_for, snapshot
+from clvlib.features.temporal import join_click_features, population_features
+from clvlib.features.links import build_mapping
+
+
+def _orders():
+    rows = [("a", "o1", "2018-01-05", 10.0), ("a", "o2", "2018-02-10", 20.0), ("b", "o3", "2018-01-20", 5.0),
+            ("c", "o4", "2018-02-25", 7.0), ("c", "o5", "2018-03-15", 9.0)]
+    o = pd.DataFrame(rows, columns=["customer_unique_id", "order_id", "order_purchase_timestamp", "order_value"])
+    o["order_purchase_timestamp"] = pd.to_datetime(o["order_purchase_timestamp"])
+    return o
+
+
+def _events():
+    rows = [(1, 1, "2018-01-02", "page_view", 0.0), (1, 1, "2018-01-02", "purchase", 12.0), (2, 1, "2018-01-21", "page_view", 0.0),
+            (3, 1, "2018-02-20", "add_to_cart", 0.0), (3, 2, "2018-03-10", "purchase", 4.0)]
+    e = pd.DataFrame(rows, columns=["UserID", "SessionID", "Timestamp", "EventType", "Amount"])
+    e["Timestamp"] = pd.to_datetime(e["Timestamp"])
+    return e
+
+
+def test_each_snapshot_equals_the_features_computed_at_its_own_cut():
+    cuts = [pd.Timestamp("2018-01-31"), pd.Timestamp("2018-02-28")]
+    snaps = build_snapshots(_orders(), cuts)
+    for cut in cuts:
+        expected = population_features(_orders()[_orders()["order_purchase_timestamp"] <= "2018-02-28"], cut)
+        got = snapshot(snaps, cut)
+        pd.testing.assert_frame_equal(got.astype({c: object for c in got.select_dtypes("category")}),
+                                      expected.astype({c: object for c in expected.select_dtypes("category")}))
+    assert sorted(snapshot(snaps, cuts[0])["customer_unique_id"]) == ["a", "b"]  # c first bought after Jan
+
+
+def test_links_and_click_features_per_cut_match_the_mapping_built_at_that_cut():
+    cuts = [pd.Timestamp("2018-01-31"), pd.Timestamp("2018-02-28")]
+    links, info = build_links(_orders(), _events(), cuts, ["rank", "random"], seed=3)
+    assert {(i["cutoff"], i["method"]) for i in info} == {("2018-01-31", "rank"), ("2018-01-31", "random"),
+                                                          ("2018-02-28", "rank"), ("2018-02-28", "random")}
+    clicks = build_click_snapshots(_orders(), _events(), links, cuts)
+    for cut in cuts:
+        orders = _orders()[_orders()["order_purchase_timestamp"] <= "2018-02-28"]
+        mapping, _, users, _ = build_mapping(orders, _events(), "rank", cut, seed=3)
+        base = population_features(orders, cut)
+        expected = join_click_features(base, users, mapping)
+        from clvlib.features.temporal import attach_click_features
+
+        got = attach_click_features(base, snapshot(clicks, cut, "rank"))
+        pd.testing.assert_frame_equal(got, expected)
+
+
+def test_the_key_method_is_added_when_the_data_has_a_key_and_refused_otherwise():
+    assert methods_for(["rank", "random"], has_key=True) == ["rank", "random", "key"]
+    assert methods_for(["random", "random"], has_key=False) == ["random"]
+    with pytest.raises(ValueError, match="link method 'key' needs a real key"):
+        methods_for(["key"], has_key=False)
