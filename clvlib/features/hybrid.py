@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 __all__ = ["MISSING_POLICY", "prefix_click", "hybrid_features", "missing_report"]

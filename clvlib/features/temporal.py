@@ -8,7 +8,6 @@ cannot change a feature; ``tests/test_temporal.py`` checks exactly that.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from clvlib.dates import DAY, end_of_day, on_or_before

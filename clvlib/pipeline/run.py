@@ -7,7 +7,6 @@ index shows both.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import sys
