@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -17,6 +18,7 @@ __all__ = [
     "validate_columns",
     "parse_datetimes",
     "parse_numbers",
+    "file_digest",
     "write_csv_atomic",
     "write_parquet_atomic",
     "write_json_atomic",
@@ -201,6 +203,15 @@ def _atomic_write(path: Path, write) -> Path:
             os.unlink(tmp)
         raise
     return path
+
+
+def file_digest(path: str | Path, chunk: int = 1 << 20) -> str:
+    """BLAKE2b digest (hex, 32 characters) of a file's content."""
+    h = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
 
 
 def write_text_atomic(text: str, path: str | Path) -> Path:

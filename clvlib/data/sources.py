@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import zipfile
 import zlib
 from pathlib import Path
 
+from clvlib.io import file_digest
 from clvlib.paths import project_root
 from clvlib.schemas import DEMO_MARKER, EXPECTED_FILES, REQUIRED_TABLES
 
@@ -19,15 +19,6 @@ def is_demo_dir(raw_dir: str | Path) -> bool:
     return (Path(raw_dir) / DEMO_MARKER).is_file()
 
 
-def _zip_digest(path: Path) -> str:
-    """Content digest of a zip file: extraction is keyed by it, not by name and size."""
-    h = hashlib.blake2b(digest_size=12)
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _extract_zips(zips: list[Path], extract_dir: Path, wanted: set[str]) -> list[Path]:
     """Extract the wanted CSV members of ``zips`` into ``extract_dir/<content digest>/``; return the CSVs there.
 
@@ -35,7 +26,7 @@ def _extract_zips(zips: list[Path], extract_dir: Path, wanted: set[str]) -> list
     """
     out: list[Path] = []
     for zpath in zips:
-        target_dir = extract_dir / _zip_digest(zpath)
+        target_dir = extract_dir / file_digest(zpath)
         try:
             with zipfile.ZipFile(zpath) as zf:
                 for member in zf.namelist():

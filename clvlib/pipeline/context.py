@@ -24,11 +24,11 @@ from typing import Any
 
 import pandas as pd
 
-from clvlib.io import read_json, write_csv_atomic, write_json_atomic, write_parquet_atomic
+from clvlib.io import file_digest, read_json, write_csv_atomic, write_json_atomic, write_parquet_atomic
 from clvlib.paths import project_root
 from clvlib.pipeline.catalog import RAW, Dataset, Stage, dataset, producer
 from clvlib.pipeline.catalog import stage as catalog_stage
-from clvlib.pipeline.workspace import OUT_ROOT_ENV, DataSource, Workspace, WorkspaceError, file_digest
+from clvlib.pipeline.workspace import OUT_ROOT_ENV, DataSource, Workspace, WorkspaceError
 
 __all__ = ["StageContext", "StaleInputError", "open_stage", "default_workspace"]
 
@@ -138,7 +138,8 @@ class StageContext:
             raise StaleInputError(
                 f"{ds.path} is not in workspace {self.workspace.folder}: stage {up.key} writes it. Run that stage "
                 f"first: {self._rerun(up)}")
-        rec = self._provenance().get(name)
+        provenance = self._provenance()
+        rec = provenance.get(name)
         if rec is None:
             raise StaleInputError(f"{ds.path} in workspace {self.workspace.folder} has no provenance record (made by "
                                   f"an older version?). Rerun stage {up.key}: {self._rerun(up)}")
@@ -153,9 +154,8 @@ class StageContext:
             raise StaleInputError(
                 f"{ds.path} was made by stage {up.key} with other parameters than this stage runs with ({what}). "
                 f"Rerun from stage {up.number} with the same values: {self._rerun(up)} {opts}")
-        current = self._provenance()
         for inp, digest in (rec.get("inputs") or {}).items():
-            now = self.source.fingerprint if inp == RAW else (current.get(inp) or {}).get("digest")
+            now = self.source.fingerprint if inp == RAW else (provenance.get(inp) or {}).get("digest")
             if now != digest:
                 src = "the raw files" if inp == RAW else dataset(inp).path
                 raise StaleInputError(f"{ds.path} was made from an older version of {src}. Rerun stage {up.key}: "

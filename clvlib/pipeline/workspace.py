@@ -29,7 +29,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from clvlib.io import read_json, write_json_atomic
+from clvlib.io import file_digest, read_json, write_json_atomic
 from clvlib.schemas import KEY_FILES
 
 __all__ = [
@@ -37,7 +37,6 @@ __all__ = [
     "Workspace",
     "WorkspaceError",
     "fingerprint_files",
-    "file_digest",
     "RUN_PID_ENV",
     "OUT_ROOT_ENV",
 ]
@@ -52,15 +51,6 @@ _HISTORY = 10
 
 class WorkspaceError(RuntimeError):
     """A workspace cannot be used as asked (another dataset, busy, missing); the message says what to do."""
-
-
-def file_digest(path: str | Path, chunk: int = 1 << 20) -> str:
-    """BLAKE2b digest (hex, 32 characters) of a file's content."""
-    h = hashlib.blake2b(digest_size=16)
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def fingerprint_files(files: Mapping[str, str | Path]) -> str:

@@ -31,7 +31,7 @@ from clvlib.pipeline.run import (
     run_pipeline,
 )
 from clvlib.pipeline.workspace import DataSource, Workspace
-from clvlib.schemas import EXPECTED_FILES
+from fakes import fake_raw
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -75,12 +75,6 @@ def failing_notebook(path: Path) -> Path:
                          ('raise ValueError("beta broke " + "on purpose")', []))
 
 
-def fake_raw(folder: Path, content: str = "a,b\n1,2\n") -> Path:
-    nested = folder / "kaggle" / "nested"
-    nested.mkdir(parents=True, exist_ok=True)
-    for name in EXPECTED_FILES.values():
-        (nested / name).write_text(content)
-    return folder
 
 
 def snapshot(folder: Path) -> list[str]:

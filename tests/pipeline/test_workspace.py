@@ -23,15 +23,9 @@ from clvlib.pipeline.workspace import (
     fingerprint_files,
 )
 from clvlib.schemas import DEMO_MARKER, EXPECTED_FILES
+from fakes import fake_raw
 
 
-def fake_raw(folder: Path, content: str = "a,b\n1,2\n") -> Path:
-    """Every Kaggle file name, with a tiny CSV, two folders down."""
-    nested = folder / "kaggle" / "nested"
-    nested.mkdir(parents=True, exist_ok=True)
-    for name in EXPECTED_FILES.values():
-        (nested / name).write_text(content)
-    return folder
 
 
 def source_of(raw: Path, name: str = "olist") -> DataSource:
