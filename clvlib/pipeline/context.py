@@ -200,11 +200,11 @@ class StageContext:
                      + parameters_table(self.params)))
         display(Markdown(reads_writes_markdown(self.stage)))
 
-    def finish(self, figures: Mapping[str, Any]) -> Path:
-        """Write the headline figures of this stage for the index page."""
+    def finish(self, figures: Mapping[str, Any]) -> None:
+        """Write the headline figures of this stage for the index page (returns nothing, so a report shows nothing)."""
         body = {"stage": self.stage.key, "figures": dict(figures), "demo": self.demo,
                 "seconds": round(time.time() - self.started, 2)}
-        return write_json_atomic(body, self.workspace.headlines_dir / f"{self.stage.key}.json")
+        write_json_atomic(body, self.workspace.headlines_dir / f"{self.stage.key}.json")
 
 
 def _cli(value: Any) -> str:

@@ -85,11 +85,11 @@ def links_text(at_cut: list[dict], key_path=None, placebo=None) -> str:
     lines = [f"Cut-off **{first['cutoff']}**: {first['customers_at_cut']:,} customers had bought by then, "
              f"{first['users_at_cut']:,} clickstream users are available."]
     lines += [f"- **{i['method']}**: {i['mapped']:,} customers linked ({i['coverage']:.1%} coverage)" for i in at_cut]
-    lines.append("Clickstream events were cut at the same date." if first["clickstream_cut_applied"] else
-                 "The clickstream's period does not overlap the orders' period, so no date cut can be aligned: every "
+    lines.append("\nClickstream events were cut at the same date." if first["clickstream_cut_applied"] else
+                 "\nThe clickstream's period does not overlap the orders' period, so no date cut can be aligned: every "
                  "clickstream event was used.")
     if key_path is not None:
-        lines.append(f"This data has a real key between customers and users (`{key_path.name}`).")
+        lines.append(f"\nThis data has a real key between customers and users (`{key_path.name}`).")
     return "\n".join(lines)
 
 
