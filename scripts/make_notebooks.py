@@ -37,32 +37,36 @@ def notebook(cells):
 NB = {}
 NB["00_inventory"] = [
     md("""# 00 · Data inventory
-What is in the raw folder before anything is cleaned: for every expected CSV its size, row count, columns,
-types, nulls, date ranges (a column counts as a date only when its values parse as dates, so numeric IDs and zip
-codes are never dates) and whether its key is unique. A missing expected file or an unexpected schema is flagged."""),
+What the dataset holds before anything is cleaned. For the Kaggle files: every expected CSV with its size, row
+count, columns, types, nulls, date ranges (a column counts as a date only when its values parse as dates, so numeric
+IDs and zip codes are never dates) and whether its key is unique; a missing expected file or an unexpected schema is
+flagged. For your own data (a dataset spec): the tables the spec declares, the columns it names, and their ranges."""),
     code(WS, ("parameters",)),
-    code(SETUP + """from clvlib.data.inventory import inventory, inventory_flags, inventory_tables
+    code(SETUP + """from clvlib.data.datasets import dataset_inventory
+from clvlib.data.inventory import inventory_flags, inventory_tables
 from clvlib.pipeline.context import open_stage
 ctx = open_stage("00", workspace, params=dict())"""),
     md("## Files found"),
-    code("""inv = inventory(ctx.raw_files, ctx.source.raw_dir)
+    code("""inv = dataset_inventory(ctx.spec, ctx.raw_files, ctx.source.raw_dir)
 ctx.save("inventory", inv)
 tables = inventory_tables(inv)
 tables["files"]"""),
     code("""display(Markdown("### Flags\\n" + inventory_flags(inv, tables["files"])))"""),
-    md("## Date columns\nEvery column whose values parse as dates, with its range. The orders' purchase dates show the period the Olist data covers; the clickstream's `Timestamp` shows its own period."),
+    md("## Date columns\nEvery date column with its range: the period the orders cover, and the event log's own period."),
     code('tables["dates"]'),
     md("## Columns with nulls\nColumns not listed have no nulls. The full list of columns and types is in `data/inventory.json`."),
     code('tables["nulls"]'),
     md("## Keys"),
     code('tables["keys"]'),
-    code("""ctx.finish({"files found": len(ctx.raw_files), "files missing": len(inv["missing_files"]),
+    code("""ctx.finish({"files found": len(inv["tables"]), "files missing": len(inv["missing_files"]),
             "orders rows": inv["tables"].get("orders", {}).get("rows"),
             "files with problems": int((tables["files"]["problems"] != "none").sum())})"""),
 ]
 NB["01_clean_transactions"] = [
-    md("""# 01 · Clean transactions (Olist)
-Turns the Olist orders, customers and payments into **one row per person**. In Olist the person is
+    md("""# 01 · Clean transactions
+Turns the orders into **one row per person**. For your own data (a dataset spec) the spec says which column is the
+person, the time and the value, and which statuses count (`keep_statuses`); every row removed is counted below. The
+rest of this introduction is about the Kaggle Olist files, whose orders, customers and payments are joined here. In Olist the person is
 `customer_unique_id`; `customer_id` is issued anew for every order, so counting `customer_id` would make
 everyone a one-time buyer.
 
@@ -78,25 +82,28 @@ about 3.5% of the orders before 2018-02-28. The model stage's reference figures 
     code(WS + """order_statuses = ["delivered"]  # order statuses that count as a sale; None keeps all
 analysis_date = None  # last day included, "YYYY-MM-DD"; None: the end of the last complete month
 value_source = "payments"  # "payments" (sum of payments) or "items" (price + freight)""", ("parameters",)),
-    code(SETUP + """from clvlib.data.transactions import build_orders, customer_summary, read_olist, value_agreement, value_agreement_text
+    code(SETUP + """from clvlib.data.datasets import clean_orders
+from clvlib.data.transactions import customer_summary
 from clvlib.pipeline.context import open_stage
 from clvlib.report import figures
 ctx = open_stage("01", workspace, params=dict(order_statuses=order_statuses, analysis_date=analysis_date,
                                               value_source=value_source))"""),
-    code("""tables = read_olist(ctx.raw_files)
-orders, drop_log, used_date = build_orders(tables, statuses=order_statuses, analysis_date=analysis_date,
-                                           value_source=value_source)
+    code("""result = clean_orders(ctx.spec, ctx.raw_files, statuses=order_statuses, analysis_date=analysis_date,
+                      value_source=value_source)
+orders, drop_log, used_date = result.orders, result.log, result.analysis_date
 display(Markdown(f"Analysis date: **{used_date.date()}** "
-                 f"({'chosen automatically: end of the last complete month' if analysis_date is None else 'set by parameter'})."))"""),
+                 f"({'chosen automatically: end of the last complete month' if analysis_date is None else 'set by parameter'}). "
+                 + result.status_text))"""),
     md("## Drop log\nEvery row removed, at which step and why."),
     code("drop_log.to_frame().style.hide(axis='index')"),
-    md("## What an order is worth\nPayments summed per order against item price + freight, for orders that have both:"),
-    code("display(Markdown(value_agreement_text(value_agreement(tables))))"),
-    code("figures.monthly_orders(tables['orders']['order_purchase_timestamp'], used_date, 'All orders per month (every status)')"),
+    md("## What an order is worth"),
+    code("display(Markdown(result.value_text))"),
+    code("figures.monthly_orders(result.all_timestamps, used_date, 'All orders per month (every status)')"),
     code("""summary = customer_summary(orders, used_date)
 one_time = (summary["frequency"] == 1).mean()
 display(Markdown(f"**{len(summary):,} people** placed {len(orders):,} kept orders; **{one_time:.1%} bought once**. "
-                 f"Median order value {orders['order_value'].median():,.2f} BRL, mean {orders['order_value'].mean():,.2f} BRL."))
+                 f"Median order value {orders['order_value'].median():,.2f} {ctx.currency}, "
+                 f"mean {orders['order_value'].mean():,.2f} {ctx.currency}."))
 figures.orders_per_person(summary["frequency"])"""),
     code("figures.value_distribution(orders['order_value'])"),
     md("## The customer table\nFirst rows, and a summary of every column:"),
@@ -109,23 +116,28 @@ ctx.finish({"people": len(summary), "orders kept": len(orders), "one-time buyers
 ]
 NB["02_clean_clickstream"] = [
     md("""# 02 · Clean clickstream
-One row per clickstream user: events, sessions, page and product views, add-to-cart, purchases, clicks, logins,
+One row per event-log user: events, sessions, page and product views, add-to-cart, purchases, clicks, logins,
 purchase amounts, conversion rate (sessions with a purchase / sessions, so it lies in [0, 1]), cart rate,
 events per session, active days and recency. All computed with vectorised pandas."""),
     code(WS + """events_end = None  # drop events after this date ("YYYY-MM-DD"); None keeps all
 reference_date = None  # recency is measured to the end of this day; None: the day of the last event""", ("parameters",)),
-    code(SETUP + """from clvlib.data.clickstream import clean_events, clickstream_facts, read_clickstream, user_features
+    code(SETUP + """from clvlib.data.clickstream import clickstream_facts, user_features
+from clvlib.data.datasets import clean_events_of
 from clvlib.pipeline.context import open_stage
 from clvlib.report import figures
 ctx = open_stage("02", workspace, params=dict(events_end=events_end, reference_date=reference_date))"""),
-    code("""events, drop_log = clean_events(read_clickstream(ctx.raw_files["clickstream"]), end=events_end)
-drop_log.to_frame()"""),
+    code("""cleaned = clean_events_of(ctx.spec, ctx.raw_files, end=events_end)
+events = cleaned.events
+if not cleaned.has_events:
+    display(Markdown("**This dataset has no event log** (its spec has no `[events]`): there is no behaviour to clean. "
+                     "The later stages use the transactions alone."))
+cleaned.log"""),
     md("## What this dataset is\nThe event-type shares and how events are spread in time:"),
-    code("figures.event_shares(events['EventType'])"),
-    code("figures.event_timeline(events['Timestamp'])"),
+    code("figures.event_shares(events['EventType']) if cleaned.has_events else None"),
+    code("figures.event_timeline(events['Timestamp']) if cleaned.has_events else None"),
     code("""users = user_features(events, reference_date=reference_date)
-facts = clickstream_facts(events, users)
-display(Markdown(facts["text"] + ("" if ctx.demo else "\\n\\n" + facts["kaggle_note"])))"""),
+facts = clickstream_facts(events, users) if cleaned.has_events else {"text": "No events.", "period": "none", "kaggle_note": ""}
+display(Markdown(facts["text"] + ("\\n\\n" + facts["kaggle_note"] if ctx.spec.layout == "olist" else "")))"""),
     md("## Per-user features\nFirst rows and a summary of every column. `mean_purchase_amount` is missing (not 0) for a user who never purchased."),
     code("users.head()"),
     code("users.describe().T"),
@@ -149,7 +161,7 @@ no key, no period and no signal. On them a link can only be made up:
 - `key`: a real shared identifier, for data that has one (the demo data does)."""),
     code(WS + SPLIT + """link_methods = ["rank", "random"]  # synthetic links to build ("key" is added when the data has a real key)
 seed = 42  # seed of the random placebo (and of every random step of the model stage)""", ("parameters",)),
-    code(SETUP + """from clvlib.features.links import read_key
+    code(SETUP + """from clvlib.data.datasets import link_key
 from clvlib.features.snapshots import build_links, link_report, methods_for, snapshot_cuts
 from clvlib.features.temporal import window
 from clvlib.pipeline.context import open_stage
@@ -158,7 +170,7 @@ from clvlib.report.display import link_caveat, links_text
 ctx = open_stage("03", workspace, params=dict(cutoff=cutoff, horizon_months=horizon_months, n_train_windows=n_train_windows,
                                               train_stride_months=train_stride_months, link_methods=link_methods, seed=seed))"""),
     code("""orders, events = ctx.load("orders"), ctx.load("events")
-key, key_path = read_key(ctx.source.raw_dir)
+key, key_path = link_key(ctx.spec, ctx.source.raw_dir)
 w = window(cutoff, horizon_months, n_train_windows, train_stride_months)
 methods = methods_for(link_methods, has_key=key is not None)
 links, info = build_links(orders, events, snapshot_cuts(w), methods, seed=seed, key=key)

@@ -89,7 +89,7 @@ def links_text(at_cut: list[dict], key_path=None, placebo=None) -> str:
                  "\nThe clickstream's period does not overlap the orders' period, so no date cut can be aligned: every "
                  "clickstream event was used.")
     if key_path is not None:
-        lines.append(f"\nThis data has a real key between customers and users (`{key_path.name}`).")
+        lines.append(f"\nThis data has a real key between customers and users ({getattr(key_path, 'name', key_path)}).")
     return "\n".join(lines)
 
 
