@@ -20,12 +20,12 @@ if str(ROOT) not in sys.path:
 
 from clvlib.paths import project_root  # noqa: E402
 from clvlib.pipeline import catalog  # noqa: E402
-from clvlib.pipeline.datasource import DEMO_SEED, DEMO_SIZE, resolve_data_source  # noqa: E402
+from clvlib.pipeline.datasource import DEMO_SEED, DEMO_SIZE, refresh_source, resolve_data_source  # noqa: E402
 from clvlib.pipeline.execute import check_kernel  # noqa: E402
 from clvlib.pipeline.listing import format_stage_list  # noqa: E402
 from clvlib.pipeline.params import declared_parameters, parse_overrides, validate_overrides  # noqa: E402
 from clvlib.pipeline.run import LATEST, RunConfig, missing_inputs, parse_stage_selection, run_pipeline  # noqa: E402
-from clvlib.pipeline.workspace import OUT_ROOT_ENV, DataSource, Workspace, WorkspaceError, fingerprint_files  # noqa: E402
+from clvlib.pipeline.workspace import OUT_ROOT_ENV, DataSource, Workspace, WorkspaceError  # noqa: E402
 
 EPILOG = """\
 stages:
@@ -36,7 +36,7 @@ stages:
 
 data and workspaces:
   A run writes into one workspace per dataset: outputs/<name>/ (olist for the
-  Kaggle files, demo for the default demo). Without --raw-dir a full run uses
+  Kaggle files, demo for the default demo, the spec's name for --dataset SPEC). Without --raw-dir a full run uses
   data/raw/ when it holds the Kaggle files, otherwise synthetic DEMO data
   (generated into data/demo/<name>/raw, reused when size and seed match). A
   partial run (--stages, --from) reuses the dataset of its workspace (--workspace,
@@ -54,6 +54,7 @@ examples:
   python run_all.py                          # all stages (real data if in data/raw, else demo)
   python run_all.py --raw-dir ~/Downloads/kaggle   # CSVs at any depth, or the .zip files
   python run_all.py --demo --demo-size 5000 --seed 7
+  python run_all.py --dataset my_shop.toml      # your own orders (and events): see the README
   python run_all.py --from 03 -p link_methods '["random"]'
   python run_all.py --from 03 -p cutoff 2017-12-31   # every stage that declares cutoff gets it
   python run_all.py --list                   # stages and their parameters
@@ -89,6 +90,9 @@ def build_parser(registry: Sequence[catalog.Stage] = catalog.STAGES) -> argparse
                           "(relative: to the working directory, else to the project root). "
                           "Default: data/raw if it holds the files, else demo data")
     src.add_argument("--demo", action="store_true", help="use synthetic demo data even if data/raw has files")
+    data.add_argument("--dataset", metavar="SPEC",
+                      help="your own data: the path of a TOML dataset spec (see the README, 'Your own data'); or a "
+                           "built-in dataset: olist (the Kaggle files in --raw-dir, default data/raw) or demo")
     data.add_argument("--demo-size", type=_positive_int, default=DEMO_SIZE, metavar="N",
                       help="customers in the demo data (default: %(default)s)")
     data.add_argument("--seed", type=int, default=DEMO_SEED,
@@ -98,7 +102,7 @@ def build_parser(registry: Sequence[catalog.Stage] = catalog.STAGES) -> argparse
     ex = p.add_argument_group("execution")
     ex.add_argument("--workspace", metavar="NAME",
                     help="the workspace to run in, outputs/NAME (default: named after the dataset; for a partial "
-                         "run without --raw-dir/--demo, the most recent run's)")
+                         "run without --raw-dir/--dataset/--demo, the most recent run's)")
     ex.add_argument("--out-root", metavar="DIR",
                     help=f"where outputs/ and data/demo go; relative to the working directory (default: "
                          f"${OUT_ROOT_ENV} or the project root)")
@@ -134,12 +138,7 @@ def _existing_source(out_root: Path, name: str | None) -> tuple[Workspace, DataS
     ws = Workspace(folder)
     if not ws.exists():
         return None
-    old = ws.source()
-    missing = [str(p) for p in old.files.values() if not Path(p).is_file()]
-    if missing:
-        raise FileNotFoundError(f"Workspace {ws.folder} reads raw files that are gone: {', '.join(missing)}. "
-                                "Give --raw-dir or --demo and run every stage.")
-    return ws, DataSource(**{**old.__dict__, "fingerprint": fingerprint_files(old.files)})
+    return ws, refresh_source(ws.source())
 
 
 def _announce_data(data: DataSource) -> None:
@@ -181,13 +180,13 @@ def main(argv: Sequence[str] | None = None, registry: Sequence[catalog.Stage] = 
         out_root = Path(args.out_root or os.environ.get(OUT_ROOT_ENV) or root).expanduser().resolve()
         full_run = len(selected) == len(registry)
         found = None
-        if args.raw_dir is None and not args.demo and (not full_run or args.workspace):
+        if args.raw_dir is None and args.dataset is None and not args.demo and (not full_run or args.workspace):
             found = _existing_source(out_root, args.workspace)
         if found is not None:
             ws, data = found
         else:
             data = resolve_data_source(args.raw_dir, out_root, demo=args.demo, demo_size=args.demo_size,
-                                       seed=args.seed, announce=lambda m: print(m, flush=True))
+                                       seed=args.seed, announce=lambda m: print(m, flush=True), dataset=args.dataset)
             ws = Workspace(out_root / "outputs" / (args.workspace or data.name))
         ws.acquire(" ".join([Path(sys.executable).name, *sys.argv]))
     except (ValueError, FileNotFoundError, RuntimeError, ImportError) as exc:

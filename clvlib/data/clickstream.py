@@ -27,12 +27,13 @@ def read_clickstream(path: str | Path) -> pd.DataFrame:
     return df
 
 
-def clean_events(events: pd.DataFrame, table: str = "clickstream", end: str | pd.Timestamp | None = None
-                 ) -> tuple[pd.DataFrame, DropLog]:
+def clean_events(events: pd.DataFrame, table: str = "clickstream", end: str | pd.Timestamp | None = None,
+                 require_purchase_amount: bool = True) -> tuple[pd.DataFrame, DropLog]:
     """Drop unusable events and, optionally, events after ``end``; log every step.
 
     Steps: exact duplicate events; events with a missing user or session; unknown event
-    types; purchases without a positive amount; events after ``end`` (when given).
+    types; purchases without a positive amount (unless ``require_purchase_amount`` is false: an
+    event log without amounts keeps its purchases); events after ``end`` (when given).
     """
     log = DropLog(table)
     log.start(len(events), "events read")
@@ -46,10 +47,11 @@ def clean_events(events: pd.DataFrame, table: str = "clickstream", end: str | pd
     n = len(ev)
     ev = ev[ev["EventType"].isin(EVENT_TYPES)]
     log.step("unknown event types", n, len(ev), f"EventType not one of {list(EVENT_TYPES)}")
-    n = len(ev)
-    bad_purchase = (ev["EventType"] == "purchase") & ~(ev["Amount"] > 0)
-    ev = ev[~bad_purchase]
-    log.step("purchases without a positive amount", n, len(ev), "a purchase must carry its amount")
+    if require_purchase_amount:
+        n = len(ev)
+        bad_purchase = (ev["EventType"] == "purchase") & ~(ev["Amount"] > 0)
+        ev = ev[~bad_purchase]
+        log.step("purchases without a positive amount", n, len(ev), "a purchase must carry its amount")
     if end is not None:
         n = len(ev)
         ev = ev[on_or_before(ev["Timestamp"], end)]

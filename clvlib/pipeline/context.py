@@ -24,6 +24,7 @@ from typing import Any
 
 import pandas as pd
 
+from clvlib.data.spec import DatasetSpec
 from clvlib.io import file_digest, read_json, write_csv_atomic, write_json_atomic, write_parquet_atomic
 from clvlib.paths import project_root
 from clvlib.pipeline.catalog import RAW, Dataset, Stage, dataset, producer
@@ -108,6 +109,17 @@ class StageContext:
         """Logical table name -> raw file of this workspace's dataset."""
         self._inputs.setdefault(RAW, self.source.fingerprint)
         return dict(self.source.files)
+
+    @property
+    def spec(self) -> DatasetSpec:
+        """The dataset as a spec (a user's, or the built-in olist/demo one)."""
+        self._inputs.setdefault(RAW, self.source.fingerprint)
+        return self.source.dataset_spec
+
+    @property
+    def currency(self) -> str:
+        """The currency of the dataset's amounts (BRL for Olist and the demo)."""
+        return self.source.currency
 
     @property
     def truth_dir(self) -> Path | None:

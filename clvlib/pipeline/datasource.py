@@ -12,12 +12,15 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from clvlib.data.readers import source_files
 from clvlib.data.sources import find_raw_files, has_raw_data, is_demo_dir
+from clvlib.data.spec import DatasetSpec, SpecError, is_database, load_spec, spec_from_dict
 from clvlib.paths import project_root
-from clvlib.pipeline.workspace import DataSource, fingerprint_files
+from clvlib.pipeline.workspace import DataSource, fingerprint_source
 from clvlib.schemas import DEMO_MARKER
 
-__all__ = ["DEMO_SIZE", "DEMO_SEED", "demo_name", "prepare_demo", "resolve_data_source"]
+__all__ = ["DEMO_SIZE", "DEMO_SEED", "demo_name", "prepare_demo", "resolve_data_source", "spec_source",
+           "spec_input_files", "refresh_source"]
 
 DEMO_SIZE = 40_000
 DEMO_SEED = 42
@@ -42,7 +45,48 @@ def _marker_matches(marker: Mapping[str, Any], n_customers: int, seed: int) -> b
 
 
 def _source(name: str, raw: Path, demo: bool, files: dict[str, Path], **kw: Any) -> DataSource:
-    return DataSource(name=name, raw_dir=raw, demo=demo, files=files, fingerprint=fingerprint_files(files), **kw)
+    return DataSource(name=name, raw_dir=raw, demo=demo, files=files, fingerprint=fingerprint_source(files), **kw)
+
+
+def spec_input_files(spec: DatasetSpec) -> dict[str, Path]:
+    """The files a spec's tables read (database tables have none), keyed ``orders``, ``events:1``, ..."""
+    out: dict[str, Path] = {}
+    if spec.file:
+        out["spec"] = Path(spec.file)
+    parts = [("orders", spec.orders and spec.orders.source), ("events", spec.events and spec.events.source),
+             ("link", spec.link and spec.link.source)]
+    for name, ts in parts:
+        if ts is None or is_database(ts.path):
+            continue
+        files = source_files(ts, f"[{name}]")
+        out.update({name: files[0]} if len(files) == 1 else {f"{name}:{i}": f for i, f in enumerate(files)})
+    return out
+
+
+def spec_source(spec: DatasetSpec) -> DataSource:
+    """The dataset of a user's spec (layout ``spec``)."""
+    files = spec_input_files(spec)
+    d = spec.to_dict()
+    raw = Path(spec.file).parent if spec.file else Path.cwd()
+    return DataSource(name=spec.name, raw_dir=raw, demo=False, files=files, fingerprint=fingerprint_source(files, d),
+                      spec=d)
+
+
+def refresh_source(old: DataSource) -> DataSource:
+    """The same dataset as now on disk: files re-listed (a glob may match new files) and re-fingerprinted.
+
+    Raises
+    ------
+    FileNotFoundError
+        When files the workspace read are gone.
+    """
+    if old.spec:
+        return spec_source(spec_from_dict(old.spec))
+    missing = [str(p) for p in old.files.values() if not Path(p).is_file()]
+    if missing:
+        raise FileNotFoundError(f"The raw files of {old.label} are gone: {', '.join(missing)}. "
+                                "Give --raw-dir, --dataset or --demo and run every stage.")
+    return DataSource(**{**old.__dict__, "fingerprint": old.refingerprint()})
 
 
 def prepare_demo(
@@ -86,9 +130,13 @@ def resolve_data_source(
     seed: int = DEMO_SEED,
     generate: Callable[..., Any] | None = None,
     announce: Callable[[str], None] | None = None,
+    dataset: str | Path | None = None,
 ) -> DataSource:
     """Decide which raw data the run uses and check the files are there.
 
+    * ``dataset`` given: ``olist`` (the Kaggle pair in ``raw_dir``, default ``data/raw``), ``demo``,
+      or the path of a TOML spec (see :mod:`clvlib.data.spec`); a spec with layout ``olist`` or
+      ``demo`` is the same as those;
     * ``raw_dir`` given: use it (relative paths: the working directory first, then the project
       root); a folder carrying :data:`DEMO_MARKER` counts as demo;
     * else, unless ``demo``: ``<project root>/data/raw`` when it holds the Kaggle files;
@@ -103,6 +151,25 @@ def resolve_data_source(
     """
     out_root = Path(out_root)
     extract = out_root / "data" / "interim" / "unzipped"
+    if dataset is not None:
+        if demo:
+            raise ValueError("Give either --dataset or --demo, not both (--dataset demo is --demo).")
+        if str(dataset) == "demo":
+            if raw_dir is not None:
+                raise ValueError("--dataset demo generates its own data: drop --raw-dir.")
+            demo = True
+        elif str(dataset) == "olist":
+            raw_dir = raw_dir if raw_dir is not None else project_root() / "data" / "raw"
+        else:
+            if raw_dir is not None:
+                raise ValueError("A spec names its own files: give --dataset SPEC.toml or --raw-dir, not both.")
+            spec = load_spec(dataset)
+            if spec.layout == "spec":
+                return spec_source(spec)
+            if spec.layout == "demo":
+                return prepare_demo(out_root, spec.size or demo_size, spec.seed if spec.seed is not None else seed,
+                                    generate=generate, announce=announce)
+            raw_dir = spec.raw_dir or project_root() / "data" / "raw"
     if raw_dir is not None:
         if demo:
             raise ValueError("Give either --raw-dir or --demo, not both.")

@@ -29,6 +29,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from clvlib.data.spec import DatasetSpec, builtin_spec, spec_from_dict
 from clvlib.io import file_digest, read_json, write_json_atomic
 from clvlib.schemas import KEY_FILES
 
@@ -37,6 +38,7 @@ __all__ = [
     "Workspace",
     "WorkspaceError",
     "fingerprint_files",
+    "fingerprint_source",
     "RUN_PID_ENV",
     "OUT_ROOT_ENV",
 ]
@@ -61,6 +63,18 @@ def fingerprint_files(files: Mapping[str, str | Path]) -> str:
     return h.hexdigest()
 
 
+def fingerprint_source(files: Mapping[str, str | Path], spec: Mapping[str, Any] | None = None) -> str:
+    """:func:`fingerprint_files`, and for a spec dataset also the spec's content (columns, queries, database URLs).
+
+    A database table's rows are not fingerprinted (they are read again by every run of stages 00-02).
+    """
+    base = fingerprint_files(files)
+    if not spec:
+        return base
+    body = json.dumps({k: v for k, v in spec.items() if k != "file"}, sort_keys=True, default=str)
+    return hashlib.blake2b(f"{base};{body}".encode(), digest_size=16).hexdigest()
+
+
 @dataclass
 class DataSource:
     """The dataset of a workspace: its raw files and what to say about them."""
@@ -73,13 +87,34 @@ class DataSource:
     demo_info: dict[str, Any] | None = None
     generated: bool = False
     fingerprint: str = ""
+    spec: dict[str, Any] | None = None
+
+    @property
+    def dataset_spec(self) -> DatasetSpec:
+        """The dataset as a spec: the user's, or the built-in ``olist``/``demo`` one."""
+        if self.spec:
+            return spec_from_dict(self.spec)
+        if self.demo:
+            info = self.demo_info or {}
+            return builtin_spec("demo", size=info.get("n_customers"), seed=info.get("seed"))
+        return builtin_spec("olist", raw_dir=self.raw_dir)
+
+    @property
+    def currency(self) -> str:
+        return self.dataset_spec.currency
 
     @property
     def label(self) -> str:
+        if self.spec:
+            return f"your data \"{self.name}\" (spec {self.spec.get('file') or 'given inline'})"
         if self.demo:
             size = (self.demo_info or {}).get("n_customers")
             return "DEMO DATA (synthetic" + (f", {size:,} customers" if size else "") + ")"
         return f"Kaggle data at {self.raw_dir}"
+
+    def refingerprint(self) -> str:
+        """The fingerprint of the dataset as it is now (see :func:`fingerprint_source`)."""
+        return fingerprint_source(self.files, self.spec)
 
     def key_file(self) -> Path | None:
         """A real customer <-> user key file among the raw files (demo data has one), if any."""
@@ -92,14 +127,14 @@ class DataSource:
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "label": self.label, "raw_dir": str(self.raw_dir), "demo": self.demo,
                 "truth_dir": str(self.truth_dir) if self.truth_dir else None, "demo_info": self.demo_info,
-                "files": {k: str(v) for k, v in self.files.items()}, "fingerprint": self.fingerprint}
+                "files": {k: str(v) for k, v in self.files.items()}, "fingerprint": self.fingerprint, "spec": self.spec}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> DataSource:
         return cls(name=d["name"], raw_dir=Path(d["raw_dir"]), demo=bool(d["demo"]),
                    files={k: Path(v) for k, v in (d.get("files") or {}).items()},
                    truth_dir=Path(d["truth_dir"]) if d.get("truth_dir") else None,
-                   demo_info=d.get("demo_info"), fingerprint=d.get("fingerprint", ""))
+                   demo_info=d.get("demo_info"), fingerprint=d.get("fingerprint", ""), spec=d.get("spec"))
 
 
 def _pid_alive(pid: int) -> bool:

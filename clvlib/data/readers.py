@@ -1,0 +1,263 @@
+"""Reading a spec's tables with DuckDB: CSV or Parquet files, folders and globs, DuckDB and PostgreSQL databases.
+
+Only the columns the spec names are read (DuckDB pushes the projection into the scan). CSV cells
+arrive as text, so every type is checked once, by :mod:`clvlib.data.canonical`, with messages that
+name the file, the column and the rows. Reading errors are turned into messages that name the file
+and the line and say "encoding" or "delimiter" when that is the likely cause.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from clvlib.data.spec import TableSpec, is_database
+
+__all__ = ["DataInputError", "Loaded", "source_files", "read_source", "duckdb_connection"]
+
+_FILE_COL = "__file"
+
+
+class DataInputError(ValueError):
+    """An input table that cannot be read as declared; the message names the source and what to do."""
+
+
+@dataclass
+class Loaded:
+    """A table read from a source: the rows (in file order), what to call it, and where each row came from."""
+
+    df: pd.DataFrame
+    label: str
+    files: list[Path]
+    file_of_row: pd.Series | None = None
+
+    def where(self, mask: pd.Series, limit: int = 3) -> str:
+        """Where the first ``limit`` rows of ``mask`` are, as "file line N" (CSV) or "row N"."""
+        idx = list(mask[mask].index[:limit])
+        if not idx:
+            return ""
+        is_csv = bool(self.files) and all(f.suffix.lower() != ".parquet" for f in self.files)
+        if self.file_of_row is None:
+            return ", ".join(f"line {i + 2}" if is_csv else f"row {i + 1}" for i in idx)
+        pos = self.file_of_row.groupby(self.file_of_row).cumcount()
+        return ", ".join(f"{Path(self.file_of_row[i]).name} {'line' if is_csv else 'row'} "
+                         f"{int(pos[i]) + (2 if is_csv else 1)}" for i in idx)
+
+
+def duckdb_connection(threads: int | None = None):
+    """A DuckDB connection (in memory) with a bounded thread count."""
+    import duckdb
+
+    con = duckdb.connect()
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    return con
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sql_str(text: str) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def source_files(ts: TableSpec, what: str) -> list[Path]:
+    """The files a file source names (a file, a folder of CSV/Parquet files, or a glob), sorted.
+
+    Raises
+    ------
+    DataInputError
+        When nothing matches, or a folder mixes CSV and Parquet.
+    """
+    p = Path(ts.path)
+    if any(ch in ts.path for ch in "*?["):
+        files = sorted(Path(f) for f in glob.glob(ts.path, recursive=True) if Path(f).is_file())
+    elif p.is_dir():
+        files = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in (".csv", ".parquet", ".txt"))
+    elif p.is_file():
+        files = [p]
+    else:
+        raise DataInputError(f"{what}: {ts.path} does not exist.")
+    if not files:
+        raise DataInputError(f"{what}: no CSV or Parquet file matches {ts.path}.")
+    kinds = {_format(f, ts) for f in files}
+    if len(kinds) > 1:
+        raise DataInputError(f"{what}: {ts.path} mixes CSV and Parquet files ({[f.name for f in files[:5]]}); "
+                             "point path at one kind, e.g. a glob ending in *.parquet.")
+    return files
+
+
+def _format(f: Path, ts: TableSpec) -> str:
+    if ts.format:
+        return ts.format
+    return "parquet" if f.suffix.lower() in (".parquet", ".pq") else "csv"
+
+
+def _csv_header(f: Path, ts: TableSpec, what: str) -> list[str]:
+    try:
+        with open(f, encoding="utf-8-sig" if ts.encoding.lower().replace("_", "-") in ("utf-8", "utf8") else ts.encoding,
+                  newline="") as fh:
+            header = next(csv.reader(fh, delimiter=ts.delimiter), None)
+    except UnicodeDecodeError as exc:
+        raise DataInputError(f"{what}: {f} is not {ts.encoding} text ({exc.reason} at byte {exc.start} of the header). "
+                             "Set encoding = \"latin-1\" (or the file's encoding) in the spec, or save it as UTF-8.") from exc
+    except LookupError as exc:
+        raise DataInputError(f"{what}: unknown encoding {ts.encoding!r} in the spec.") from exc
+    if not header:
+        raise DataInputError(f"{what}: {f} is empty (no header line).")
+    return [h.strip() for h in header]
+
+
+def _check_header(header: list[str], columns: Sequence[str], f: Path, ts: TableSpec, what: str) -> None:
+    missing = [c for c in columns if c not in header]
+    if not missing:
+        return
+    hint = ""
+    if len(header) == 1:
+        for d, name in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe"), (",", "comma")):
+            if d != ts.delimiter and d in header[0]:
+                hint = (f" The header is one field containing {name}s: the file looks {name}-delimited; set "
+                        f"delimiter = {chr(34) + (chr(92) + 't' if d == chr(9) else d) + chr(34)} in the spec.")
+                break
+    raise DataInputError(f"{what}: {f} has no column(s) {missing} (the spec names them). Columns in the file: "
+                         f"{header[:20]}{' ...' if len(header) > 20 else ''}.{hint}")
+
+
+def _duckdb_error(exc: Exception, what: str, files: list[Path], ts: TableSpec) -> DataInputError:
+    msg = str(exc)
+    line = re.search(r"CSV Error on Line: (\d+)", msg)
+    original = re.search(r"Original Line: (.*)", msg)
+    fname = re.search(r"file = (.*)", msg)
+    where = f"{fname.group(1).strip() if fname else files[0]}" + (f" line {line.group(1)}" if line else "")
+    shown = f" ({original.group(1)[:120]!r})" if original else ""
+    if "unicode" in msg.lower() or "encoding" in msg.lower():
+        return DataInputError(f"{what}: {where}{shown} is not {ts.encoding} text (encoding). Set encoding = "
+                              "\"latin-1\" (or the file's encoding) in the spec, or save the file as UTF-8.")
+    cols = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", msg)
+    if cols:
+        return DataInputError(f"{what}: {where}{shown} has {cols.group(2)} fields but the header has {cols.group(1)} "
+                              f"(delimiter {ts.delimiter!r}): a stray delimiter or an unquoted field. Check the "
+                              "delimiter and quoting of that line.")
+    first = msg.strip().splitlines()[0] if msg.strip() else type(exc).__name__
+    return DataInputError(f"{what}: could not read {where}{shown}: {first}")
+
+
+def _read_files(ts: TableSpec, columns: Sequence[str], what: str, threads: int | None) -> Loaded:
+    import duckdb
+
+    files = source_files(ts, what)
+    kind = _format(files[0], ts)
+    con = duckdb_connection(threads)
+    many = len(files) > 1
+    listing = "[" + ", ".join(_sql_str(f) for f in files) + "]"
+    cols = ", ".join(_quote(c) for c in columns) + (f", filename AS {_FILE_COL}" if many else "")
+    if kind == "parquet":
+        try:
+            schema = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet({listing}, union_by_name=true)").fetchall()]
+        except duckdb.Error as exc:
+            raise DataInputError(f"{what}: {ts.path} is not readable Parquet: {str(exc).splitlines()[0]}") from exc
+        _check_header(schema, columns, files[0], ts, what)
+        sql = f"SELECT {cols} FROM read_parquet({listing}, union_by_name=true, filename={str(many).lower()})"
+    else:
+        enc = ts.encoding.lower().replace("_", "-")
+        enc = {"utf8": "utf-8", "latin1": "latin-1", "iso-8859-1": "latin-1", "utf16": "utf-16"}.get(enc, enc)
+        if enc not in ("utf-8", "latin-1", "utf-16"):
+            raise DataInputError(f"{what}: encoding {ts.encoding!r} is not supported for CSV; use utf-8, latin-1 or "
+                                 "utf-16, or save the file as UTF-8.")
+        header = _csv_header(files[0], ts, what)
+        _check_header(header, columns, files[0], ts, what)
+        for f in files[1:]:
+            other = _csv_header(f, ts, what)
+            if other != header:
+                raise DataInputError(f"{what}: {f} has another header than {files[0].name} "
+                                     f"({other[:8]} against {header[:8]}); all files of one table need the same columns.")
+        types = "{" + ", ".join(f"{_sql_str(h)}: 'VARCHAR'" for h in header) + "}"
+        sql = (f"SELECT {cols} FROM read_csv({listing}, auto_detect=false, header=true, delim={_sql_str(ts.delimiter)}, "
+               f"quote='\"', escape='\"', encoding={_sql_str(enc)}, columns={types}, filename={str(many).lower()})")
+    try:
+        df = con.execute(sql).df()
+    except duckdb.Error as exc:
+        raise _duckdb_error(exc, what, files, ts) from exc
+    finally:
+        con.close()
+    file_of_row = df.pop(_FILE_COL) if many else None
+    return Loaded(df=df, label=files[0].name if not many else f"{ts.path} ({len(files)} files)", files=files,
+                  file_of_row=file_of_row)
+
+
+def _select(ts: TableSpec, columns: Sequence[str]) -> str:
+    cols = ", ".join(_quote(c) for c in columns)
+    if ts.query:
+        return f"SELECT {cols} FROM ({ts.query}) AS q"
+    table = ".".join(_quote(part) for part in str(ts.table).split("."))
+    return f"SELECT {cols} FROM {table}"
+
+
+def _read_database(ts: TableSpec, columns: Sequence[str], what: str, threads: int | None) -> Loaded:
+    label = ts.describe()
+    if ts.path.startswith("duckdb://"):
+        import duckdb
+
+        file = ts.path[len("duckdb://"):]
+        file = file[1:] if file.startswith("/") and not file.startswith("//") else file
+        file = "/" + file if not file.startswith("/") and Path("/" + file).exists() else file
+        if not Path(file).is_file():
+            raise DataInputError(f"{what}: DuckDB database {file} does not exist.")
+        try:
+            con = duckdb.connect(file, read_only=True)
+            if threads:
+                con.execute(f"SET threads = {int(threads)}")
+            df = con.execute(_select(ts, columns)).df()
+            con.close()
+        except duckdb.Error as exc:
+            raise DataInputError(f"{what}: {label}: {str(exc).splitlines()[0]}") from exc
+        return Loaded(df=df, label=label, files=[])
+    try:
+        import psycopg
+    except ImportError as exc:  # pragma: no cover - psycopg is in requirements.txt
+        raise DataInputError(f"{what}: reading PostgreSQL needs psycopg (pip install 'psycopg[binary]').") from exc
+    url = re.sub(r"^postgres://", "postgresql://", ts.path)
+    try:
+        with psycopg.connect(url, connect_timeout=10) as conn, conn.cursor() as cur:
+            cur.execute(_select(ts, columns))
+            rows = cur.fetchall()
+            names = [d.name for d in cur.description]
+    except psycopg.Error as exc:
+        raise DataInputError(f"{what}: {label}: {str(exc).strip().splitlines()[0]}") from exc
+    return Loaded(df=pd.DataFrame(rows, columns=names), label=label, files=[])
+
+
+def read_source(ts: TableSpec, columns: Sequence[str], what: str, threads: int | None = None) -> Loaded:
+    """Read the named columns of one spec table.
+
+    Parameters
+    ----------
+    ts
+        Where the table is (see :class:`clvlib.data.spec.TableSpec`).
+    columns
+        The columns to read (the ones the spec names); any missing one is an error naming the file.
+    what
+        How to call the table in messages, e.g. ``"[orders]"``.
+    threads
+        DuckDB threads (default: DuckDB's, one per core).
+
+    Returns
+    -------
+    Loaded
+        The rows in file order (CSV cells as text, Parquet and database columns typed), with their origin.
+    """
+    columns = list(dict.fromkeys(columns))
+    if is_database(ts.path):
+        loaded = _read_database(ts, columns, what, threads)
+        missing = [c for c in columns if c not in loaded.df.columns]
+        if missing:
+            raise DataInputError(f"{what}: {loaded.label} has no column(s) {missing}.")
+        return loaded
+    return _read_files(ts, columns, what, threads)
