@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from clvlib.caveats import SYNTHETIC_LINK_NOTE
+from clvlib.caveats import SYNTHETIC_LINK_NOTE, link_note
 
 
 __all__ = ["callout", "data_source_note", "parameters_table", "SYNTHETIC_LINK_NOTE", "link_caveat", "placebo_caveat",
@@ -53,23 +53,30 @@ def parameters_table(params: dict[str, Any]) -> str:
             '<table style="font-size:90%">' + rows + "</table></details>")
 
 
-def link_caveat(methods) -> Any:
-    """The synthetic-link box when any of ``methods`` is synthetic (rank, random); a note when only the real key is used."""
+def link_caveat(methods, periods_overlap: bool | None = None) -> Any:
+    """The synthetic-link box when any of ``methods`` is synthetic (rank, random); a note when only the real key is used.
+
+    The wording comes from :func:`clvlib.caveats.link_note`: it says whether the data has a real key
+    (``"key"`` in ``methods``) and, with ``periods_overlap=False``, that the two sides do not share a period.
+    """
     from IPython.display import HTML
 
     synthetic = [m for m in methods if m != "key"]
     if not synthetic:
         return HTML("<p>Every link here is this data's real key.</p>")
     return callout(f"<b>The {' and '.join(synthetic)} link{'s are' if len(synthetic) > 1 else ' is'} synthetic.</b> "
-                   f"{SYNTHETIC_LINK_NOTE} Nothing computed through {'them' if len(synthetic) > 1 else 'it'} is a "
-                   "finding about customers." + (" The key link uses this data's real key." if "key" in methods else ""))
+                   f"{link_note(list(methods), periods_overlap)} Nothing computed through "
+                   f"{'them' if len(synthetic) > 1 else 'it'} is a finding about customers.")
 
 
 def placebo_caveat(placebo) -> Any:
-    """The caveat under the evaluation's placebo table."""
-    links = set(placebo.get("link", []))
-    return callout(f"{SYNTHETIC_LINK_NOTE} The rank and random rows measure the link, not customer behaviour."
-                   + (" The key row uses this data's real key." if "key" in links else ""))
+    """The caveat under the evaluation's placebo table (none when it has no synthetic row)."""
+    from IPython.display import HTML
+
+    links = list(placebo.get("link", []))
+    if not [m for m in links if m != "key"]:
+        return HTML("")
+    return callout(f"{link_note(links)} The rank and random rows measure the link, not customer behaviour.")
 
 
 def links_text(at_cut: list[dict], key_path=None, placebo=None) -> str:

@@ -1,0 +1,54 @@
+"""Tests for clvlib.report.notices: library warnings become sentences saying whether the results are affected."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from clvlib.report.notices import captured_warnings, explain_warning, non_finite_rows
+
+NON_FINITE = "3 customer(s) got non-finite expected purchases or P(alive); check the fitted parameters (params_)."
+
+
+def test_a_known_warning_reads_in_plain_words_with_its_count():
+    assert explain_warning(NON_FINITE) == (
+        "3 customer(s) got an undefined expected number of purchases or P(alive) from a buy-till-you-die model "
+        "(a numerical overflow for an extreme purchase history).")
+
+
+def test_an_unknown_warning_is_quoted():
+    assert explain_warning("something odd ") == "The library warned: “something odd”."
+
+
+def test_non_finite_rows_counts_rows_with_nan_or_inf_in_numeric_columns():
+    frame = pd.DataFrame({"id": ["a", "b", "c", "d"], "x": [1.0, np.nan, 2.0, np.inf], "y": [1.0, 1.0, np.nan, 0.0]})
+    assert non_finite_rows(frame) == 3
+    assert non_finite_rows(frame[["id"]]) == 0
+
+
+def test_captured_warnings_records_once_and_says_results_are_not_affected():
+    with captured_warnings("fitting the models") as log:
+        for _ in range(2):
+            warnings.warn(NON_FINITE, UserWarning)
+        warnings.warn("old API", DeprecationWarning)
+    assert log.messages == [NON_FINITE]
+    text = log.text({"predictions": pd.DataFrame({"v": [1.0, 2.0]})})
+    assert text.startswith("<b>While fitting the models, the library warned.</b> 3 customer(s) got an undefined")
+    assert "Every number in the results below is finite (predictions: 2 rows)" in text
+    assert "not affected" in text
+
+
+def test_captured_warnings_says_which_results_are_affected():
+    with captured_warnings("scoring") as log:
+        warnings.warn(NON_FINITE, UserWarning)
+    text = log.text({"predictions": pd.DataFrame({"v": [1.0, np.nan, np.inf]})})
+    assert "<b>are affected</b>: 2 of 3 rows of predictions have a missing or infinite value." in text
+
+
+def test_no_warning_no_callout():
+    with captured_warnings("scoring") as log:
+        pass
+    assert log.text({"p": pd.DataFrame({"v": [np.nan]})}) == ""
+    assert log.callout().data == ""

@@ -1,0 +1,100 @@
+"""Tests for clvlib.report.tables: what a reader sees in each cell, the index, long and wide tables."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from clvlib.report.tables import MISSING, format_frame, format_value, show_table, table_html
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (1234567, "1,234,567"),
+        (np.int64(-5000), "-5,000"),
+        (2.0, "2"),
+        (1234.5678, "1,234.57"),
+        (0.0049, "0.005"),
+        (True, "yes"),
+        (np.bool_(False), "no"),
+        (None, MISSING),
+        (float("nan"), MISSING),
+        (pd.NaT, MISSING),
+        (pd.NA, MISSING),
+        (float("inf"), "∞"),
+        (pd.Timestamp("2017-08-17 00:55:07.890000128"), "2017-08-17 00:55"),
+        (pd.Timestamp("2017-08-17"), "2017-08-17"),
+        ("rank", "rank"),
+    ],
+    ids=["int", "numpy int", "whole float", "float", "small float", "true", "numpy false", "none", "nan", "nat",
+         "pd.NA", "inf", "timestamp to the minute", "midnight to the day", "text"],
+)
+def test_format_value_reads_like_a_report(value, expected):
+    assert format_value(value) == expected
+
+
+def test_format_frame_drops_a_meaningless_index_and_formats_each_column():
+    df = pd.DataFrame(
+        {"people": [93357, 5], "share": [0.0123, 0.5], "spend": [165.199, 1000.0], "unique": [True, None],
+         "first": pd.to_datetime(["2017-08-17 00:55:07.890000128", "2018-01-01 12:00:00"], format="ISO8601")},
+        index=[30, 31],  # a filtered frame: positions, not meaning
+    )
+    out = format_frame(df, headers={"spend": "mean spend (BRL)"})
+    expected = pd.DataFrame(
+        {"people": ["93,357", "5"], "share": ["0.012", "0.500"], "mean spend (BRL)": ["165.20", "1,000.00"],
+         "unique": ["yes", MISSING], "first": ["2017-08-17 00:55", "2018-01-01 12:00"]}
+    )
+    pd.testing.assert_frame_equal(out, expected)
+
+
+def test_format_frame_keeps_a_named_index_and_shows_dates_at_midnight_to_the_day():
+    df = pd.DataFrame({"n": [1, 2]}, index=pd.Index(pd.to_datetime(["2018-02-28", "2018-03-31"]), name="cut"))
+    out = format_frame(df)
+    assert out.to_dict("list") == {"cut": ["2018-02-28", "2018-03-31"], "n": ["1", "2"]}
+
+
+def test_format_frame_reads_iso_strings_as_dates_and_flattens_multiindex_columns():
+    df = pd.DataFrame({("min", ""): ["2024-01-01 00:01:35.004064", None], ("gini", "low"): [0.1, np.nan]})
+    out = format_frame(df, formats={"gini · low": "{:.1%}"})
+    assert out.to_dict("list") == {"min": ["2024-01-01 00:01", MISSING], "gini · low": ["10.0%", MISSING]}
+
+
+def test_format_frame_index_false_drops_even_a_named_index():
+    df = pd.DataFrame({"n": [1]}, index=pd.Index(["a"], name="segment"))
+    assert list(format_frame(df, index=False).columns) == ["n"]
+    assert list(format_frame(df, index=True).columns) == ["segment", "n"]
+
+
+def _cells(text: str) -> list[str]:
+    return re.findall(r"<td[^>]*>(.*?)</td>", text)
+
+
+def test_table_html_cuts_a_long_table_and_says_where_the_rest_is():
+    df = pd.DataFrame({"customer": [f"c{i}" for i in range(25)], "value": np.arange(25) * 1000})
+    text = table_html(df, max_rows=3, full_table="data/clv_table.csv")
+    assert _cells(text) == ["c0", "0", "c1", "1,000", "c2", "2,000"]
+    assert "Showing the first 3 of 25 rows. The full table is <code>data/clv_table.csv</code>." in text
+    assert "<script" not in text
+
+
+def test_table_html_transposes_a_wide_table_headed_by_its_label_column():
+    df = pd.DataFrame({"UserID": [7, 8], "events": [1200, 3], "rate": [0.25, 0.5]})
+    text = table_html(df, transpose=True, label="UserID")
+    heads = re.findall(r"<th(?:\s[^>]*)?>(.*?)</th>", text)
+    assert heads == ["", "7", "8", "events", "rate"]
+    assert _cells(text) == ["1,200", "3", "0.250", "0.500"]
+
+
+def test_table_html_aligns_text_left_numbers_right_and_escapes():
+    text = table_html(pd.DataFrame({"name": ["<b>"], "n": [1]}))
+    assert '<td class=t>&lt;b&gt;</td><td>1</td>' in text
+    assert "Showing" not in text
+
+
+def test_show_table_returns_displayable_html():
+    shown = show_table(pd.DataFrame({"n": [1]}), caption="One row.")
+    assert "<p>One row.</p>" in shown.data
