@@ -121,8 +121,8 @@ purchase amounts, conversion rate (sessions with a purchase / sessions, so it li
 events per session, active days and recency. All computed with vectorised pandas."""),
     code(WS + """events_end = None  # drop events after this date ("YYYY-MM-DD"); None keeps all
 reference_date = None  # recency is measured to the end of this day; None: the day of the last event""", ("parameters",)),
-    code(SETUP + """from clvlib.data.clickstream import clickstream_facts, user_features
-from clvlib.data.datasets import clean_events_of
+    code(SETUP + """from clvlib.data.clickstream import clickstream_facts
+from clvlib.data.datasets import clean_events_of, event_users
 from clvlib.pipeline.context import open_stage
 from clvlib.report import figures
 ctx = open_stage("02", workspace, params=dict(events_end=events_end, reference_date=reference_date))"""),
@@ -135,7 +135,7 @@ cleaned.log"""),
     md("## What this dataset is\nThe event-type shares and how events are spread in time:"),
     code("figures.event_shares(events['EventType']) if cleaned.has_events else None"),
     code("figures.event_timeline(events['Timestamp']) if cleaned.has_events else None"),
-    code("""users = user_features(events, reference_date=reference_date)
+    code("""users = event_users(cleaned, reference_date=reference_date)
 facts = clickstream_facts(events, users) if cleaned.has_events else {"text": "No events.", "period": "none", "kaggle_note": ""}
 display(Markdown(facts["text"] + ("\\n\\n" + facts["kaggle_note"] if ctx.spec.layout == "olist" else "")))"""),
     md("## Per-user features\nFirst rows and a summary of every column. `mean_purchase_amount` is missing (not 0) for a user who never purchased."),

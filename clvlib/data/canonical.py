@@ -56,7 +56,14 @@ def parse_timestamps(values: pd.Series, loaded: Loaded, what: str, column: str, 
     return parsed.dt.tz_localize(None).astype("datetime64[ns]")
 
 
+#: Cells read as text that mean "no value".
+NULL_MARKERS = ("", "nan", "NaN", "NAN", "null", "NULL", "None", "NA", "N/A", "n/a")
+
+
 def _numbers(values: pd.Series, loaded: Loaded, what: str, column: str) -> pd.Series:
+    if not pd.api.types.is_numeric_dtype(values.dtype):
+        text = values.astype("string").str.strip()
+        values = text.mask(text.isin(NULL_MARKERS))
     parsed = pd.to_numeric(values, errors="coerce").astype("float64")
     text = values.astype("string").str.strip()
     bad = parsed.isna() & text.notna() & (text != "")
@@ -74,22 +81,22 @@ def _numbers(values: pd.Series, loaded: Loaded, what: str, column: str) -> pd.Se
 def check_plausible(ts: pd.Series, loaded: Loaded, what: str, column: str, today: pd.Timestamp | None = None) -> None:
     """Refuse timestamps far outside the bulk of the data, or in the future.
 
-    The bulk is the central 99% of the timestamps; a value more than that span (at least 30 days)
-    before or after it is far outside. A misplaced year (2030 for 2018, 2010 for 2017) moves the
+    The bulk is the central 98% of the timestamps (1st to 99th percentile, by rank); a value more
+    than that span (at least 30 days) before or after it is far outside. A misplaced year (2030 for 2018, 2010 for 2017) moves the
     analysis date or every recency silently; the user fixes the rows or sets ``valid_from`` /
     ``valid_to`` to drop them in the drop log.
     """
     t = ts.dropna()
     if len(t) < 20:
         return
-    lo, hi = t.quantile(0.005), t.quantile(0.995)
+    lo, hi = t.quantile(0.01, interpolation="higher"), t.quantile(0.99, interpolation="lower")
     span = max(hi - lo, pd.Timedelta(days=30))
     now = pd.Timestamp.now().normalize() + pd.Timedelta(days=2) if today is None else today
     far = ts.notna() & ((ts < lo - span) | (ts > hi + span) | (ts > now))
     if far.any():
         raise DataInputError(
             f"{what} {loaded.label}: column {column!r} has {int(far.sum()):,} timestamp(s) far outside the bulk of the "
-            f"data (99% lie in {lo.date()} .. {hi.date()}): e.g. {_examples(ts[far].dt.strftime('%Y-%m-%d'))} "
+            f"data (98% lie in {lo.date()} .. {hi.date()}): e.g. {_examples(ts[far].dt.strftime('%Y-%m-%d'))} "
             f"({loaded.where(far)}). Fix those rows, or set valid_from / valid_to in {what} to drop rows outside a "
             "range (they are counted in the drop log).")
 
@@ -214,8 +221,9 @@ def sessionize(users: pd.Series, ts: pd.Series, gap_minutes: float) -> pd.Series
     Rows may come in any order; the result is aligned to the input index.
     """
     frame = pd.DataFrame({"u": users, "t": ts}).sort_values(["u", "t"], kind="stable")
-    new = (frame["u"] != frame["u"].shift()) | ((frame["t"] - frame["t"].shift()) > pd.Timedelta(minutes=gap_minutes))
-    return new.astype("int64").groupby(frame["u"]).cumsum().reindex(users.index)
+    other_user = (frame["u"] != frame["u"].shift()).fillna(True).astype(bool)
+    gap = ((frame["t"] - frame["t"].shift()) > pd.Timedelta(minutes=gap_minutes)).fillna(True).astype(bool)
+    return (other_user | gap).astype("int64").groupby(frame["u"]).cumsum().reindex(users.index)
 
 
 def canonical_events(loaded: Loaded, spec: EventsSpec, what: str = "[events]") -> tuple[pd.DataFrame, DropLog]:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from clvlib.data.canonical import read_events, read_link, read_orders
-from clvlib.data.clickstream import clean_events, read_clickstream
+from clvlib.data.clickstream import clean_events, read_clickstream, user_features
 from clvlib.data.droplog import DropLog
 from clvlib.data.inventory import inventory, inventory_spec
 from clvlib.data.spec import DatasetSpec
@@ -21,8 +21,8 @@ from clvlib.data.transactions import build_orders, default_analysis_date, read_o
 from clvlib.dates import on_or_before
 from clvlib.schemas import CUSTOMER, KEY_FILES, USER
 
-__all__ = ["CleanOrders", "CleanEvents", "dataset_inventory", "clean_orders", "clean_events_of", "link_key",
-           "EVENT_COLUMNS"]
+__all__ = ["CleanOrders", "CleanEvents", "dataset_inventory", "clean_orders", "clean_events_of", "event_users",
+           "link_key", "EVENT_COLUMNS"]
 
 #: The canonical event columns (an event-less dataset gets an empty table with these).
 EVENT_COLUMNS = [USER, "SessionID", "Timestamp", "EventType", "Amount"]
@@ -117,6 +117,15 @@ def clean_events_of(spec: DatasetSpec, raw_files: Mapping[str, Path],
     events, more = clean_events(events, table="events", end=end, require_purchase_amount=has_amounts)
     frame = pd.concat([log.to_frame(), more.to_frame().iloc[1:]], ignore_index=True)
     return CleanEvents(events, frame, True, has_amounts)
+
+
+def event_users(cleaned: CleanEvents, reference_date: str | pd.Timestamp | None = None) -> pd.DataFrame:
+    """Stage 02's per-user table (:func:`clvlib.data.clickstream.user_features`); empty without events."""
+    if cleaned.has_events and len(cleaned.events):
+        return user_features(cleaned.events, reference_date=reference_date)
+    probe = pd.DataFrame({USER: ["u"], "SessionID": ["1"], "Timestamp": [pd.Timestamp("2000-01-01")],
+                          "EventType": ["page_view"], "Amount": [float("nan")]})
+    return user_features(probe).iloc[:0]  # the same columns and types, no rows
 
 
 def link_key(spec: DatasetSpec, raw_dir: str | Path | None) -> tuple[pd.DataFrame | None, str | None]:

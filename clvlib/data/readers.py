@@ -101,16 +101,18 @@ def _format(f: Path, ts: TableSpec) -> str:
 
 
 def _csv_header(f: Path, ts: TableSpec, what: str) -> list[str]:
+    enc = "utf-8-sig" if ts.encoding.lower().replace("_", "-") in ("utf-8", "utf8") else ts.encoding
+    with open(f, "rb") as fh:
+        first = fh.readline()
     try:
-        with open(f, encoding="utf-8-sig" if ts.encoding.lower().replace("_", "-") in ("utf-8", "utf8") else ts.encoding,
-                  newline="") as fh:
-            header = next(csv.reader(fh, delimiter=ts.delimiter), None)
+        line = first.decode(enc)
     except UnicodeDecodeError as exc:
-        raise DataInputError(f"{what}: {f} is not {ts.encoding} text ({exc.reason} at byte {exc.start} of the header). "
-                             "Set encoding = \"latin-1\" (or the file's encoding) in the spec, or save it as UTF-8.") from exc
+        raise DataInputError(f"{what}: {f} line 1 (the header) is not {ts.encoding} text (encoding). Set encoding = "
+                             "\"latin-1\" (or the file's encoding) in the spec, or save it as UTF-8.") from exc
     except LookupError as exc:
         raise DataInputError(f"{what}: unknown encoding {ts.encoding!r} in the spec.") from exc
-    if not header:
+    header = next(csv.reader([line.rstrip("\r\n")], delimiter=ts.delimiter), None)
+    if not header or header == [""]:
         raise DataInputError(f"{what}: {f} is empty (no header line).")
     return [h.strip() for h in header]
 

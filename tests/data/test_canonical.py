@@ -1,0 +1,179 @@
+"""Canonical tables from a spec: every bad input gets a named error or a counted step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from clvlib.data.canonical import read_events, read_link, read_orders, sessionize
+from clvlib.data.readers import DataInputError
+from clvlib.data.spec import load_spec
+
+SPEC = """
+name = "shop"
+currency = "EUR"
+[orders]
+path = "orders.csv"
+customer = "cust"
+timestamp = "ts"
+amount = "total"
+{extra}
+"""
+
+
+def shop(tmp_path: Path, orders: str, extra: str = "", events: str | None = None, events_spec: str = "") -> Path:
+    (tmp_path / "orders.csv").write_text(orders, encoding="utf-8")
+    text = SPEC.format(extra=extra)
+    if events is not None:
+        (tmp_path / "events.csv").write_text(events, encoding="utf-8")
+        text += '\n[events]\npath = "events.csv"\nuser = "u"\ntimestamp = "t"\nevent_type = "e"\n' + events_spec
+    (tmp_path / "shop.toml").write_text(text, encoding="utf-8")
+    return tmp_path / "shop.toml"
+
+
+def month_of_orders(n: int = 30, start: str = "2020-01-01") -> list[str]:
+    days = pd.date_range(start, periods=n, freq="D")
+    return [f"c{i % 7},{d:%Y-%m-%d} 10:00:00,{10 + i}.5" for i, d in enumerate(days)]
+
+
+def table(rows: list[str], header: str = "cust,ts,total") -> str:
+    return header + "\n" + "\n".join(rows) + "\n"
+
+
+def test_each_row_is_an_order_with_its_customer_time_and_value(tmp_path):
+    orders, log = read_orders(load_spec(shop(tmp_path, table(month_of_orders(3)))))
+    assert orders.columns.tolist() == ["order_id", "customer_unique_id", "order_purchase_timestamp", "order_value"]
+    assert orders["order_value"].tolist() == [10.5, 11.5, 12.5]
+    assert orders["order_id"].tolist() == ["1", "2", "3"]
+    assert orders["order_purchase_timestamp"].iloc[0] == pd.Timestamp("2020-01-01 10:00")
+    assert log.to_frame()["removed"].sum() == 0
+
+
+def test_exact_duplicate_rows_are_counted_once_not_summed(tmp_path):
+    rows = month_of_orders(5)
+    orders, log = read_orders(load_spec(shop(tmp_path, table(rows + [rows[1], rows[1]]))))
+    assert len(orders) == 5 and orders["order_value"].sum() == 10.5 + 11.5 + 12.5 + 13.5 + 14.5
+    step = log.to_frame().set_index("step").loc["exact duplicate rows"]
+    assert step["removed"] == 2
+
+
+def test_order_lines_are_summed_per_order_and_an_order_has_one_buyer(tmp_path):
+    rows = ["o1,c1,2020-01-01 10:00,2,5", "o1,c1,2020-01-01 10:05,1,7.5", "o2,c2,2020-01-02 09:00,3,1"]
+    spec = shop(tmp_path, table(rows, "oid,cust,ts,qty,price"), extra='order_id = "oid"').read_text()
+    spec = spec.replace('amount = "total"', 'price = "price"\nquantity = "qty"')
+    (tmp_path / "shop.toml").write_text(spec)
+    orders, log = read_orders(load_spec(tmp_path / "shop.toml"))
+    assert orders.set_index("order_id")["order_value"].to_dict() == {"o1": 17.5, "o2": 3.0}
+    assert orders.set_index("order_id")["order_purchase_timestamp"]["o1"] == pd.Timestamp("2020-01-01 10:00")
+    (tmp_path / "orders.csv").write_text(table(rows + ["o2,c9,2020-01-02 09:00,1,1"], "oid,cust,ts,qty,price"))
+    with pytest.raises(DataInputError, match=r"1 order id\(s\) in column 'oid' belong to several customers, e.g. \['o2'\]"):
+        read_orders(load_spec(tmp_path / "shop.toml"))
+
+
+def test_empty_amounts_are_refused_naming_how_many_and_where_not_counted_as_zero(tmp_path):
+    rows = month_of_orders(6)
+    rows[2] = "c2,2020-01-03 10:00:00,"
+    rows[4] = "c4,2020-01-05 10:00:00,nan"
+    with pytest.raises(DataInputError, match=r"\[orders\] orders\.csv: column\(s\) \['total'\] are empty in 2 row\(s\) "
+                                             r"\(line 4, line 6\)\. An order's value cannot be guessed"):
+        read_orders(load_spec(shop(tmp_path, table(rows))))
+
+
+def test_non_numeric_and_negative_amounts_are_refused_with_examples(tmp_path):
+    rows = month_of_orders(4)
+    rows[1] = "c1,2020-01-02 10:00:00,1.234,50"
+    with pytest.raises(DataInputError, match=r"column 'total' has 1 non-numeric value\(s\): e.g. \['1.234,50'\]"):
+        read_orders(load_spec(shop(tmp_path, '"cust","ts","total"\n' + "\n".join(
+            r if i != 1 else 'c1,2020-01-02 10:00:00,"1.234,50"' for i, r in enumerate(rows)) + "\n")))
+    rows = month_of_orders(4)
+    rows[3] = "c3,2020-01-04 10:00:00,-5"
+    with pytest.raises(DataInputError, match=r"are negative in 1 row\(s\): e.g. \['-5.0'\] \(line 5\)\. Returns and refunds"):
+        read_orders(load_spec(shop(tmp_path, table(rows))))
+
+
+def test_blank_customers_are_dropped_and_counted(tmp_path):
+    rows = month_of_orders(10)
+    rows[0] = " ,2020-01-01 10:00:00,5"
+    rows[1] = ",2020-01-02 10:00:00,5"
+    orders, log = read_orders(load_spec(shop(tmp_path, table(rows))))
+    assert len(orders) == 8
+    step = log.to_frame().set_index("step").loc["rows without a customer id"]
+    assert step["removed"] == 2 and "'cust' is empty" in step["reason"]
+
+
+def test_timestamps_far_outside_the_bulk_are_refused_until_a_valid_range_is_set(tmp_path):
+    rows = month_of_orders(60, "2018-01-01") + ["c1,2030-06-01 10:00:00,5", "c2,2010-03-01 10:00:00,5"]
+    path = shop(tmp_path, table(rows))
+    with pytest.raises(DataInputError, match=r"column 'ts' has 2 timestamp\(s\) far outside the bulk of the data "
+                                             r"\(98% lie in 2018-01-\d\d \.\. 2018-03-0\d\): e.g. \['2030-06-01', "
+                                             r"'2010-03-01'\] \(line 62, line 63\)\. Fix those rows, or set valid_from"):
+        read_orders(load_spec(path))
+    path = shop(tmp_path, table(rows), extra='valid_from = "2015-01-01"\nvalid_to = 2019-12-31')
+    orders, log = read_orders(load_spec(path))
+    assert len(orders) == 60
+    steps = log.to_frame().set_index("step")["removed"]
+    assert steps["rows before valid_from"] == 1 and steps["rows after valid_to"] == 1
+
+
+def test_non_iso_dates_need_a_format(tmp_path):
+    rows = [f"c{i},{d:%d/%m/%Y},{i + 1}" for i, d in enumerate(pd.date_range("2020-01-01", periods=30))]
+    with pytest.raises(DataInputError, match=r"column 'ts' has 30 value\(s\) that are not timestamps: they are not ISO "
+                                             r"dates .* give timestamp_format"):
+        read_orders(load_spec(shop(tmp_path, table(rows))))
+    orders, _ = read_orders(load_spec(shop(tmp_path, table(rows), extra='timestamp_format = "%d/%m/%Y"')))
+    assert orders["order_purchase_timestamp"].iloc[12] == pd.Timestamp("2020-01-13")
+
+
+def test_status_filter_keeps_the_named_statuses_and_refuses_one_that_matches_nothing(tmp_path):
+    rows = [r + (",paid" if i % 3 else ",cancelled") for i, r in enumerate(month_of_orders(9))]
+    path = shop(tmp_path, table(rows, "cust,ts,total,st"), extra='status = "st"\nkeep_statuses = ["paid"]')
+    orders, log = read_orders(load_spec(path))
+    assert len(orders) == 6 and set(orders["order_status"]) == {"paid"}
+    path = shop(tmp_path, table(rows, "cust,ts,total,st"), extra='status = "st"\nkeep_statuses = ["shipped"]')
+    with pytest.raises(DataInputError, match=r"keep_statuses \['shipped'\] match no row of column 'st'; statuses in "
+                                             r"the data: \['cancelled', 'paid'\]"):
+        read_orders(load_spec(path))
+
+
+EVENTS = "u,t,e,s\n" + "\n".join([
+    "v1,2020-01-01 10:00:00,home,",
+    "v1,2020-01-01 10:10:00,basket,",
+    "v1,2020-01-01 11:00:00,home,",     # 50 minutes later: a new session
+    "v2,2020-01-02 10:00:00,order_ok,",
+    "v2,2020-01-02 10:00:00,order_ok,",  # an exact duplicate
+    "v2,2020-01-02 10:01:00,scroll,",    # not mapped
+    ",2020-01-02 10:02:00,home,",        # no user
+]) + "\n"
+
+
+def test_events_are_mapped_sessionized_and_every_drop_counted(tmp_path):
+    types = '[events.types]\nview = ["home"]\ncart = ["basket"]\npurchase = ["order_ok"]\n'
+    events, log = read_events(load_spec(shop(tmp_path, table(month_of_orders(3)), events=EVENTS, events_spec=types)))
+    assert events["EventType"].tolist() == ["page_view", "add_to_cart", "page_view", "purchase"]
+    assert events["SessionID"].tolist() == ["1", "1", "2", "1"]
+    assert events["Amount"].isna().all()
+    steps = log.to_frame().set_index("step")["removed"]
+    assert steps["exact duplicate events"] == 1 and steps["events without a user"] == 1
+    assert steps["event types not mapped"] == 1
+    assert "'scroll' (1)" in log.to_frame().set_index("step").loc["event types not mapped", "reason"]
+
+
+def test_sessionize_splits_on_the_gap_per_user_in_any_row_order():
+    users = pd.Series(["b", "a", "a", "a", "b"], index=[10, 11, 12, 13, 14])
+    ts = pd.to_datetime(pd.Series(["2020-01-01 09:00", "2020-01-01 10:55", "2020-01-01 10:00", "2020-01-01 10:20",
+                                   "2020-01-01 09:31"], index=users.index))
+    assert sessionize(users, ts, 30).to_dict() == {10: 1, 11: 2, 12: 1, 13: 1, 14: 2}
+
+
+def test_a_link_column_pairs_each_user_with_one_customer(tmp_path):
+    events = "u,t,e,c\nv1,2020-01-01,page_view,c1\nv1,2020-01-02,page_view,c1\nv2,2020-01-02,page_view,\n"
+    path = shop(tmp_path, table(month_of_orders(3)), events=events, events_spec="")
+    (tmp_path / "shop.toml").write_text(path.read_text() + '\n[link]\ncolumn = "c"\n')
+    key = read_link(load_spec(tmp_path / "shop.toml"))
+    assert key.values.tolist() == [["c1", "v1"]]
+    (tmp_path / "events.csv").write_text(events + "v1,2020-01-03,page_view,c2\n")
+    with pytest.raises(DataInputError, match=r"\[events\] column 'c': 1 UserID value\(s\) are linked to more than one "
+                                             r"customer_unique_id, e.g. \[\['c1', 'v1'\], \['c2', 'v1'\]\]"):
+        read_link(load_spec(tmp_path / "shop.toml"))
