@@ -150,6 +150,7 @@ def metrics_record(
     ceiling: float | None,
     deciles: Mapping[str, pd.DataFrame],
     baseline: str = BASELINE,
+    marketer: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The content of ``metrics.json``: the holdout, the settings and every evaluation table.
 
@@ -177,6 +178,10 @@ def metrics_record(
         Model score column -> :func:`clvlib.evaluation.metrics.decile_table` of it.
     baseline
         Score column every paired difference is relative to.
+    marketer
+        The answer for a marketer: ``text`` (the Markdown of the report's "For a marketer"
+        section, word for word) and its figures (see
+        :func:`clvlib.report.summaries.marketer_facts`), for the index page.
 
     Returns
     -------
@@ -185,7 +190,8 @@ def metrics_record(
         ``seed``, ``baseline``, ``demo``, ``models`` (model -> its table row without ``model``,
         NaN as None), ``bootstrap`` and ``placebo`` (lists of records), ``ceiling_gini`` and
         ``deciles`` (model -> list of records). NaN left in ``bootstrap`` or ``placebo`` is
-        written as null by :func:`clvlib.io.write_json_atomic`.
+        written as null by :func:`clvlib.io.write_json_atomic`. With ``marketer``, also
+        ``marketer`` (a copy of it).
     """
     y = np.asarray(y_true, dtype="float64")
     if "model" not in table.columns:
@@ -205,4 +211,4 @@ def metrics_record(
         "placebo": placebo.to_dict("records"),
         "ceiling_gini": ceiling,
         "deciles": {model: frame.to_dict("records") for model, frame in deciles.items()},
-    }
+    } | ({"marketer": dict(marketer)} if marketer is not None else {})

@@ -10,10 +10,18 @@ import pandas as pd
 from clvlib.models.scores import SIMPLE_RULE, btyd_column, is_hybrid, p_buy_column, hybrid_variant
 from clvlib.schemas import CUSTOMER
 
-__all__ = ["SEGMENTS", "segment_customers", "predictions_table", "scores_table", "segment_summary"]
+__all__ = ["SEGMENTS", "SEGMENT_MEANINGS", "segment_customers", "predictions_table", "scores_table", "clv_table",
+           "segment_summary"]
 
 #: Segment of each decile band, in words for marketers.
 SEGMENTS = {1: "top 10%: target", 3: "next 20%: nurture", 10: "bottom 70%: low expected value"}
+
+#: What each segment means and what to do with it, in plain words (a column of the CLV table).
+SEGMENT_MEANINGS = {
+    SEGMENTS[1]: "the tenth of customers with the highest predicted value over the horizon: contact them first",
+    SEGMENTS[3]: "the next fifth: some will buy again; worth low-cost reminders and offers",
+    SEGMENTS[10]: "most will not buy within the horizon: keep to general, low-cost communication",
+}
 
 
 def segment_customers(value: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -69,8 +77,90 @@ def scores_table(features: pd.DataFrame, predictions: pd.DataFrame, hybrid_score
     return out.rename(columns={"predicted_value": btyd_column("bgnbd"), "predicted_value_pnbd": btyd_column("pnbd")})
 
 
-def segment_summary(predictions: pd.DataFrame, customer_col: str = CUSTOMER) -> pd.DataFrame:
-    """Customers and mean predictions per segment."""
-    return predictions.groupby("segment").agg(
-        customers=(customer_col, "size"), mean_predicted_value_bgnbd=("predicted_value", "mean"),
-        mean_predicted_value_hybrid=("predicted_value_hybrid", "mean"), mean_p_alive=("p_alive", "mean"))
+def clv_table(predictions: pd.DataFrame, model: str, horizon_days: int,
+              customer_col: str = CUSTOMER) -> pd.DataFrame:
+    """The per-customer CLV table to take away: one row per customer, highest predicted value first.
+
+    Required columns
+    ----------------
+    ``customer_col``, ``predicted_value_hybrid``, ``p_buy_hybrid``, ``predicted_value``,
+    ``expected_purchases``, ``p_alive``, ``decile``, ``segment`` (:func:`predictions_table`);
+    ``predicted_value_low`` / ``predicted_value_high`` are kept when present (the BG/NBD credible
+    interval of an MCMC fit).
+
+    Parameters
+    ----------
+    predictions
+        :func:`predictions_table` output.
+    model
+        Label of the model behind ``predicted_value``, ``decile`` and ``segment`` (the primary hybrid).
+    horizon_days
+        Length of the prediction window, written on every row so the file explains itself.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer_col``, ``predicted_value`` (over the horizon, by ``model``), ``p_buy`` (its
+        chance that the customer buys in the horizon), ``predicted_value_bgnbd`` (BG/NBD x
+        Gamma-Gamma over the same horizon) with ``predicted_value_bgnbd_low`` / ``_high`` where
+        the fit gives an interval, ``expected_purchases_bgnbd``, ``p_alive`` (BG/NBD), ``decile``
+        (1 = highest), ``segment``, ``segment_meaning``, ``model``, ``horizon_days``; sorted by
+        ``predicted_value`` descending (ties by customer id).
+    """
+    need = [customer_col, "predicted_value_hybrid", "p_buy_hybrid", "predicted_value", "expected_purchases",
+            "p_alive", "decile", "segment"]
+    missing = [c for c in need if c not in predictions.columns]
+    if missing:
+        raise ValueError(f"clv_table: the predictions lack column(s) {missing}; build them with predictions_table(...).")
+    p = predictions
+    out = pd.DataFrame({customer_col: p[customer_col], "predicted_value": p["predicted_value_hybrid"],
+                        "p_buy": p["p_buy_hybrid"], "predicted_value_bgnbd": p["predicted_value"]})
+    for end in ("low", "high"):
+        if f"predicted_value_{end}" in p.columns:
+            out[f"predicted_value_bgnbd_{end}"] = p[f"predicted_value_{end}"]
+    out["expected_purchases_bgnbd"] = p["expected_purchases"]
+    out["p_alive"] = p["p_alive"]
+    out["decile"] = p["decile"]
+    out["segment"] = p["segment"]
+    out["segment_meaning"] = p["segment"].map(SEGMENT_MEANINGS)
+    out["model"] = model
+    out["horizon_days"] = int(horizon_days)
+    return out.sort_values(["predicted_value", customer_col], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def segment_summary(table: pd.DataFrame, actual: pd.Series | None = None,
+                    customer_col: str = CUSTOMER) -> pd.DataFrame:
+    """Customers, predicted revenue and (with ``actual``) holdout revenue per segment, top segment first.
+
+    Required columns
+    ----------------
+    ``customer_col``, ``segment``, ``predicted_value``, ``p_alive`` (a :func:`clv_table`).
+
+    Parameters
+    ----------
+    table
+        The CLV table.
+    actual
+        Holdout spend per customer, indexed by customer id (customers absent from it spent 0).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per segment in the order of :data:`SEGMENTS`: ``segment``, ``meaning``,
+        ``customers``, ``share_of_customers``, ``predicted_revenue``, ``share_of_predicted``,
+        ``mean_predicted_value``, ``mean_p_alive``; with ``actual``, also ``actual_revenue`` and
+        ``share_of_actual``.
+    """
+    g = table.groupby("segment")
+    out = pd.DataFrame({"customers": g.size(), "predicted_revenue": g["predicted_value"].sum(),
+                        "mean_predicted_value": g["predicted_value"].mean(), "mean_p_alive": g["p_alive"].mean()})
+    out = out.reindex([s for s in SEGMENTS.values() if s in out.index])
+    out.insert(0, "meaning", out.index.map(SEGMENT_MEANINGS))
+    out.insert(2, "share_of_customers", out["customers"] / out["customers"].sum())
+    out.insert(4, "share_of_predicted", out["predicted_revenue"] / out["predicted_revenue"].sum())
+    if actual is not None:
+        spent = table[customer_col].map(actual).fillna(0.0).to_numpy()
+        out["actual_revenue"] = pd.Series(spent, index=table.index).groupby(table["segment"]).sum().reindex(out.index)
+        total = out["actual_revenue"].sum()
+        out["share_of_actual"] = out["actual_revenue"] / total if total > 0 else np.nan
+    return out.rename_axis("segment").reset_index()

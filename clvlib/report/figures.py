@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, NullFormatter
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
 from clvlib.evaluation.metrics import decile_table, lorenz_curve
 from clvlib.models.scores import model_label
@@ -18,6 +18,8 @@ __all__ = [
     "event_shares",
     "event_timeline",
     "link_scatter",
+    "correlation_heatmap",
+    "decile_revenue",
     "plot_lorenz",
     "plot_deciles",
     "plot_intervals",
@@ -49,12 +51,13 @@ def monthly_orders(purchase_ts: pd.Series, analysis_date: pd.Timestamp | None = 
               for p in counts.index]
     ax.bar(range(len(counts)), counts.to_numpy(), color=colors)
     ax.set_xticks(range(len(counts)), labels, rotation=90, fontsize=7)
-    ax.set_ylabel("orders")
+    ax.set_xlabel("month of purchase")
+    ax.set_ylabel("orders per month")
     ax.set_title(title + (" (grey: after the analysis date, excluded)" if analysis_date is not None else ""))
     return fig
 
 
-def value_distribution(values: pd.Series, label: str = "order value (BRL)") -> Figure:
+def value_distribution(values: pd.Series, label: str = "order value (BRL)", title: str = "Order values") -> Figure:
     """Histogram of positive values on a log scale, with median and mean marked."""
     v = pd.Series(values).dropna()
     v = v[v > 0]
@@ -65,7 +68,8 @@ def value_distribution(values: pd.Series, label: str = "order value (BRL)") -> F
     for stat, name, ls in ((v.median(), "median", "-"), (v.mean(), "mean", "--")):
         ax.axvline(stat, color="#dc2626", ls=ls, lw=1.2, label=f"{name} {stat:,.0f}")
     ax.set_xlabel(label + " (log scale)")
-    ax.set_ylabel("count")
+    ax.set_ylabel("orders")
+    ax.set_title(f"{title}: {len(v):,} orders")
     ax.legend()
     return fig
 
@@ -104,25 +108,98 @@ def event_timeline(ts: pd.Series, within_session_order: pd.Series | None = None)
     per_day = t.dt.normalize().value_counts().sort_index()
     a1.plot(per_day.index, per_day.to_numpy(), lw=0.8, color="#7c3aed")
     a1.set_title("Events per day")
+    a1.set_xlabel("day")
+    a1.set_ylabel("events per day")
     a1.tick_params(axis="x", labelrotation=30, labelsize=7)
     hours = t.dt.hour.value_counts().sort_index()
     a2.bar(hours.index, hours.to_numpy(), color="#7c3aed")
     a2.set_title("Events by hour of day")
-    a2.set_xlabel("hour")
+    a2.set_xlabel("hour of day (0-23)")
+    a2.set_ylabel("events")
     return fig
 
 
+def _nonnegative_symlog_y(ax, top: float) -> None:
+    """A symlog y axis for a quantity that is never negative: zero at the bottom, ticks 0, 1, 10, 100, ..."""
+    ax.set_yscale("symlog", linthresh=1.0)
+    ax.set_ylim(bottom=0, top=max(top, 1.0) * 1.5)
+    ticks = [0.0] + [10.0 ** k for k in range(int(np.floor(np.log10(max(top, 1.0)))) + 1)]
+    ax.yaxis.set_major_locator(FixedLocator(ticks))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
 def link_scatter(frames: dict[str, pd.DataFrame], x: str, y: str, xlabel: str, ylabel: str) -> Figure:
-    """Side-by-side scatter of a customer measure against a linked user measure, one panel per link."""
+    """Side-by-side scatter of a customer measure against a linked user measure, one panel per link.
+
+    ``x`` must be positive (log axis); ``y`` non-negative: its axis is linear near zero and logarithmic
+    above 1, so users with 0 sit on the bottom line and a few very large values do not flatten the rest.
+    """
     fig, axes = _fig(4 * len(frames), 3.4, ncols=len(frames))
+    top = max((float(df[y].max()) for df in frames.values() if len(df)), default=1.0)
     for ax, (name, df) in zip(axes, frames.items()):
         rho = df[x].corr(df[y], method="spearman") if len(df) > 2 else float("nan")
         ax.scatter(df[x], df[y], s=4, alpha=0.5, color="#2563eb")
         _plain_log_x(ax)
-        ax.set_yscale("symlog", linthresh=1.0)  # a few very large values must not flatten the rest
+        _nonnegative_symlog_y(ax, top)
         ax.set_title(f"{name} link: Spearman {rho:+.2f}")
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
+    return fig
+
+
+def correlation_heatmap(frame: pd.DataFrame, columns: dict[str, str], title: str) -> Figure:
+    """Spearman correlations between ``columns`` of ``frame`` as an annotated heat map (-1 blue, +1 red).
+
+    Parameters
+    ----------
+    frame
+        One row per linked customer.
+    columns
+        Column -> label shown on the axes (say which side and the unit, e.g. "spend (BRL)").
+    title
+        Figure title.
+    """
+    corr = frame[list(columns)].corr(method="spearman").to_numpy()
+    n = len(columns)
+    fig = Figure(figsize=(1.0 + 0.62 * n + 2.6, 0.5 * n + 1.6), dpi=_DPI, layout="constrained")
+    ax = fig.subplots()
+    im = ax.imshow(corr, cmap="RdBu_r", vmin=-1, vmax=1)
+    labels = list(columns.values())
+    ax.set_xticks(range(n), labels, rotation=40, ha="right", fontsize=8)
+    ax.set_yticks(range(n), labels, fontsize=8)
+    for i in range(n):
+        for j in range(n):
+            if np.isfinite(corr[i, j]):
+                ax.text(j, i, f"{corr[i, j]:.2f}", ha="center", va="center", fontsize=7,
+                        color="white" if abs(corr[i, j]) > 0.6 else "black")
+    fig.colorbar(im, ax=ax, label="Spearman correlation (-1 to +1)", shrink=0.8)
+    ax.set_title(title)
+    return fig
+
+
+def decile_revenue(deciles: pd.DataFrame, title: str, currency: str = "BRL") -> Figure:
+    """Total predicted and (when known) actual revenue per decile of the prediction.
+
+    Required columns
+    ----------------
+    ``bin`` (1 = highest predictions), ``sum_predicted``; ``sum_actual`` when the actual spend is
+    known (the holdout), as from :func:`clvlib.evaluation.metrics.decile_table`.
+    """
+    fig = Figure(figsize=(7, 3.4), dpi=_DPI, layout="constrained")
+    ax = fig.subplots()
+    both = "sum_actual" in deciles.columns
+    w = 0.4 if both else 0.7
+    ax.bar(deciles["bin"] - (w / 2 if both else 0), deciles["sum_predicted"], width=w, label="predicted",
+           color="#93c5fd")
+    if both:
+        ax.bar(deciles["bin"] + w / 2, deciles["sum_actual"], width=w, label="actual (holdout)", color="#1d4ed8")
+    ax.set_xticks(deciles["bin"])
+    ax.set_xlabel("decile of predicted value (1 = highest)")
+    ax.set_ylabel(f"revenue of the decile ({currency})")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.set_title(title)
+    ax.legend()
     return fig
 
 
@@ -142,7 +219,7 @@ def plot_lorenz(y_true: np.ndarray, scores: pd.DataFrame, models: list[str]) -> 
     return fig
 
 
-def plot_deciles(y_true: np.ndarray, y_pred: np.ndarray, title: str) -> Figure:
+def plot_deciles(y_true: np.ndarray, y_pred: np.ndarray, title: str, currency: str = "BRL") -> Figure:
     """Mean predicted and mean actual holdout spend per decile of the prediction."""
     d = decile_table(y_true, y_pred)
     fig = Figure(figsize=(7, 3.4), dpi=_DPI, layout="constrained")
@@ -152,7 +229,7 @@ def plot_deciles(y_true: np.ndarray, y_pred: np.ndarray, title: str) -> Figure:
     ax.bar(d["bin"] + w / 2, d["mean_actual"], width=w, label="mean actual", color="#1d4ed8")
     ax.set_xticks(d["bin"])
     ax.set_xlabel("decile of predicted value (1 = highest)")
-    ax.set_ylabel("holdout spend per customer (BRL)")
+    ax.set_ylabel(f"holdout spend per customer ({currency})")
     ax.set_title(title)
     ax.legend()
     return fig

@@ -6,12 +6,14 @@ wording is tested once here instead of living in a notebook cell.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from clvlib.evaluation.recommend import Recommendation
 from clvlib.models.scores import BASELINE, SIMPLE_RULE, model_label
 
-__all__ = ["marketer_summary", "btyd_parameter_reading"]
+__all__ = ["marketer_summary", "marketer_facts", "btyd_parameter_reading"]
 
 _MARKETER_COLUMNS = ("model", "normalized_gini", "gini_low", "gini_high", "top10_share",
                      "diff_vs_bgnbd", "diff_low", "diff_high")
@@ -40,18 +42,102 @@ def _clickstream_sentence(placebo: pd.DataFrame) -> str:
     return "through the real key, clickstream behaviour changes the Gini by " + format(added, "+.3f") + "."
 
 
+def _top10_interval(boot: pd.DataFrame | None, model: str) -> tuple[float, float] | None:
+    """The bootstrap interval of ``model``'s top-10% capture, when ``boot`` has it."""
+    if boot is None or not {"model", "metric", "low", "high"} <= set(boot.columns):
+        return None
+    row = boot[(boot["model"] == model) & (boot["metric"] == "top10_share")]
+    return (float(row["low"].iloc[0]), float(row["high"].iloc[0])) if len(row) else None
+
+
+def _rule_sentence(simple: pd.Series, pick: pd.Series, label: str, boot: pd.DataFrame | None, pick_model: str) -> str:
+    """When the simple rule captured more at the top 10% than the pick: say so, and what it means."""
+    if not simple["top10_share"] > pick["top10_share"]:
+        return ""
+    a, b = _top10_interval(boot, SIMPLE_RULE), _top10_interval(boot, pick_model)
+    if a is not None and b is not None:
+        overlap = a[0] <= b[1] and b[0] <= a[1]
+        noise = (f" (95% intervals {a[0]:.0%} to {a[1]:.0%} and {b[0]:.0%} to {b[1]:.0%}"
+                 + ("; they overlap, so one holdout cannot tell the two apart at 10%)" if overlap else ")"))
+    else:
+        noise = " (one holdout; no interval was computed for this share)"
+    return (f"\n  **Note:** for a list of exactly the top 10%, the simple rule did better on this holdout "
+            f"({simple['top10_share']:.0%} against {pick['top10_share']:.0%}){noise}. The recommendation rests on the "
+            f"whole ranking (normalized Gini), where {label} is ahead; if you will only ever contact about a tenth "
+            "of your customers, ranking by past spend is as good a choice here.")
+
+
+def marketer_facts(
+    table: pd.DataFrame,
+    recommendation: Recommendation,
+    buyers_share: float,
+    horizon_days: int,
+    *,
+    top10_predicted: float | None = None,
+    revenue: float | None = None,
+    currency: str = "BRL",
+) -> dict[str, Any]:
+    """The figures behind the marketer summary, for ``metrics.json`` and the index page.
+
+    Parameters
+    ----------
+    table, recommendation, buyers_share, horizon_days
+        As for :func:`marketer_summary`.
+    top10_predicted
+        Predicted revenue over the horizon of the top 10% by the recommended model (None when
+        the model is a score, not a forecast).
+    revenue
+        Actual holdout revenue of all customers.
+    currency
+        Currency of the amounts.
+
+    Returns
+    -------
+    dict
+        ``model``, ``model_label``, ``reliable``, ``top10_share``, ``simple_rule_top10_share``,
+        ``normalized_gini`` with ``gini_low`` and ``gini_high``, ``simple_rule_gini``,
+        ``diff_vs_bgnbd`` with ``diff_low`` and ``diff_high`` (None for BG/NBD itself),
+        ``buyers_share``, ``horizon_days``, ``top10_predicted_revenue``,
+        ``top10_actual_revenue`` (None without ``revenue``), ``currency``.
+    """
+    t = table.set_index("model")
+    p, simple = t.loc[recommendation.pick], t.loc[SIMPLE_RULE]
+
+    def num(v: Any) -> float | None:
+        return None if v is None or pd.isna(v) else float(v)
+
+    return {
+        "model": recommendation.pick, "model_label": model_label(recommendation.pick),
+        "reliable": bool(recommendation.reliable), "top10_share": num(p["top10_share"]),
+        "simple_rule_top10_share": num(simple["top10_share"]), "normalized_gini": num(p["normalized_gini"]),
+        "gini_low": num(p["gini_low"]), "gini_high": num(p["gini_high"]),
+        "simple_rule_gini": num(simple["normalized_gini"]), "diff_vs_bgnbd": num(p["diff_vs_bgnbd"]),
+        "diff_low": num(p["diff_low"]), "diff_high": num(p["diff_high"]), "buyers_share": float(buyers_share),
+        "horizon_days": int(horizon_days), "top10_predicted_revenue": num(top10_predicted),
+        "top10_actual_revenue": None if revenue is None else float(p["top10_share"] * revenue),
+        "currency": currency,
+    }
+
+
 def marketer_summary(
     table: pd.DataFrame,
     recommendation: Recommendation,
     placebo: pd.DataFrame,
     buyers_share: float,
     horizon_days: int,
+    *,
+    boot: pd.DataFrame | None = None,
+    top10_predicted: float | None = None,
+    revenue: float | None = None,
+    currency: str = "BRL",
 ) -> str:
     """The "For a marketer" bullet list of the evaluation report, in Markdown.
 
     Who to target (the recommended model and its top-10% capture), how it compares with
-    the simple rule, how sure we are (its interval and the paired difference from
-    BG/NBD), what to expect, and what the clickstream adds.
+    the simple rule (and, when the rule captured more at the top 10%, what that means),
+    how sure we are (its interval and the paired difference from BG/NBD), what to expect
+    (with the revenue predicted and seen for the top 10% when given), and what the
+    clickstream adds.
 
     Required columns
     ----------------
@@ -59,6 +145,7 @@ def marketer_summary(
     ``top10_share``, ``diff_vs_bgnbd``, ``diff_low``, ``diff_high``, with rows for the
     recommended model and for the simple rule (``calibration_spend``).
     ``placebo``: ``link`` and ``added_by_click`` (may be empty, without columns).
+    ``boot`` (optional): ``model``, ``metric``, ``low``, ``high``.
 
     Parameters
     ----------
@@ -74,6 +161,14 @@ def marketer_summary(
         Share of customers who bought in the holdout (0.012 for 1.2%).
     horizon_days
         Length of the holdout window in days.
+    boot
+        The bootstrap behind ``table``: gives the intervals of the top-10% captures.
+    top10_predicted
+        Predicted revenue over the horizon of the top 10% by the recommended model.
+    revenue
+        Actual holdout revenue of all customers (the top 10% captured ``top10_share`` of it).
+    currency
+        Currency of the amounts.
 
     Returns
     -------
@@ -104,15 +199,22 @@ def marketer_summary(
     label = model_label(recommendation.pick)
     lift10 = p["top10_share"] / 0.10
     sure = _sure_sentence(recommendation, p)
+    rule = _rule_sentence(simple, p, label, boot, recommendation.pick)
+    money = ""
+    if top10_predicted is not None:
+        money = (f"\n  The top 10% by {label} are predicted to spend **{top10_predicted:,.0f} {currency}** over the "
+                 f"next {horizon_days} days")
+        money += (f"; in the holdout they spent {p['top10_share'] * revenue:,.0f} {currency}." if revenue is not None
+                  else ".")
     return f"""
 - **Who to target:** rank customers by **{label}** and start from the top. The top 10% of that ranking
   captured **{p['top10_share']:.0%}** of the revenue from returning customers in the holdout: **{lift10:.1f}x** what a random 10% would.
 - **Against the simple rule** (rank by what they spent so far): top-10% capture {simple['top10_share']:.0%} for the rule vs {p['top10_share']:.0%};
-  normalized Gini {simple['normalized_gini']:.2f} vs {p['normalized_gini']:.2f}.
+  normalized Gini {simple['normalized_gini']:.2f} vs {p['normalized_gini']:.2f}.{rule}
 - **How sure we are:** the normalized Gini of {label} is {p['normalized_gini']:.2f} (95% interval {p['gini_low']:.2f} to {p['gini_high']:.2f}).
   {sure}
 - **What to expect:** only {buyers_share:.1%} of customers bought again within {horizon_days} days. Most of any targeted list will
-  not buy; the ranking concentrates the few who will.
+  not buy; the ranking concentrates the few who will.{money}
 - **Clickstream:** {_clickstream_sentence(placebo)}
 """
 

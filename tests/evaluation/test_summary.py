@@ -90,3 +90,11 @@ def test_metrics_record_on_real_data_has_no_ceiling():
 def test_metrics_record_refuses_a_nan_ceiling():
     with pytest.raises(ValueError, match="ceiling is NaN; pass None"):
         record(ceiling=NAN)
+
+
+def test_metrics_record_carries_the_marketer_answer_when_given():
+    answer = {"text": "\n- **Who to target:** ...\n", "model": "btyd:bgnbd", "top10_share": 0.35}
+    rec = record(marketer=answer)
+    assert list(rec)[-1] == "marketer" and rec["marketer"] == answer
+    assert rec["marketer"] is not answer  # a copy: changing the record does not change the caller's dict
+    assert "marketer" not in record()

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clvlib.models.predictions import predictions_table, scores_table, segment_customers, segment_summary
+from clvlib.models.predictions import (SEGMENT_MEANINGS, clv_table, predictions_table, scores_table, segment_customers,
+                                      segment_summary)
 from clvlib.models.scores import BASELINE, hybrid_column, model_label, p_buy_column, primary_hybrid, variant_name
 
 
@@ -53,3 +54,43 @@ def test_an_unknown_primary_hybrid_is_refused():
     hyb = pd.DataFrame({"customer_unique_id": ["c0"], "hybrid:rfm": [1.0], "p_buy:rfm": [0.5]})
     with pytest.raises(ValueError, match="primary hybrid 'hybrid:rfm\\+olist' is not among"):
         predictions_table({"bgnbd": _btyd([1.0]), "pnbd": _btyd([1.0])}, hyb, "hybrid:rfm+olist")
+
+
+def _predictions(n: int = 10) -> pd.DataFrame:
+    """n customers; the hybrid value of customer ci is 10 * i (so c9 is the top decile)."""
+    bg = _btyd([float(i) for i in range(n)]).assign(predicted_value_low=0.0, predicted_value_high=99.0)
+    hyb = pd.DataFrame({"customer_unique_id": [f"c{i}" for i in range(n)],
+                        "hybrid:rfm+olist": [10.0 * i for i in range(n)], "p_buy:rfm+olist": [i / 100 for i in range(n)]})
+    return predictions_table({"bgnbd": bg, "pnbd": bg}, hyb, "hybrid:rfm+olist")
+
+
+def test_clv_table_has_one_row_per_customer_highest_value_first_with_its_meaning():
+    out = clv_table(_predictions(), "Hybrid GBM: rfm+olist", horizon_days=184)
+    assert list(out.columns) == ["customer_unique_id", "predicted_value", "p_buy", "predicted_value_bgnbd",
+                                 "predicted_value_bgnbd_low", "predicted_value_bgnbd_high", "expected_purchases_bgnbd",
+                                 "p_alive", "decile", "segment", "segment_meaning", "model", "horizon_days"]
+    assert out["customer_unique_id"].tolist()[:3] == ["c9", "c8", "c7"]
+    assert out["predicted_value"].tolist()[:3] == [90.0, 80.0, 70.0]
+    assert out["predicted_value_bgnbd"].tolist()[:3] == [9.0, 8.0, 7.0]
+    assert out["decile"].tolist() == list(range(1, 11))
+    assert out.loc[0, "segment_meaning"] == SEGMENT_MEANINGS["top 10%: target"]
+    assert (out["model"] == "Hybrid GBM: rfm+olist").all() and (out["horizon_days"] == 184).all()
+
+
+def test_clv_table_refuses_a_table_without_the_predictions_columns():
+    with pytest.raises(ValueError, match=r"lack column\(s\) \['decile', 'segment'\]"):
+        clv_table(_predictions().drop(columns=["decile", "segment"]), "m", 184)
+
+
+def test_segment_summary_adds_up_predicted_and_actual_revenue_per_segment():
+    table = clv_table(_predictions(), "m", 184)
+    # top 10% = c9 (90); next 20% = c8, c7 (80 + 70 = 150); bottom 70% = c0..c6 (0 + 10 + ... + 60 = 210); total 450
+    actual = pd.Series({"c9": 30.0, "c0": 10.0, "zz": 99.0})  # c0 is in the bottom segment; zz is not a customer
+    out = segment_summary(table, actual)
+    assert out["segment"].tolist() == ["top 10%: target", "next 20%: nurture", "bottom 70%: low expected value"]
+    assert out["customers"].tolist() == [1, 2, 7]
+    assert out["predicted_revenue"].tolist() == [90.0, 150.0, 210.0]
+    assert out["share_of_predicted"].tolist() == pytest.approx([0.2, 1 / 3, 210 / 450])
+    assert out["actual_revenue"].tolist() == [30.0, 0.0, 10.0]
+    assert out["share_of_actual"].tolist() == pytest.approx([0.75, 0.0, 0.25])
+    assert "actual_revenue" not in segment_summary(table).columns

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from clvlib.evaluation.recommend import Contender, Recommendation
-from clvlib.report.summaries import btyd_parameter_reading, marketer_summary
+from clvlib.report.summaries import btyd_parameter_reading, marketer_facts, marketer_summary
 
 NAN = np.nan
 COLUMNS = ["model", "normalized_gini", "gini_low", "gini_high", "top10_share", "diff_vs_bgnbd", "diff_low", "diff_high"]
@@ -77,6 +77,43 @@ def test_marketer_summary_refuses_a_baseline_other_than_bgnbd():
     rec = Recommendation("btyd:pnbd", False, "btyd:pnbd")
     with pytest.raises(ValueError, match="the wording compares with BG/NBD"):
         marketer_summary(TABLE, rec, NO_KEY, 0.01, 180)
+
+
+RULE_AHEAD = TABLE.assign(top10_share=[0.29, 0.35, 0.25])  # the demo's case: the rule captures more at 10%
+BOOT = pd.DataFrame({"model": ["calibration_spend", "hybrid:rfm+olist", "hybrid:rfm+olist"],
+                     "metric": ["top10_share", "top10_share", "normalized_gini"],
+                     "low": [0.19, 0.17, 0.4], "high": [0.39, 0.33, 0.52]})
+
+
+def test_marketer_summary_discusses_a_simple_rule_that_captures_more_at_the_top_10_percent():
+    text = marketer_summary(RULE_AHEAD, HYBRID, NO_KEY, 0.013, 184, boot=BOOT)
+    assert ("normalized Gini 0.31 vs 0.46.\n  **Note:** for a list of exactly the top 10%, the simple rule did better "
+            "on this holdout (29% against 25%) (95% intervals 19% to 39% and 17% to 33%; they overlap, so one holdout "
+            "cannot tell the two apart at 10%). The recommendation rests on the whole ranking (normalized Gini), where "
+            "Hybrid GBM: rfm+olist is ahead; if you will only ever contact about a tenth of your customers, ranking "
+            "by past spend is as good a choice here.\n") in text
+    # without the bootstrap it says no interval was computed; when the pick captures more, nothing is added
+    assert "(one holdout; no interval was computed for this share)" in marketer_summary(RULE_AHEAD, HYBRID, NO_KEY,
+                                                                                         0.013, 184)
+    assert "**Note:**" not in marketer_summary(TABLE, HYBRID, NO_KEY, 0.013, 184, boot=BOOT)
+
+
+def test_marketer_summary_gives_the_revenue_predicted_and_seen_for_the_top_10_percent():
+    text = marketer_summary(TABLE, HYBRID, NO_KEY, 0.0123, 180, top10_predicted=12345.6, revenue=10000.0,
+                            currency="EUR")
+    # top-10% capture 0.42 of 10,000 = 4,200
+    assert ("the ranking concentrates the few who will.\n  The top 10% by Hybrid GBM: rfm+olist are predicted to "
+            "spend **12,346 EUR** over the next 180 days; in the holdout they spent 4,200 EUR.\n") in text
+
+
+def test_marketer_facts_hold_the_summary_figures_for_metrics_json():
+    facts = marketer_facts(TABLE, HYBRID, 0.0123, 180, top10_predicted=500.0, revenue=10000.0)
+    assert facts == {
+        "model": "hybrid:rfm+olist", "model_label": "Hybrid GBM: rfm+olist", "reliable": True, "top10_share": 0.42,
+        "simple_rule_top10_share": 0.20, "normalized_gini": 0.46, "gini_low": 0.40, "gini_high": 0.52,
+        "simple_rule_gini": 0.31, "diff_vs_bgnbd": 0.06, "diff_low": 0.02, "diff_high": 0.10, "buyers_share": 0.0123,
+        "horizon_days": 180, "top10_predicted_revenue": 500.0, "top10_actual_revenue": 4200.0, "currency": "BRL"}
+    assert marketer_facts(TABLE, BASELINE_KEPT, 0.01, 90)["diff_vs_bgnbd"] is None  # BG/NBD against itself
 
 
 def btyd_params(**bgnbd: float) -> pd.DataFrame:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["plot_repeat_purchases", "plot_p_alive_matrix"]
 
 _DPI = 90
+_UNITS = {"D": "days", "W": "weeks"}
 
 
 def plot_repeat_purchases(
@@ -124,7 +125,7 @@ def plot_repeat_purchases(
         ax2.plot(bins, agg["model"], marker="s", label="model")
         ax2.set_xticks(bins, [f"{lab}\nn={n:,}" for lab, n in zip(labels, actual)], fontsize=8)
         ax2.set_xlabel("repeat purchases in calibration")
-        ax2.set_ylabel(f"mean purchases in holdout ({holdout_duration:g} {model.time_unit})")
+        ax2.set_ylabel(f"mean purchases in holdout ({holdout_duration:g} {_UNITS.get(model.time_unit, model.time_unit)})")
         ax2.set_title("Holdout purchases by calibration frequency")
         ax2.legend()
     return fig
@@ -172,8 +173,15 @@ def plot_p_alive_matrix(
     ax = fig.subplots()
     im = ax.imshow(z.reshape(freq.shape), origin="lower", aspect="auto", cmap="viridis", vmin=0, vmax=1,
                    interpolation="none")
-    fig.colorbar(im, ax=ax, label="P(alive)")
+    from matplotlib.ticker import MaxNLocator
+
+    fig.colorbar(im, ax=ax, label="P(alive) (probability, 0 to 1)")
+    unit = _UNITS.get(model.time_unit, model.time_unit)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # counts and whole time units: no -0.5, 0.5 ticks
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlim(-0.5, max_frequency + 0.5)
+    ax.set_ylim(-0.5, max_recency + 0.5)
     ax.set_xlabel("repeat purchases (frequency)")
-    ax.set_ylabel(f"recency ({model.time_unit})")
-    ax.set_title(f"P(alive) of customers aged T = {max_recency} {model.time_unit}")
+    ax.set_ylabel(f"recency: age at last purchase ({unit})")
+    ax.set_title(f"P(alive) of customers aged T = {max_recency} {unit}")
     return fig

@@ -1,0 +1,45 @@
+"""Tests for clvlib.report.figures: axes a reader can trust (units, no negative ticks for amounts), hand-checked values."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from clvlib.report import figures
+
+
+def test_link_scatter_has_no_negative_ticks_for_a_non_negative_amount():
+    frames = {"rank": pd.DataFrame({"spend": [10.0, 100.0, 1000.0], "amount": [0.0, 5.0, 2500.0]}),
+              "random": pd.DataFrame({"spend": [10.0, 100.0, 1000.0], "amount": [2500.0, 0.0, 5.0]})}
+    fig = figures.link_scatter(frames, "spend", "amount", "spend to cut-off (BRL)", "clickstream purchase amount")
+    for ax in fig.axes:
+        assert ax.get_yscale() == "symlog" and ax.get_ylim()[0] == 0
+        assert list(ax.get_yticks()) == [0, 1, 10, 100, 1000]  # max 2,500: ticks up to 10^3, never below 0
+        assert ax.get_ylabel() == "clickstream purchase amount"
+    assert [ax.get_title() for ax in fig.axes] == ["rank link: Spearman +1.00", "random link: Spearman -0.50"]
+
+
+def test_correlation_heatmap_writes_each_spearman_correlation_in_its_cell():
+    frame = pd.DataFrame({"a": [1, 2, 3, 4], "b": [10, 20, 30, 40], "c": [4, 3, 2, 1]})
+    fig = figures.correlation_heatmap(frame, {"a": "orders", "b": "spend (BRL)", "c": "recency (days)"}, "t")
+    ax = fig.axes[0]
+    texts = [t.get_text() for t in ax.texts]
+    # a and b rise together (+1), c falls as they rise (-1)
+    assert texts == ["1.00", "1.00", "-1.00", "1.00", "1.00", "-1.00", "-1.00", "-1.00", "1.00"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["orders", "spend (BRL)", "recency (days)"]
+
+
+def test_decile_revenue_draws_predicted_and_actual_totals_with_the_currency():
+    deciles = pd.DataFrame({"bin": [1, 2], "sum_predicted": [300.0, 100.0], "sum_actual": [250.0, 50.0]})
+    fig = figures.decile_revenue(deciles, "By BG/NBD", currency="EUR")
+    ax = fig.axes[0]
+    assert [p.get_height() for p in ax.patches] == [300.0, 100.0, 250.0, 50.0]
+    assert ax.get_ylabel() == "revenue of the decile (EUR)"
+    only_predicted = figures.decile_revenue(deciles.drop(columns="sum_actual"), "t").axes[0]
+    assert [p.get_height() for p in only_predicted.patches] == [300.0, 100.0]
+
+
+def test_value_distribution_has_a_title_and_units():
+    fig = figures.value_distribution(pd.Series([10.0, 20.0, 30.0, 1000.0]), label="order value (BRL)")
+    ax = fig.axes[0]
+    assert ax.get_title() == "Order values: 4 orders"
+    assert ax.get_xlabel() == "order value (BRL) (log scale)" and ax.get_ylabel() == "orders"
