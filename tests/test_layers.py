@@ -26,7 +26,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "clvlib"
 
-BOTTOM = ("clvlib", "clvlib.io", "clvlib.dates", "clvlib.schemas", "clvlib.paths", "clvlib.caveats")
+BOTTOM = ("clvlib", "clvlib.io", "clvlib.dates", "clvlib.schemas", "clvlib.paths", "clvlib.caveats", "clvlib.progress")
 RANKS = {
     **{name: 0 for name in BOTTOM},
     "clvlib.data": 1,

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from clvlib import progress
 from clvlib.evaluation.metrics import (
     CORE_METRICS,
     _as_vector,
@@ -147,6 +148,7 @@ def bootstrap(
     boot = {name: {m: np.empty(n_boot) for m in BOOTSTRAP_METRICS} for name in arrays}
     w_tot = None
     for start in range(0, n_boot, chunk_size):
+        progress.step(f"bootstrap: {n_boot:,} resamples of {n:,} customers", start, n_boot)
         rows = min(chunk_size, n_boot - start)
         counts = _multinomial_counts(rng, rows, n)
         if w_tot is None or w_tot.size != rows:

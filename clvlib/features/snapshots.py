@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 
 import pandas as pd
 
+from clvlib import progress
 from clvlib.dates import on_or_before
 from clvlib.features.links import build_mapping, inputs_at_cutoff
 from clvlib.features.temporal import linked_click_features, population_features
@@ -57,6 +58,7 @@ def build_links(orders: pd.DataFrame, events: pd.DataFrame, cuts: Sequence[pd.Ti
     orders = _until(orders, cuts)
     frames, info = [], []
     for cut in cuts:
+        progress.step(f"links ({', '.join(methods)}) as of {pd.Timestamp(cut).date()}", list(cuts).index(cut), len(cuts))
         for m in methods:
             mapping, _, _, meta = build_mapping(orders, events, m, cut, seed=seed, key=key)
             frames.append(mapping[[CUSTOMER, USER]].assign(cut=pd.Timestamp(cut), method=m))
@@ -68,6 +70,7 @@ def build_links(orders: pd.DataFrame, events: pd.DataFrame, cuts: Sequence[pd.Ti
 def build_snapshots(orders: pd.DataFrame, cuts: Sequence[pd.Timestamp]) -> pd.DataFrame:
     """Every person's RFM and Olist-behaviour features as of each cut, stacked with a ``cut`` column."""
     orders = _until(orders, cuts)
+    progress.step(f"features of every customer at {len(cuts)} cuts")
     return pd.concat([population_features(orders, cut).assign(cut=pd.Timestamp(cut)) for cut in cuts],
                      ignore_index=True)
 
@@ -78,6 +81,7 @@ def build_click_snapshots(orders: pd.DataFrame, events: pd.DataFrame, links: pd.
     orders = _until(orders, cuts)
     frames = []
     for cut in cuts:
+        progress.step(f"clickstream features as of {pd.Timestamp(cut).date()}", list(cuts).index(cut), len(cuts))
         _, users, _ = inputs_at_cutoff(orders, events, cut)
         at_cut = links[links["cut"] == pd.Timestamp(cut)]
         for m in at_cut["method"].drop_duplicates():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from clvlib import progress
 from clvlib.models.btyd import BTYDModel
 from clvlib.models.scores import BTYD_MODELS
 from clvlib.schemas import CUSTOMER
@@ -33,7 +34,9 @@ def fit_btyd_baselines(features: pd.DataFrame, windows: dict, fit_method: str = 
     rfm = features[[CUSTOMER, "frequency", "recency", "T", "monetary_value"]]
     horizon_days = (windows["holdout_end"] - windows["cut"]).days
     fitted, predictions = {}, {}
+    progress.note_compile_cache()
     for name in BTYD_MODELS:
+        progress.step(f"BTYD: fitting {name} x Gamma-Gamma by {fit_method.upper()}", list(BTYD_MODELS).index(name), len(BTYD_MODELS))
         model = BTYDModel(purchase_model=name, method=fit_method, random_seed=seed,
                           discount_rate_annual=annual_discount_rate, clv_months=lifetime_months).fit(rfm)
         fitted[name] = model

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from clvlib import progress as clv_progress  # not `progress`: fit_score_snapshots has a parameter of that name
 from clvlib.models.btyd import BTYDModel
 from clvlib.dates import on_or_before
 from clvlib.features.snapshots import build_click_snapshots, build_links, build_snapshots, snapshot, snapshot_cuts
@@ -57,6 +58,7 @@ def btyd_features(features: pd.DataFrame, horizon_days: int, seed: int = 42) -> 
     snapshot's cut. Adds ``btyd_expected_purchases`` over ``horizon_days``. (Spend stays with
     the gradient boosting: early snapshots have too few repeat buyers for Gamma-Gamma.)
     """
+    clv_progress.note_compile_cache()
     rfm = features[["customer_unique_id", "frequency", "recency", "T"]]
     pred = BTYDModel("bgnbd", method="map", random_seed=seed).fit(rfm).predict(rfm, horizon=horizon_days)
     out = features.copy()
@@ -130,6 +132,7 @@ def fit_score_snapshots(
     train_cuts = list(windows["train_cuts"])
     horizons = {tc: (end - tc).days for tc, end in zip(train_cuts, windows["label_ends"])}
     horizons[cut] = (windows["holdout_end"] - cut).days
+    clv_progress.step(f"hybrid model: BG/NBD feature on {len(train_cuts)} training windows and the cut-off")
     base = {c: btyd_features(snapshot(snapshots, c), horizons[c], seed=seed) for c in [*train_cuts, cut]}
     labels = {tc: holdout_labels(orders, tc, end, base[tc]["customer_unique_id"])["holdout_spend"]
               for tc, end in zip(train_cuts, windows["label_ends"])}
@@ -143,6 +146,7 @@ def fit_score_snapshots(
     scores = base[cut][["customer_unique_id"]].copy()
     info: dict = {}
     for v in variants:
+        clv_progress.step(f"hybrid model {v.name}: fitting on {len(train_cuts)} training windows", variants.index(v), len(variants))
         train = pd.concat([design(tc, v.method) for tc in train_cuts], ignore_index=True)
         score = design(cut, v.method)
         cols = feature_columns(train, v.feature_set)

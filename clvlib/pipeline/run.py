@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import platform
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,11 +21,13 @@ from typing import Any
 
 from clvlib.io import json_safe, read_json, write_json_atomic, write_text_atomic
 from clvlib.paths import project_root
+from clvlib.progress import PROGRESS_ENV
 from clvlib.pipeline.catalog import RAW, STAGES, Stage, dataset, depends_on, producer
 from clvlib.pipeline.catalog import stage as catalog_stage
 from clvlib.pipeline.execute import error_text, execute_stage, kernel_environment, render_html
 from clvlib.pipeline.index import PROJECT_TITLE, build_index_html, build_workspaces_html
 from clvlib.pipeline.params import declared_parameters, stage_parameters
+from clvlib.pipeline.progress_tail import ProgressTail
 from clvlib.pipeline.workspace import RUN_PID_ENV, Workspace
 
 __all__ = ["RunConfig", "parse_stage_selection", "missing_inputs", "run_pipeline", "write_workspaces_index",
@@ -169,12 +172,6 @@ def _now() -> str:
     return datetime.now().astimezone().isoformat(timespec="seconds")
 
 
-
-
-def _now() -> str:
-    return datetime.now().astimezone().isoformat(timespec="seconds")
-
-
 def _earlier(stage: Stage, prev: Mapping[str, Any] | None, html_path: Path) -> dict | None:
     """What an earlier run left for a stage not run now (``None`` if no report exists)."""
     if not html_path.is_file():
@@ -200,14 +197,20 @@ def run_pipeline(
     declared: Mapping[str, Mapping[str, Any]] | None = None,
     echo: Callable[..., None] | None = None,
     command: Sequence[str] | None = None,
+    live: bool | None = None,
 ) -> dict[str, Any]:
     """Execute the selected stages in order in the workspace, render reports, write the index and run records.
 
+    While a stage runs, what its library calls report through :func:`clvlib.progress.step` is shown
+    on the console (:class:`~clvlib.pipeline.progress_tail.ProgressTail`): rewritten in place when
+    ``live`` (default: printing to a terminal with the default ``echo``), as plain lines otherwise.
     The caller holds the workspace lock. A failing stage's executed notebook and report go to
     ``failed/``; the last good report stays where it was. The stages after a failure are skipped.
     Returns the run record (``record["status"]`` is ``"ok"`` or ``"failed"``); ``KeyboardInterrupt``
     is recorded as a failure and re-raised after the index is written.
     """
+    if live is None:
+        live = echo is None and sys.stdout.isatty()
     echo = echo or _console
     ws = config.workspace
     if declared is None:
@@ -236,17 +239,23 @@ def run_pipeline(
         running = ws.executed_dir / f".{stage.key}.running.ipynb"
         head_path = ws.headlines_dir / f"{stage.key}.json"
         last_good = _earlier(stage, prev, html_path)
-        echo(f"[{stage.number}/{width}] {stage.name} ... ", end="")
+        header = f"[{stage.number}/{width}] {stage.name} ... "
+        echo(header, end="")
         st_at, t = _now(), time.perf_counter()
         error = None
+        fd, progress_file = tempfile.mkstemp(prefix=f"clvlib-{stage.key}-", suffix=".progress.jsonl")
+        os.close(fd)
         try:
-            with kernel_environment(project_root(), {RUN_PID_ENV: str(os.getpid())}):
+            with kernel_environment(project_root(), {RUN_PID_ENV: str(os.getpid()), PROGRESS_ENV: progress_file}), \
+                    ProgressTail(progress_file, echo, live=live, header=header):
                 execute_stage(config.notebook_dir / stage.notebook, running, params, config.notebook_dir,
                               config.kernel, config.timeout)
         except KeyboardInterrupt as exc:
             error, interrupted = "KeyboardInterrupt: run interrupted", exc
         except Exception as exc:  # PapermillExecutionError, CellTimeoutError, DeadKernelError, ...
             error = error_text(exc)
+        finally:
+            Path(progress_file).unlink(missing_ok=True)
         secs = time.perf_counter() - t
         folder = ws.failed_dir if error else ws.folder
         exe_final = (ws.failed_dir if error else ws.executed_dir) / stage.notebook

@@ -66,6 +66,7 @@ def ok_notebook(path: Path) -> Path:
         "workspace = None  # set by run_all\nn = 3  # a number; papermill must not choke on a == in this comment\n",
         ('hidden_marker = "x"\nprint("shown-" + "output")', ["remove-input"]),
         ('print("gone" + "-cell")', ["remove-cell"]),
+        ('from clvlib import progress\nprogress.step("working on " + "the stage", 1, 2)', ["remove-input"]),
         (HEADLINE.format(key=path.stem), []),
     )
 
@@ -255,6 +256,8 @@ def test_pipeline_keeps_the_failure_apart_skips_later_stages_and_writes_the_inde
     alpha, beta, gamma = record["stages"]
     assert [alpha["status"], beta["status"], gamma["status"]] == ["ok", "failed", "skipped"]
     assert "[00/02] alpha ... ok (" in console and "[01/02] beta ... FAILED (" in console
+    # what the kernel reported through clvlib.progress reaches the console, and only the console
+    assert "[00/02] alpha ... \n        working on the stage (1/2)\n[00/02] alpha ... ok (" in console
     assert "        ValueError: beta broke on purpose (in cell [3])\n" in console  # [1] defaults, [2] injected
     assert f"the last good report stays at {ws.path('01_beta.html')}" in console
     assert "[02/02] gamma ... skipped (stage 01_beta failed)" in console
@@ -268,6 +271,7 @@ def test_pipeline_keeps_the_failure_apart_skips_later_stages_and_writes_the_inde
     html = ws.path("00_alpha.html").read_text()
     assert "shown-output" in html and "hidden_marker" not in html  # remove-input
     assert "gone-cell" not in html  # remove-cell
+    assert "working on the stage" not in html  # progress goes to the console, not into the report
     assert "# Parameters" not in html  # papermill's injected cell: input hidden
     assert "a number; papermill" not in html  # the defaults cell too (each report shows a table instead)
 
