@@ -161,7 +161,8 @@ def read_table(
             "Save it as UTF-8 (the Kaggle originals are) and run again."
         ) from exc
     except pd.errors.ParserError as exc:
-        raise ValueError(f"{table}: the file is not a well-formed CSV: {exc}") from exc
+        raise ValueError(f"{table}: the file is not a well-formed CSV ({str(exc).strip()}): a line has more fields "
+                         "than the header, usually a stray delimiter or an unquoted field (check the delimiter).") from exc
     validate_columns(df, required, table)
     if df.empty:
         raise ValueError(f"{table}: the file has a header but no data rows ({path}).")

@@ -22,7 +22,7 @@ import pandas as pd
 from clvlib.data.droplog import DropLog
 from clvlib.data.readers import DataInputError, Loaded, read_source
 from clvlib.data.spec import DatasetSpec, EventsSpec, OrdersSpec
-from clvlib.dates import on_or_before
+from clvlib.dates import far_outside, on_or_before
 from clvlib.schemas import CUSTOMER, EVENT_TYPES, USER
 
 __all__ = ["parse_timestamps", "check_plausible", "canonical_orders", "canonical_events", "sessionize",
@@ -86,13 +86,7 @@ def check_plausible(ts: pd.Series, loaded: Loaded, what: str, column: str, today
     analysis date or every recency silently; the user fixes the rows or sets ``valid_from`` /
     ``valid_to`` to drop them in the drop log.
     """
-    t = ts.dropna()
-    if len(t) < 20:
-        return
-    lo, hi = t.quantile(0.01, interpolation="higher"), t.quantile(0.99, interpolation="lower")
-    span = max(hi - lo, pd.Timedelta(days=30))
-    now = pd.Timestamp.now().normalize() + pd.Timedelta(days=2) if today is None else today
-    far = ts.notna() & ((ts < lo - span) | (ts > hi + span) | (ts > now))
+    far, lo, hi = far_outside(ts, today)
     if far.any():
         raise DataInputError(
             f"{what} {loaded.label}: column {column!r} has {int(far.sum()):,} timestamp(s) far outside the bulk of the "

@@ -29,6 +29,12 @@ class DropLog:
              "removed": int(before) - int(after), "reason": reason}
         )
 
+    def note(self, text: str) -> None:
+        """Record a step that removed no row of this table but changed what it holds (said in ``reason``)."""
+        n = self.rows[-1]["rows_after"] if self.rows else 0
+        self.rows.append({"table": self.table, "step": "note", "rows_before": n, "rows_after": n, "removed": 0,
+                          "reason": text})
+
     def to_frame(self) -> pd.DataFrame:
         """Return the log as a DataFrame (one row per step)."""
         return pd.DataFrame(self.rows, columns=["table", "step", "rows_before", "rows_after", "removed", "reason"])

@@ -65,6 +65,14 @@ def profile_csv(path: str | Path, table: str | None = None) -> dict:
         out.update(rows=0, columns=[], dates={}, key=None, schema=None)
         out["problems"].append("no header and no rows")
         return out
+    except UnicodeDecodeError as exc:
+        out.update(rows=None, columns=[], dates={}, key=None, schema=None)
+        out["problems"].append(f"not UTF-8 text ({exc.reason} at byte {exc.start}; encoding): save it as UTF-8")
+        return out
+    except pd.errors.ParserError as exc:
+        out.update(rows=None, columns=[], dates={}, key=None, schema=None)
+        out["problems"].append(f"not a well-formed CSV ({str(exc).strip()}): a stray delimiter or an unquoted field")
+        return out
     out["rows"] = len(df)
     if df.empty:
         out["problems"].append("header only, no data rows")

@@ -79,10 +79,17 @@ def find_raw_files(
         raise FileNotFoundError(f"Raw data folder {raw} does not exist.")
     by_name = {v: k for k, v in EXPECTED_FILES.items()}
     found: dict[str, Path] = {}
+    candidates: dict[str, list[Path]] = {}
     for path in sorted(raw.rglob("*.csv"), key=lambda p: (len(p.parts), str(p))):
         key = by_name.get(path.name)
-        if key and key not in found:
-            found[key] = path
+        if key:
+            candidates.setdefault(key, []).append(path)
+            found.setdefault(key, path)
+    twice = {k: v for k, v in candidates.items() if len(v) > 1}
+    if twice:
+        lines = "; ".join(f"{EXPECTED_FILES[k]}: " + ", ".join(str(p) for p in v) for k, v in sorted(twice.items()))
+        raise ValueError(f"Ambiguous raw data under {raw}: more than one copy of {lines}. Keep one copy of each file "
+                         "(move the others out of the folder), or point --raw-dir at the folder that holds the right ones.")
     missing = set(EXPECTED_FILES) - set(found)
     zips = sorted(raw.rglob("*.zip"))
     if missing and zips:
