@@ -13,6 +13,8 @@ SETUP = """%matplotlib inline
 import pandas as pd
 from IPython.display import Markdown, display
 
+from clvlib.report.tables import show_table
+
 pd.set_option("display.max_columns", 40)
 pd.set_option("display.precision", 3)
 """
@@ -50,14 +52,15 @@ ctx = open_stage("00", workspace, params=dict())"""),
     code("""inv = dataset_inventory(ctx.spec, ctx.raw_files, ctx.source.raw_dir)
 ctx.save("inventory", inv)
 tables = inventory_tables(inv)
-tables["files"]"""),
+show_table(tables["files"], headers={"MB": "size (MB)", "null cells": "missing cells"}, max_rows=40,
+           caption="One row per file. key unique: — when the table has no key to check.")"""),
     code("""display(Markdown("### Flags\\n" + inventory_flags(inv, tables["files"])))"""),
     md("## Date columns\nEvery date column with its range: the period the orders cover, and the event log's own period."),
-    code('tables["dates"]'),
+    code('show_table(tables["dates"], headers={"min": "first", "max": "last", "unparsed": "values that are not dates"}, max_rows=40)'),
     md("## Columns with nulls\nColumns not listed have no nulls. The full list of columns and types is in `data/inventory.json`."),
-    code('tables["nulls"]'),
+    code('show_table(tables["nulls"], headers={"name": "column", "dtype": "type", "nulls": "missing values"}, max_rows=40)'),
     md("## Keys"),
-    code('tables["keys"]'),
+    code('show_table(tables["keys"], headers={"unique": "key unique", "duplicate rows": "rows with a repeated key"}, max_rows=40)'),
     code("""ctx.finish({"files found": len(inv["tables"]), "files missing": len(inv["missing_files"]),
             "orders rows": inv["tables"].get("orders", {}).get("rows"),
             "files with problems": int((tables["files"]["problems"] != "none").sum())})"""),
@@ -95,20 +98,23 @@ display(Markdown(f"Analysis date: **{used_date.date()}** "
                  f"({'chosen automatically: end of the last complete month' if analysis_date is None else 'set by parameter'}). "
                  + result.status_text))"""),
     md("## Drop log\nEvery row removed, at which step and why."),
-    code("drop_log.to_frame().style.hide(axis='index')"),
+    code("""show_table(drop_log.to_frame(), headers={"rows_before": "rows before", "rows_after": "rows after", "removed": "rows removed"})"""),
     md("## What an order is worth"),
     code("display(Markdown(result.value_text))"),
     code("figures.monthly_orders(result.all_timestamps, used_date, 'All orders per month (every status)')"),
+    md("*What to look for:* growth and seasonal peaks; months in grey fall after the analysis date and are left out (an export cut mid-month shows as a sudden drop)."),
     code("""summary = customer_summary(orders, used_date)
 one_time = (summary["frequency"] == 1).mean()
 display(Markdown(f"**{len(summary):,} people** placed {len(orders):,} kept orders; **{one_time:.1%} bought once**. "
                  f"Median order value {orders['order_value'].median():,.2f} {ctx.currency}, "
                  f"mean {orders['order_value'].mean():,.2f} {ctx.currency}."))
 figures.orders_per_person(summary["frequency"])"""),
-    code("figures.value_distribution(orders['order_value'])"),
+    md("*What to look for:* the bar at 1 order against the rest (log scale): the fewer people order twice, the less any model can learn about who comes back."),
+    code("figures.value_distribution(orders['order_value'], label=f'order value ({ctx.currency})')"),
+    md("*What to look for:* the spread of order values (log scale) and how far the mean sits above the median: a few large orders pull the mean up."),
     md("## The customer table\nFirst rows, and a summary of every column:"),
-    code("summary.head().style.format(precision=2).hide(axis='index')"),
-    code("summary.describe().T"),
+    code("""show_table(summary.head(), headers={"total_spent": f"total_spent ({ctx.currency})", "avg_order_value": f"avg_order_value ({ctx.currency})"})"""),
+    code("""show_table(summary.describe().T.rename_axis("column"), index=True, headers={"count": "values", "50%": "median"})"""),
     code("""ctx.save("customers", summary)
 ctx.save("orders", orders)
 ctx.finish({"people": len(summary), "orders kept": len(orders), "one-time buyers": f"{one_time:.1%}",
@@ -131,16 +137,20 @@ events = cleaned.events
 if not cleaned.has_events:
     display(Markdown("**This dataset has no event log** (its spec has no `[events]`): there is no behaviour to clean. "
                      "The later stages use the transactions alone."))
-cleaned.log"""),
+show_table(cleaned.log, headers={"rows_before": "rows before", "rows_after": "rows after", "removed": "rows removed"})"""),
     md("## What this dataset is\nThe event-type shares and how events are spread in time:"),
     code("figures.event_shares(events['EventType']) if cleaned.has_events else None"),
+    code("""display(Markdown("*What to look for:* in observed behaviour views far outnumber carts, and carts outnumber purchases; "
+                 "near-equal shares are a sign of generated data.")) if cleaned.has_events else None"""),
     code("figures.event_timeline(events['Timestamp']) if cleaned.has_events else None"),
+    code("""display(Markdown("*What to look for:* the period the events cover, growth and peaks over it, and fewer events at night; "
+                 "a flat profile is a sign of generated data.")) if cleaned.has_events else None"""),
     code("""users = event_users(cleaned, reference_date=reference_date)
-facts = clickstream_facts(events, users) if cleaned.has_events else {"text": "No events.", "period": "none", "kaggle_note": ""}
-display(Markdown(facts["text"] + ("\\n\\n" + facts["kaggle_note"] if ctx.spec.layout == "olist" else "")))"""),
+facts = clickstream_facts(events, users) if cleaned.has_events else {"text": "No events.", "period": "none", "note": ""}
+display(Markdown(facts["text"] + ("\\n\\n" + facts["note"] if facts["note"] else "")))"""),
     md("## Per-user features\nFirst rows and a summary of every column. `mean_purchase_amount` is missing (not 0) for a user who never purchased."),
-    code("users.head()"),
-    code("users.describe().T"),
+    code("""show_table(users.head(), transpose=True, label="UserID")"""),
+    code("""show_table(users.describe().T.rename_axis("column"), index=True, headers={"count": "values", "50%": "median"})"""),
     code("""ctx.save("click_users", users)
 ctx.save("events", events)
 ctx.finish({"users": len(users), "events kept": len(events), "period": facts["period"],
@@ -152,16 +162,19 @@ Links customers to clickstream users so later stages can combine both feature se
 models use: for each method in `link_methods` (plus the real key when the data has one) and for each snapshot
 cut-off (the cut-off and the training cuts before it), each from data dated on or before its own cut.
 
-**The method matters more than anything else in this project.** The Kaggle Olist and clickstream datasets share
-no key, no period and no signal. On them a link can only be made up:
+**The method matters more than anything else in this project.** Without a key shared by customers and clickstream
+users, a link can only be made up:
 - `rank` (the original method): order customers and users by an activity score and pair them rank by rank.
   This *creates* a correlation between Olist activity and clickstream activity by construction.
 - `random`: the placebo. The same customers, paired with a seeded random permutation of the same users. Whatever
   the rank link shows beyond the random link is manufactured.
-- `key`: a real shared identifier, for data that has one (the demo data does)."""),
+- `key`: a real shared identifier, for data that has one.
+
+The box below says which of these this data has."""),
     code(WS + SPLIT + """link_methods = ["rank", "random"]  # synthetic links to build ("key" is added when the data has a real key)
 seed = 42  # seed of the random placebo (and of every random step of the model stage)""", ("parameters",)),
     code(SETUP + """from clvlib.data.datasets import link_key
+from clvlib.features.links import no_links
 from clvlib.features.snapshots import build_links, link_report, methods_for, snapshot_cuts
 from clvlib.features.temporal import window
 from clvlib.pipeline.context import open_stage
@@ -170,24 +183,32 @@ from clvlib.report.display import link_caveat, links_text
 ctx = open_stage("03", workspace, params=dict(cutoff=cutoff, horizon_months=horizon_months, n_train_windows=n_train_windows,
                                               train_stride_months=train_stride_months, link_methods=link_methods, seed=seed))"""),
     code("""orders, events = ctx.load("orders"), ctx.load("events")
-key, key_path = link_key(ctx.spec, ctx.source.raw_dir)
+has_events = len(events) > 0
+key, key_path = link_key(ctx.spec, ctx.source.raw_dir) if has_events else (None, None)
 w = window(cutoff, horizon_months, n_train_windows, train_stride_months)
-methods = methods_for(link_methods, has_key=key is not None)
-links, info = build_links(orders, events, snapshot_cuts(w), methods, seed=seed, key=key)
+methods = methods_for(link_methods, has_key=key is not None) if has_events else []
+links, info = build_links(orders, events, snapshot_cuts(w), methods, seed=seed, key=key) if has_events else (no_links(), [])
 at_cut = [i for i in info if i["cutoff"] == str(w["cut"].date())]
-display(Markdown(links_text(at_cut, key_path)))
-display(link_caveat(methods))"""),
+if has_events:
+    display(Markdown(links_text(at_cut, key_path)))
+    display(link_caveat(methods, periods_overlap=at_cut[0]["clickstream_cut_applied"]))
+else:
+    display(Markdown("**This dataset has no event log**, so there is nothing to link: the models use the transactions alone."))"""),
     md("## Placebo check: what does each link correlate?\nSpearman correlations across linked pairs between a customer's activity (up to the cut-off) and their linked user's clickstream activity, for every method:"),
-    code("""placebo, linked = link_report(orders, events, links, w["cut"])
-placebo.round(3)"""),
-    code("""figures.link_scatter(linked, "total_spent", "total_purchase_amount", "spend to cut-off (BRL)",
-                     "linked user's clickstream purchase amount")"""),
-    code("display(Markdown(links_text(at_cut, key_path, placebo=placebo)))"),
+    code("""placebo, linked = link_report(orders, events, links, w["cut"]) if has_events else (None, None)
+show_table(placebo, index=True, headers={"customer_measure": "customer's (orders)", "user_measure": "linked user's (clickstream)"},
+           caption="Spearman correlation across linked pairs, one column per link method (+1: rise together; 0: unrelated).") if has_events else None"""),
+    code("""figures.link_scatter(linked, "total_spent", "total_purchase_amount", f"spend to cut-off ({ctx.currency})",
+                     f"linked user's clickstream purchase amount ({ctx.currency})") if has_events else None"""),
+    code("""display(Markdown("*What to look for:* the random panel is the placebo, with no pattern; whatever the rank panel shows "
+                 "beyond it is made by the pairing. A key panel, when the data has a real key, shows what the two sides really "
+                 "share. Users who never purchased sit on the bottom line (0).")) if has_events else None"""),
+    code("display(Markdown(links_text(at_cut, key_path, placebo=placebo))) if has_events else None"),
     code("""ctx.save("links", links)
 ctx.save("links_info", {"cutoff": str(w["cut"].date()), "methods": methods, "real_key": key is not None, "snapshots": info})
-first = at_cut[0]
+first = at_cut[0] if at_cut else {"mapped": 0, "coverage": 0.0}
 ctx.finish({"methods": ", ".join(methods), "linked customers at cut-off": first["mapped"],
-            "coverage": f"{first['coverage']:.1%}", "synthetic link": any(m != "key" for m in methods)})"""),
+            "coverage": f"{first['coverage']:.1%}", "synthetic links": ", ".join(m for m in methods if m != "key") or "none"})"""),
 ]
 NB["04_hybrid_features"] = [
     md("""# 04 · Hybrid features
@@ -198,27 +219,46 @@ user's clickstream features. Missing values are left missing (a customer without
 features, not zero activity); the models handle them natively."""),
     code(WS + SPLIT, ("parameters",)),
     code(SETUP + """from clvlib.features.hybrid import missing_report
+from clvlib.features.links import no_click_snapshots
 from clvlib.features.snapshots import build_click_snapshots, build_snapshots, linked_at_cut, snapshot_cuts, snapshot_summary
 from clvlib.features.temporal import window
 from clvlib.pipeline.context import open_stage
+from clvlib.report import figures
 from clvlib.report.display import link_caveat
 ctx = open_stage("04", workspace, params=dict(cutoff=cutoff, horizon_months=horizon_months, n_train_windows=n_train_windows,
                                               train_stride_months=train_stride_months))"""),
     code("""orders, events, links, info = ctx.load("orders"), ctx.load("events"), ctx.load("links"), ctx.load("links_info")
 w = window(cutoff, horizon_months, n_train_windows, train_stride_months)
 snaps = build_snapshots(orders, snapshot_cuts(w))
-clicks = build_click_snapshots(orders, events, links, snapshot_cuts(w))
-display(link_caveat(info["methods"]))
-snapshot_summary(snaps, clicks)"""),
+has_links = len(info["methods"]) > 0
+clicks = build_click_snapshots(orders, events, links, snapshot_cuts(w)) if has_links else no_click_snapshots()
+at_cut = [i for i in info["snapshots"] if i["cutoff"] == info["cutoff"]]
+if has_links:
+    display(link_caveat(info["methods"], periods_overlap=at_cut[0]["clickstream_cut_applied"] if at_cut else None))
+else:
+    display(Markdown("**This dataset has no event log**: the features are the transactions' alone."))
+show_table(snapshot_summary(snaps, clicks), headers={"cut": "snapshot cut-off", "people": "people who had bought by then",
+                                                     "repeat_share": "share who had bought again"},
+           caption="One row per snapshot; linked <method>: customers with a clickstream user through that link.")"""),
     md("## Linked customers at the cut-off\nBoth feature sets side by side for the customers linked by the first method, with cross ratios: spend per clickstream event, orders per session, spend / clickstream purchase amount. Missing values per column:"),
-    code("""method = "key" if info["real_key"] else info["methods"][0]
-hybrid, customers = linked_at_cut(orders, events, links, w["cut"], method)
-display(Markdown(f"Method **{method}**: **{len(hybrid):,} linked customers** of {len(customers):,} who had bought by {w['cut'].date()}."))
-report = missing_report(hybrid)
-report[(report["missing"] > 0) | report["column"].isin(["spend_per_event", "orders_per_session"])]"""),
+    code("""method = ("key" if info["real_key"] else info["methods"][0]) if has_links else None
+hybrid, customers = linked_at_cut(orders, events, links, w["cut"], method) if has_links else (snaps.iloc[:0], None)
+if has_links:
+    display(Markdown(f"Method **{method}**: **{len(hybrid):,} linked customers** of {len(customers):,} who had bought by {w['cut'].date()}."))
+report = missing_report(hybrid) if has_links else None
+show_table(report[(report["missing"] > 0) | report["column"].isin(["spend_per_event", "orders_per_session"])],
+           headers={"missing": "customers missing it", "share": "share missing", "handling": "how it is handled"}) if has_links else None"""),
     md("## Correlations between the two sides\nSpearman correlations across linked customers. Through a synthetic link these reflect the mapping method, not the customers (see stage 03's placebo check)."),
-    code("""hybrid[["frequency", "total_spent", "recency_days", "click_total_events", "click_total_purchase_amount",
-        "click_conversion_rate", "click_recency_days", "spend_per_event", "orders_per_session"]].corr(method="spearman").round(2)"""),
+    code("""figures.correlation_heatmap(hybrid, {
+    "frequency": "orders: purchases", "total_spent": f"orders: spend ({ctx.currency})", "recency_days": "orders: days since last",
+    "click_total_events": "clicks: events", "click_total_purchase_amount": "clicks: purchase amount",
+    "click_conversion_rate": "clicks: conversion rate", "click_recency_days": "clicks: days since last",
+    "spend_per_event": f"spend per event ({ctx.currency})", "orders_per_session": "orders per session"},
+    f"Spearman correlations across {len(hybrid):,} customers linked by {method}") if has_links else None"""),
+    code("""display(Markdown("*What to look for:* the cells between an `orders:` row and a `clicks:` column are what the link connects. "
+                 "Through a real key they show how behaviour relates to spend; through a synthetic link they show the pairing "
+                 "rule (the rank link pairs by activity, so activity correlates by construction). The cross ratios "
+                 "correlate with their own parts by construction.")) if has_links else None"""),
     code("""ctx.save("snapshots", snaps)
 ctx.save("click_snapshots", clicks)
 ctx.finish({"snapshots": int(snaps["cut"].nunique()), "people at cut-off": int((snaps["cut"] == w["cut"]).sum()),
@@ -229,6 +269,7 @@ NB["05_clv_models"] = [
 Predicts what each customer will spend over the next `horizon_months` after a cut-off date, with
 **buy-till-you-die baselines** (BG/NBD and Pareto/NBD for the number of purchases, Gamma-Gamma for spend, fitted
 with pymc-marketing) and a **hybrid gradient-boosting model** (P(buys again) x expected spend, scikit-learn).
+It writes the **CLV table to take away**: `data/clv_table.csv` (and `.parquet`), one row per customer.
 
 **No peeking.** Every feature comes from stage 04's snapshots, each built from data dated on or before its cut.
 The hybrid model is trained on the earlier snapshots, whose label windows all end by the cut-off. The holdout
@@ -242,108 +283,159 @@ from clvlib.features.temporal import window
 from clvlib.models import btyd
 from clvlib.models.baselines import fit_btyd_baselines, model_meta
 from clvlib.models.hybrid import fit_score_snapshots, variant_table, variants_for
-from clvlib.models.predictions import predictions_table, scores_table, segment_summary
-from clvlib.models.scores import primary_hybrid
+from clvlib.models.predictions import clv_table, decile_revenue, predictions_table, scores_table, segment_summary
+from clvlib.models.scores import model_label, primary_hybrid
 from clvlib.pipeline.context import open_stage
-from clvlib.report.display import callout, convergence_warning, link_caveat, split_text
+from clvlib.report import figures
+from clvlib.report.display import convergence_warning, link_caveat, split_text
+from clvlib.report.notices import captured_warnings
 from clvlib.report.summaries import btyd_parameter_reading
+from clvlib.report.tables import clv_headers
 ctx = open_stage("05", workspace, params=dict(cutoff=cutoff, horizon_months=horizon_months, n_train_windows=n_train_windows,
                  train_stride_months=train_stride_months, fit_method=fit_method, lifetime_months=lifetime_months,
                  annual_discount_rate=annual_discount_rate, seed=seed))"""),
     code("""orders, snaps, clicks, links = ctx.load("orders"), ctx.load("snapshots"), ctx.load("click_snapshots"), ctx.load("links_info")
 w = window(cutoff, horizon_months, n_train_windows, train_stride_months)
+horizon_days = (w["holdout_end"] - w["cut"]).days
 features = snapshot(snaps, w["cut"])
 display(Markdown(split_text(w, features)))"""),
-    md("## Buy-till-you-die baselines\nBG/NBD and Pareto/NBD model each person's purchase rate and the chance they have silently left; Gamma-Gamma models the value of their orders (fitted on repeat customers; a one-time buyer gets the population mean). Fitted with pymc-marketing; parameters below."),
-    code("""fitted, predictions, params = fit_btyd_baselines(features, w, fit_method=fit_method, seed=seed,
-                                                 annual_discount_rate=annual_discount_rate, lifetime_months=lifetime_months)
+    md("## Buy-till-you-die baselines\\nBG/NBD and Pareto/NBD model each person's purchase rate and the chance they have silently left; Gamma-Gamma models the value of their orders (fitted on repeat customers; a one-time buyer gets the population mean). Fitted with pymc-marketing; parameters below."),
+    code("""with captured_warnings("fitting the buy-till-you-die models and predicting each customer") as caught:
+    fitted, predictions, params = fit_btyd_baselines(features, w, fit_method=fit_method, seed=seed,
+                                                     annual_discount_rate=annual_discount_rate, lifetime_months=lifetime_months)
+display(caught.callout({f"{name} predictions": predictions[name][["expected_purchases", "p_alive", "predicted_value"]]
+                        for name in ("bgnbd", "pnbd")}))
 display(Markdown(btyd_parameter_reading(params)))
 if fit_method == "mcmc":
-    display(convergence_warning(params), params.round(4))
-params.pivot(index="parameter", columns="fit", values="estimate").round(4)"""),
+    display(convergence_warning(params), show_table(params))
+show_table(params.pivot(index="parameter", columns="fit", values="estimate"),
+           headers={"bgnbd": "BG/NBD x Gamma-Gamma", "pnbd": "Pareto/NBD x Gamma-Gamma"},
+           formats={"bgnbd": "{:.4g}", "pnbd": "{:.4g}"}, caption="Fitted parameters (— : not a parameter of that model).")"""),
     code("btyd.plot_repeat_purchases(features, fitted['bgnbd'])"),
+    md("*What to look for:* the model's bars should match the actual ones at 0, 1, 2, ... repeat purchases (log scale); a clear gap means BG/NBD does not describe these customers well."),
     code("btyd.plot_p_alive_matrix(fitted['bgnbd'])"),
-    md("## Hybrid model\nA two-part gradient-boosting model: P(buys in the window) x expected spend if they buy. It is compared across feature sets: RFM only; RFM plus Olist behaviour (review scores, delivery delay against the estimate, installments, payment type, category, state); and those plus clickstream features through each link of stage 03."),
+    md("*What to look for:* P(alive) falls for repeat buyers whose last purchase was long ago (low recency for their age), and faster the more often they bought; under BG/NBD people with no repeat purchase (left column) stay at P(alive) = 1."),
+    md("## Hybrid model\\nA two-part gradient-boosting model: P(buys in the window) x expected spend if they buy. It is compared across feature sets: RFM only; RFM plus Olist behaviour (review scores, delivery delay against the estimate, installments, payment type, category, state); and those plus clickstream features through each link of stage 03."),
     code("""variants = variants_for(has_key=links["real_key"], methods=tuple(m for m in links["methods"] if m != "key"))
 at_cut = {i["method"]: i for i in links["snapshots"] if i["cutoff"] == links["cutoff"]}
-hybrid_scores, hybrid_info = fit_score_snapshots(snaps, clicks, orders, w, variants, seed=seed, progress=print, link_info=at_cut)
-display(link_caveat(links["methods"]))
-variant_table(hybrid_info)"""),
-    md("## Predictions\nOne row per customer. `predicted_value` is BG/NBD x Gamma-Gamma over the window; `predicted_value_hybrid` is the hybrid model with the feature set chosen before evaluation (the real key when the data has one, else RFM + Olist behaviour: a synthetic link is never the default). Deciles and segments rank customers by the hybrid prediction."),
+with captured_warnings("training and scoring the hybrid model") as caught:
+    hybrid_scores, hybrid_info = fit_score_snapshots(snaps, clicks, orders, w, variants, seed=seed, progress=print, link_info=at_cut)
+display(caught.callout({"hybrid scores": hybrid_scores.filter(like="hybrid:")}))
+display(link_caveat(links["methods"], periods_overlap=next(iter(at_cut.values()))["clickstream_cut_applied"] if at_cut else None))
+show_table(variant_table(hybrid_info))"""),
+    md("## The CLV table to take away\\nOne row per customer, highest predicted value first, in `data/clv_table.csv` and `data/clv_table.parquet`. `predicted_value` is the hybrid model with the feature set chosen before evaluation (the real key when the data has one, else RFM + Olist behaviour: a synthetic link is never the default), over the prediction window; `decile` and `segment` rank customers by it. `predicted_value_bgnbd`, `expected_purchases_bgnbd` and `p_alive` come from BG/NBD x Gamma-Gamma. Stage 06 says which model to trust."),
     code("""primary = primary_hybrid(links["real_key"])
 clv_predictions = predictions_table(predictions, hybrid_scores, primary)
-display(Markdown("The ten customers with the highest hybrid prediction:"))
-clv_predictions.nlargest(10, "predicted_value_hybrid").drop(columns=["clv_lifetime", "predicted_value_pnbd", "p_buy_hybrid"]).round(3).style.hide(axis="index")"""),
-    code("segment_summary(clv_predictions).round(3)"),
+clv = clv_table(clv_predictions, model_label(primary), horizon_days)
+headers = clv_headers(ctx.currency, horizon_days)
+show_table(clv.drop(columns=["segment_meaning", "model", "horizon_days"]), headers=headers, max_rows=10,
+           full_table="data/clv_table.csv (and data/clv_table.parquet)")"""),
+    md("### Segments"),
+    code("""show_table(segment_summary(clv), headers=headers)"""),
+    code("""figures.decile_revenue(decile_revenue(clv), f"Predicted revenue by decile of {model_label(primary)}", currency=ctx.currency)"""),
+    md("*What to look for:* how steeply predicted revenue falls from decile 1 to 10: the steeper, the more a short list concentrates value. Stage 06 sets these predictions against what customers then spent."),
     code("""ctx.save("predictions", clv_predictions)
+ctx.save("clv_table", clv)
+ctx.save("clv_table_parquet", clv)
 ctx.save("scores", scores_table(features, clv_predictions, hybrid_scores))
 ctx.save("model_params", model_meta(w, primary, fit_method, fitted, hybrid_info))
-ctx.finish({"population": len(features), "cut-off": str(w["cut"].date()), "horizon (days)": (w["holdout_end"] - w["cut"]).days,
-            "predicted revenue BG/NBD (BRL)": round(float(clv_predictions["predicted_value"].sum())),
-            "predicted revenue hybrid (BRL)": round(float(clv_predictions["predicted_value_hybrid"].sum()))})"""),
+ctx.finish({"population": len(features), "cut-off": str(w["cut"].date()), "horizon (days)": horizon_days,
+            f"predicted revenue BG/NBD ({ctx.currency})": round(float(clv_predictions["predicted_value"].sum())),
+            f"predicted revenue {model_label(primary)} ({ctx.currency})": round(float(clv["predicted_value"].sum())),
+            "CLV table": "data/clv_table.csv"})"""),
 ]
 NB["06_evaluate"] = [
     md("""# 06 · Evaluation
-How well did each model rank and size customers' spend in the holdout window that stage 05 never saw?
-
-Measures, for each model: **normalized Gini** (how well the ranking concentrates revenue, as a share of a perfect
-ranking; Wang, Liu & Miao 2019), **Spearman** correlation, the **share of holdout revenue captured by the top 10% and
-top 1%** of scores, **ROC-AUC and PR-AUC** for "buys again", a **decile chart** and **total predicted vs actual revenue**.
-95% intervals come from 1,000 bootstrap resamples of customers; each model's difference from BG/NBD x Gamma-Gamma
-is bootstrapped on the same resamples (paired)."""),
+Which model to use, and how well each one ranked and sized customers' spend in the holdout window that stage 05
+never saw. The answer comes first; the measures behind it follow."""),
     code(WS + """n_boot = 1000  # bootstrap resamples
 bootstrap_seed = 0  # seed of the bootstrap resamples""", ("parameters",)),
     code(SETUP + """from clvlib.evaluation.bootstrap import bootstrap
 from clvlib.evaluation.holdout import holdout_scores
 from clvlib.evaluation.metrics import decile_table
 from clvlib.evaluation.recommend import recommend
-from clvlib.evaluation.summary import ceiling_shares, metrics_record, metrics_table, placebo_table
+from clvlib.evaluation.summary import ceiling_shares, metrics_record, metrics_table, placebo_table, top_predicted_revenue
 from clvlib.models import btyd
+from clvlib.models.predictions import decile_revenue, segment_summary
 from clvlib.models.scores import BASELINE, TRUTH, model_label
 from clvlib.pipeline.context import open_stage
 from clvlib.report import figures
 from clvlib.report.display import callout, holdout_text, placebo_caveat
-from clvlib.report.summaries import marketer_summary
+from clvlib.report.notices import captured_warnings
+from clvlib.report.summaries import clv_table_pointer, marketer_facts, marketer_summary
+from clvlib.report.tables import clv_headers
+from clvlib.schemas import CUSTOMER
 ctx = open_stage("06", workspace, params=dict(n_boot=n_boot, bootstrap_seed=bootstrap_seed))"""),
     code("""scores, preds, meta, orders = ctx.load("scores"), ctx.load("predictions"), ctx.load("model_params"), ctx.load("orders")
+clv = ctx.load("clv_table")
 y, S = holdout_scores(orders, scores, meta, truth_dir=ctx.truth_dir)
+actual = pd.Series(y, index=scores[CUSTOMER].to_numpy())
 display(Markdown(holdout_text(y, meta, orders)))
 if (y > 0).sum() < 100:
     display(callout(f"Only {int((y > 0).sum())} people bought in the holdout: every figure below is noisy and the intervals are wide.", kind="warning"))"""),
-    md("## For a marketer"),
-    code("""boot = bootstrap(y, {c: S[c].to_numpy() for c in S.columns}, n_boot=n_boot, seed=bootstrap_seed, baseline=BASELINE)
+    md("## The answer, for a marketer"),
+    code("""with captured_warnings("bootstrapping the metrics") as caught:
+    boot = bootstrap(y, {c: S[c].to_numpy() for c in S.columns}, n_boot=n_boot, seed=bootstrap_seed, baseline=BASELINE)
 table = metrics_table(y, S, boot)
 placebo = placebo_table(table)
-display(Markdown(marketer_summary(table, recommend(table), placebo, buyers_share=float((y > 0).mean()),
-                                  horizon_days=meta["horizon_days"])))"""),
-    md("## All models at a glance\n**Ranking**: normalized Gini with its 95% bootstrap interval, and the paired difference from BG/NBD x Gamma-Gamma. `diff_vs_bgnbd` is the model's normalized Gini minus BG/NBD x Gamma-Gamma's on the same resamples; `p_le_0` is the share of resamples in which the model did *not* beat it."),
-    code("""table[["name", "normalized_gini", "gini_low", "gini_high", "diff_vs_bgnbd", "diff_low", "diff_high", "p_le_0"]].style.format(precision=3, na_rep="(baseline)").hide(axis="index")"""),
-    md("**Targeting and size**: Spearman, revenue captured by the top 10% and 1% of scores, ROC-AUC and PR-AUC for 'buys again', and total predicted against actual revenue (`ratio`, 1.0 = the totals agree; calibration spend is a score, not a forecast, so its ratio is not meaningful)."),
-    code("""other = table[["name", "spearman", "top10_share", "top1_share", "roc_auc", "pr_auc", "total_predicted", "ratio"]]
-other.style.format({c: "{:.3f}" for c in other.columns if c not in ("name", "total_predicted")} | {"total_predicted": "{:,.0f}"}).hide(axis="index")"""),
+rec = recommend(table)
+answer = dict(buyers_share=float((y > 0).mean()), horizon_days=meta["horizon_days"],
+              top10_predicted=top_predicted_revenue(S, rec.pick), revenue=float(y.sum()), currency=ctx.currency)
+summary_text = marketer_summary(table, rec, placebo, boot=boot, **answer)
+display(Markdown(summary_text), Markdown(clv_table_pointer(rec.pick, meta["primary_hybrid"])),
+        caught.callout({"bootstrap intervals": boot[["estimate", "low", "high"]]}))"""),
+    md("## The CLV table's segments against the holdout\\nThe segments of `data/clv_table.csv` (ranked by the hybrid model chosen before this evaluation) with what their customers then spent:"),
+    code("""headers = clv_headers(ctx.currency, meta["horizon_days"])
+show_table(segment_summary(clv, actual).drop(columns=["mean_p_alive"]), headers=headers)"""),
+    code("""figures.decile_revenue(decile_revenue(clv, actual), f"Revenue by decile of {model_label(meta['primary_hybrid'])}: predicted and actual",
+                       currency=ctx.currency)"""),
+    md("*What to look for:* whether the actual bars fall from decile 1 to 10 as the predicted ones do (the ranking works), and whether they are as tall (the amounts are right)."),
+    md("## All models at a glance\\n**Ranking**: normalized Gini with its 95% bootstrap interval, and the paired difference from BG/NBD x Gamma-Gamma: the model's normalized Gini minus BG/NBD x Gamma-Gamma's on the same resamples, and the share of resamples in which the model did *not* beat it."),
+    code("""show_table(table[["name", "normalized_gini", "gini_low", "gini_high", "diff_vs_bgnbd", "diff_low", "diff_high", "p_le_0"]],
+           headers={"name": "model", "normalized_gini": "normalized Gini", "gini_low": "95% low", "gini_high": "95% high",
+                    "diff_vs_bgnbd": "difference from BG/NBD", "diff_low": "difference, 95% low", "diff_high": "difference, 95% high",
+                    "p_le_0": "share of resamples not beating BG/NBD"},
+           caption="— : BG/NBD x Gamma-Gamma itself, the reference.")"""),
+    md("**Targeting and size**: Spearman, revenue captured by the top 10% and 1% of scores, ROC-AUC and PR-AUC for 'buys again', and total predicted against actual revenue (1.0 = the totals agree; calibration spend is a score, not a forecast, so its ratio is not meaningful)."),
+    code("""pct = "{:.1%}".format
+show_table(table[["name", "spearman", "top10_share", "top1_share", "roc_auc", "pr_auc", "total_predicted", "ratio"]],
+           headers={"name": "model", "top10_share": "top 10% capture", "top1_share": "top 1% capture", "roc_auc": "ROC-AUC",
+                    "pr_auc": "PR-AUC", "total_predicted": f"total predicted ({ctx.currency})", "ratio": "predicted / actual"},
+           formats={"top10_share": pct, "top1_share": pct, "total_predicted": "{:,.0f}", "ratio": "{:.2f}"},
+           caption=f"Actual holdout revenue: {y.sum():,.0f} {ctx.currency}.")"""),
     code("""ceiling = float(table.set_index("model").loc[TRUTH, "normalized_gini"]) if TRUTH in S.columns else None
 figures.plot_intervals(table, ceiling)"""),
+    md("*What to look for:* intervals that do not overlap differ reliably; the recommendation compares each model with BG/NBD on the same resamples (the table above), which is sharper than comparing these bars by eye."),
     code("""figures.plot_lorenz(y, S, ["calibration_spend", "btyd:bgnbd", "btyd:pnbd", meta["primary_hybrid"]] + ([TRUTH] if ceiling else []))"""),
-    md("## BG/NBD: expected against actual purchases\nLeft, the calibration period: how many people made 0, 1, 2, ... repeat purchases, against populations simulated from the fitted model. Right, the holdout: the average number of purchases in the holdout, actual and predicted, for people grouped by their calibration repeat purchases."),
+    md("*What to look for:* the higher a curve, the more holdout revenue a list of that length captures; read it at the share of customers you can contact."),
+    md("## BG/NBD: expected against actual purchases\\nLeft, the calibration period: how many people made 0, 1, 2, ... repeat purchases, against populations simulated from the fitted model. Right, the holdout: the average number of purchases in the holdout, actual and predicted, for people grouped by their calibration repeat purchases."),
     code("""cal = btyd.calibration_holdout_summary(orders, "customer_unique_id", "order_purchase_timestamp", "order_value",
                                        calibration_end=meta["cutoff"], holdout_end=meta["holdout_end"])
 btyd.plot_repeat_purchases(cal, btyd.BTYDModel.from_dict(meta["btyd"]["bgnbd"]), holdout_frequency=cal["holdout_frequency"])"""),
-    md("## Deciles: predicted against actual\nCustomers are put into ten equal groups by the rank of their prediction (ties split by rank). Errors are shown relative to the overall mean spend."),
-    code('figures.plot_deciles(y, S["btyd:bgnbd"].to_numpy(), model_label("btyd:bgnbd"))'),
-    code('figures.plot_deciles(y, S[meta["primary_hybrid"]].to_numpy(), model_label(meta["primary_hybrid"]))'),
-    code('decile_table(y, S[meta["primary_hybrid"]].to_numpy()).round(3)'),
-    md("## The clickstream placebo\nThe same hybrid model with and without clickstream features, for every link. A rank link between unrelated datasets carries the customer's own activity rank into the 'clickstream' columns, so whatever it appears to add beyond the random link is an artefact."),
-    code("display(placebo.round(3), placebo_caveat(placebo))"),
+    md("*What to look for:* on the right, the model's line should follow the actual one; groups with few people (small n under the axis) are noisy."),
+    md("## Deciles: predicted against actual\\nCustomers are put into ten equal groups by the rank of their prediction (ties split by rank)."),
+    code('figures.plot_deciles(y, S["btyd:bgnbd"].to_numpy(), model_label("btyd:bgnbd"), currency=ctx.currency)'),
+    code('figures.plot_deciles(y, S[meta["primary_hybrid"]].to_numpy(), model_label(meta["primary_hybrid"]), currency=ctx.currency)'),
+    md("*What to look for:* mean actual spend should fall from decile 1 to 10 (the ranking works) and match the predicted bars (the amounts are right)."),
+    code("""show_table(decile_table(y, S[meta["primary_hybrid"]].to_numpy()), headers=headers,
+           caption=f"Deciles of {model_label(meta['primary_hybrid'])} (the second chart). Errors are relative to the overall mean spend.")"""),
+    md("## The clickstream placebo\\nThe same hybrid model with and without clickstream features, for every link. A rank link between unrelated datasets carries the customer's own activity rank into the 'clickstream' columns, so whatever it appears to add beyond the random link is an artefact."),
+    code("""display(show_table(placebo, headers={"gini_without_click": "normalized Gini without clickstream", "gini_with_click": "with clickstream",
+                                      "added_by_click": "added by the clickstream", "roc_auc_with_click": "ROC-AUC with clickstream"}),
+        placebo_caveat(placebo))"""),
     code("""if ceiling is not None:
     display(Markdown(f"**Demo only: the ceiling.** Ranking customers by their hidden true expected value gives a normalized Gini of **{ceiling:.3f}**."))
-    display(ceiling_shares(table).round(3))"""),
+    display(show_table(ceiling_shares(table), headers={"name": "model", "normalized_gini": "normalized Gini", "share_of_ceiling": "share of the ceiling"},
+                       formats={"share_of_ceiling": "{:.0%}"}))"""),
     code("""deciles = {c: decile_table(y, S[c].to_numpy()) for c in (BASELINE, meta["primary_hybrid"])}
 ctx.save("metrics", metrics_record(holdout_start=meta["cutoff"], holdout_end=meta["holdout_end"], y_true=y, n_boot=n_boot,
                                    seed=bootstrap_seed, demo=ctx.demo, table=table, boot=boot, placebo=placebo,
-                                   ceiling=ceiling, deciles=deciles))
+                                   ceiling=ceiling, deciles=deciles,
+                                   marketer={"text": summary_text, **marketer_facts(table, rec, **answer)}))
 bg, h = table.set_index("model").loc[BASELINE], table.set_index("model").loc[meta["primary_hybrid"]]
-ctx.finish({"holdout buyers": f"{(y > 0).mean():.2%}", "Gini BG/NBD": f"{bg['normalized_gini']:.3f} [{bg['gini_low']:.2f}, {bg['gini_high']:.2f}]",
-            "Gini hybrid": f"{h['normalized_gini']:.3f} [{h['gini_low']:.2f}, {h['gini_high']:.2f}]",
+ctx.finish({"recommended model": model_label(rec.pick), "holdout buyers": f"{(y > 0).mean():.2%}",
+            "Gini BG/NBD": f"{bg['normalized_gini']:.3f} [{bg['gini_low']:.2f}, {bg['gini_high']:.2f}]",
+            f"Gini {model_label(meta['primary_hybrid'])}": f"{h['normalized_gini']:.3f} [{h['gini_low']:.2f}, {h['gini_high']:.2f}]",
             "Gini calibration spend": f"{table.set_index('model').loc['calibration_spend', 'normalized_gini']:.3f}",
             "ROC-AUC BG/NBD": round(float(bg["roc_auc"]), 3)})"""),
 ]

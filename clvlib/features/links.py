@@ -20,7 +20,7 @@ import pandas as pd
 from clvlib.dates import on_or_before
 from clvlib.schemas import KEY_FILES
 
-__all__ = ["METHODS", "activity_score", "map_users", "link_correlations", "inputs_at_cutoff", "build_mapping", "read_key"]
+__all__ = ["no_links", "no_click_snapshots", "METHODS", "activity_score", "map_users", "link_correlations", "inputs_at_cutoff", "build_mapping", "read_key"]
 
 METHODS = ("rank", "random", "key")
 
@@ -195,6 +195,18 @@ def build_mapping(
     return mapping, customers, users, info
 
 
+
+
+def no_links() -> pd.DataFrame:
+    """The links table of a dataset without events: no rows, the columns of :func:`clvlib.features.snapshots.build_links`."""
+    return pd.DataFrame({"cut": pd.Series(dtype="datetime64[ns]"), "method": pd.Series(dtype="string"),
+                         "customer_unique_id": pd.Series(dtype="string"), "UserID": pd.Series(dtype="string")})
+
+
+def no_click_snapshots() -> pd.DataFrame:
+    """The click snapshots of a dataset without events: no rows, the id columns of the stacked table."""
+    return pd.DataFrame({"customer_unique_id": pd.Series(dtype="string"), "cut": pd.Series(dtype="datetime64[ns]"),
+                         "method": pd.Series(dtype="string")})
 
 
 def read_key(raw_dir: str | Path) -> tuple[pd.DataFrame | None, Path | None]:
