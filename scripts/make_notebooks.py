@@ -420,9 +420,12 @@ btyd.plot_repeat_purchases(cal, btyd.BTYDModel.from_dict(meta["btyd"]["bgnbd"]),
     code("""show_table(decile_table(y, S[meta["primary_hybrid"]].to_numpy()), headers=headers,
            caption=f"Deciles of {model_label(meta['primary_hybrid'])} (the second chart). Errors are relative to the overall mean spend.")"""),
     md("## The clickstream placebo\\nThe same hybrid model with and without clickstream features, for every link. A rank link between unrelated datasets carries the customer's own activity rank into the 'clickstream' columns, so whatever it appears to add beyond the random link is an artefact."),
-    code("""display(show_table(placebo, headers={"gini_without_click": "normalized Gini without clickstream", "gini_with_click": "with clickstream",
-                                      "added_by_click": "added by the clickstream", "roc_auc_with_click": "ROC-AUC with clickstream"}),
-        placebo_caveat(placebo))"""),
+    code("""if len(placebo):
+    display(show_table(placebo, headers={"gini_without_click": "normalized Gini without clickstream", "gini_with_click": "with clickstream",
+                                          "added_by_click": "added by the clickstream", "roc_auc_with_click": "ROC-AUC with clickstream"}),
+            placebo_caveat(placebo))
+else:
+    display(Markdown("This dataset has no event log: there is no clickstream model to compare."))"""),
     code("""if ceiling is not None:
     display(Markdown(f"**Demo only: the ceiling.** Ranking customers by their hidden true expected value gives a normalized Gini of **{ceiling:.3f}**."))
     display(show_table(ceiling_shares(table), headers={"name": "model", "normalized_gini": "normalized Gini", "share_of_ceiling": "share of the ceiling"},

@@ -13,7 +13,7 @@ import pandas as pd
 from clvlib.evaluation.recommend import Recommendation
 from clvlib.models.scores import BASELINE, SIMPLE_RULE, model_label
 
-__all__ = ["marketer_summary", "marketer_facts", "btyd_parameter_reading"]
+__all__ = ["marketer_summary", "marketer_facts", "clv_table_pointer", "btyd_parameter_reading"]
 
 _MARKETER_COLUMNS = ("model", "normalized_gini", "gini_low", "gini_high", "top10_share",
                      "diff_vs_bgnbd", "diff_low", "diff_high")
@@ -36,6 +36,8 @@ def _sure_sentence(rec: Recommendation, pick: pd.Series) -> str:
 
 def _clickstream_sentence(placebo: pd.DataFrame) -> str:
     """What the clickstream adds: nothing usable through a synthetic link, the key row's gain otherwise."""
+    if placebo is None or placebo.empty:
+        return "this dataset has no event log; every score comes from the transactions alone."
     if "key" not in set(placebo.get("link", [])):
         return "on these data the link to the clickstream is synthetic; it adds nothing a marketer can use."
     added = float(placebo.set_index("link").loc["key", "added_by_click"])
@@ -217,6 +219,34 @@ def marketer_summary(
   not buy; the ranking concentrates the few who will.{money}
 - **Clickstream:** {_clickstream_sentence(placebo)}
 """
+
+
+def clv_table_pointer(pick: str, ranked_by: str, path: str = "data/clv_table.csv") -> str:
+    """Where the per-customer table is, and which of its columns follows the recommended model.
+
+    Parameters
+    ----------
+    pick
+        Score column of the recommended model.
+    ranked_by
+        Score column of the model the CLV table ranks by (its ``predicted_value``, ``decile`` and
+        ``segment``: the primary hybrid, chosen before the evaluation).
+    path
+        The table's path in the workspace.
+
+    Returns
+    -------
+    str
+        One Markdown sentence or two.
+    """
+    head = f"**The list to act on** is `{path}` (one row per customer, highest predicted value first; also as Parquet)."
+    if pick == ranked_by:
+        return head + f" It ranks customers by {model_label(pick)}, the recommended model."
+    if pick == BASELINE:
+        return (head + f" It ranks customers by {model_label(ranked_by)}, chosen before this evaluation; to follow the "
+                f"recommendation, sort it by `predicted_value_bgnbd` ({model_label(BASELINE)}) instead.")
+    return (head + f" It ranks customers by {model_label(ranked_by)}, chosen before this evaluation; the recommended "
+            f"{model_label(pick)} is in `data/clv_scores.csv` (column `{pick}`).")
 
 
 def btyd_parameter_reading(params: pd.DataFrame) -> str:
