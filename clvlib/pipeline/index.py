@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import os
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -12,8 +14,11 @@ from typing import Any
 from urllib.parse import quote
 
 from clvlib.caveats import SYNTHETIC_LINK_NOTE as _LINK_NOTE
+from clvlib.pipeline.answer import BottomLine, bottom_line
+from clvlib.pipeline.style import BASE_CSS, page
 
-__all__ = ["PROJECT_TITLE", "SYNTHETIC_LINK_NOTE", "build_index_html", "build_workspaces_html", "fmt_value"]
+__all__ = ["PROJECT_TITLE", "SYNTHETIC_LINK_NOTE", "build_index_html", "build_workspaces_html", "bottom_line_html",
+           "downloads_html"]
 
 PROJECT_TITLE = "Customer lifetime value: orders + clickstream"
 
@@ -32,11 +37,16 @@ _STATUS_STYLE = {
 
 
 def _fmt_value(v: Any) -> str:
-    if isinstance(v, bool) or v is None:
-        return "—" if v is None else str(v)
+    """A headline figure for a reader: yes/no, thousands separators, an em dash for anything missing."""
+    if v is None:
+        return "—"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
     if isinstance(v, int):
         return f"{v:,}"
     if isinstance(v, float):
+        if not math.isfinite(v):
+            return "—"
         if v != 0 and abs(v) >= 1000:
             return f"{v:,.0f}"
         if v != 0 and abs(v) >= 100:
@@ -44,7 +54,8 @@ def _fmt_value(v: Any) -> str:
         return f"{v:.3g}"
     if isinstance(v, (list, dict)):
         return json.dumps(v, ensure_ascii=False)
-    return str(v)
+    text = str(v)
+    return "—" if text.strip().lower() in ("", "nan", "none", "nat", "null") else text
 
 
 def _fmt_seconds(s: Any) -> str:
@@ -72,8 +83,165 @@ def _href(path: str | None, base: Path) -> str | None:
     return quote(rel.replace(os.sep, "/"))
 
 
-def build_index_html(run: Mapping[str, Any]) -> str:
-    """A self-contained ``index.html`` (inline CSS, no scripts) from a run record."""
+def _money(x: float | None, currency: str) -> str:
+    return "—" if x is None else f"{x:,.0f} {currency}"
+
+
+def _interval(low: float | None, high: float | None, fmt: str = ".2f", sign: str = "") -> str:
+    if low is None or high is None:
+        return ""
+    return f"95% interval {low:{sign}{fmt}} to {high:{sign}{fmt}}"
+
+
+def _sure_text(b: BottomLine) -> str:
+    """How sure we are, in words: the Gini interval, then the paired comparison with BG/NBD."""
+    e = html.escape
+    gini = f"Its normalized Gini is <b>{b.gini:.2f}</b>"
+    gini += f" ({_interval(b.gini_low, b.gini_high)})." if b.gini_low is not None else "."
+    if b.reliable and b.diff is not None:
+        vs = (f" It beats BG/NBD x Gamma-Gamma by {b.diff:+.3f} in Gini ({_interval(b.diff_low, b.diff_high, '.3f', '+')}"
+              ", paired bootstrap): a real improvement, not noise.")
+    else:
+        vs = (" No model beats BG/NBD x Gamma-Gamma reliably here (every paired 95% interval of the difference "
+              "includes zero or lies below it), so the established BG/NBD score is the one to use.")
+        if b.ahead:
+            vs += f" {e(', '.join(b.ahead))} scored higher, but not reliably."
+    return gini + vs
+
+
+def _rule_text(b: BottomLine) -> str:
+    """The recommended model against the simple rule (rank by spend so far), saying plainly which does better."""
+    if b.simple_top_share is None or b.simple_gini is None:
+        return "The simple rule (rank by spend so far) was not scored in this run."
+    top = f"its top 10% captured {b.simple_top_share:.0%} of the holdout revenue against {b.top_share:.0%}"
+    gini = f"normalized Gini {b.simple_gini:.2f} against {b.gini:.2f}"
+    better_top, better_gini = b.top_share > b.simple_top_share, b.gini > b.simple_gini
+    if better_top and better_gini:
+        verdict = "The model does better on both."
+    elif better_gini:
+        verdict = ("The simple rule does better in its top 10%; the model ranks the whole list better. "
+                   "For a campaign limited to the top 10%, the simple rule did at least as well in this backtest.")
+    elif better_top:
+        verdict = "The model does better in the top 10%; the simple rule ranks the whole list better."
+    else:
+        verdict = "The simple rule does as well or better on both here."
+    return f"{top}; {gini}. {verdict}"
+
+
+def _markdown(text: str) -> str | None:
+    """Stage 06's Markdown as HTML (mistune, which nbconvert brings); ``None`` when it cannot be rendered."""
+    try:
+        import mistune
+    except ImportError:
+        return None
+    return str(mistune.html(text))
+
+
+def bottom_line_html(b: BottomLine | None, stale: bool = False) -> str:
+    """The section the workspace index opens with: who to target, the revenue to expect, against the
+    simple rule, how sure we are; in stage 06's own words when it stored them. Says how to get an
+    evaluation when there is none yet."""
+    e = html.escape
+    if b is None:
+        return ('<section class=answer><h2>The answer</h2><p>No evaluation yet: run stage 06 '
+                "(<code>python run_all.py</code>, or <code>--from 06</code>) to see which customers to target "
+                "and how sure we are.</p></section>")
+    currency = b.currency
+    days = f"{b.horizon_days} days" if b.horizon_days else "the holdout"
+    lift = b.top_share / 0.10 if b.top_share else 0.0
+    cards = [
+        (_money(b.top_actual, currency), f"spent by that top 10% in the {days} after {e(b.cutoff)} "
+                                         f"({b.top_share:.0%} of all {_money(b.revenue, currency)})"),
+        (f"{lift:.1f}x", "their share of revenue against a random 10% of customers"),
+        (f"{b.gini:.2f}", "normalized Gini (0 = random order, 1 = perfect)"
+         + (f"; {_interval(b.gini_low, b.gini_high)}" if b.gini_low is not None else "")),
+    ]
+    if b.top_predicted is not None:
+        cards.insert(1, (_money(b.top_predicted, currency), f"what the model expected them to spend in those {days}"))
+    card_html = "".join(f"<div class=card><div class=big>{v}</div><div class=what>{w}</div></div>" for v, w in cards)
+    expected = (f"The model expected the top 10% to spend <b>{_money(b.top_predicted, currency)}</b> in the {days} "
+                f"after the cut-off; they spent <b>{_money(b.top_actual, currency)}</b>" if b.top_predicted is not None
+                else f"The top 10% spent <b>{_money(b.top_actual, currency)}</b> in the {days} after the cut-off")
+    if b.top_predicted is not None and b.top_actual:
+        off = b.top_predicted / b.top_actual - 1
+        if abs(off) > 0.25:  # a forecast this far off is worth saying: the ranking is better than the amounts
+            expected += (f" (the model {'over' if off > 0 else 'under'}-estimated their spend by "
+                         f"{abs(off):.0%}: trust its ranking more than its amounts)")
+    items = [
+        ("Who to target", f"rank customers by <b>{e(b.label)}</b> and start from the top: the top 10% is "
+                          f"{b.top_n:,} of the {b.people:,} customers who had bought by {e(b.cutoff)}."),
+        ("Revenue to expect", f"{expected}, {b.top_share:.0%} of the {_money(b.revenue, currency)} all customers "
+                              f"spent: {lift:.1f}x what a random 10% would bring."),
+        ("Against the simple rule", "ranking by spend so far, " + _rule_text(b)),
+        ("How sure we are", _sure_text(b)),
+        ("What to expect", f"only {b.buyers_share:.1%} of customers bought again within {days}. Most of any "
+                           "targeted list will not buy; the ranking concentrates the few who will."),
+    ]
+    if b.ceiling_gini is not None:
+        items.append(("Demo only: the ceiling", f"ranking by the hidden true expected value reaches a Gini of "
+                                                f"{b.ceiling_gini:.2f}; {e(b.label)} gets {b.gini / b.ceiling_gini:.0%} "
+                                                "of the way."))
+    words = _markdown(b.text) if b.text else None
+    lis = words or "<ul>" + "".join(f"<li><b>{k}:</b> {v}</li>" for k, v in items) + "</ul>"
+    note = " These figures come from an earlier run of stage 06." if stale else ""
+    return (f'<section class=answer><h2>The answer</h2>'
+            f'<p class=lead>Contact the <b>top 10%</b> of customers ranked by <b>{e(b.label)}</b>.</p>'
+            f"<div class=cards>{card_html}</div><div class=words>{lis}</div>"
+            f"<p class=meta>A backtest: the models were fitted on data up to {e(b.cutoff)} and judged on what "
+            f"customers spent from then to {e(b.holdout_end)}, which they never saw. Every figure is from "
+            f'<a href="metrics.json">metrics.json</a>, written by stage 06.{note}</p></section>')
+
+
+def _size(n: int | None) -> str:
+    if n is None:
+        return ""
+    for unit, div in (("MB", 1 << 20), ("KB", 1 << 10)):
+        if n >= div:
+            return f"{n / div:,.1f} {unit}"
+    return f"{n} bytes"
+
+
+def downloads_html(downloads: Sequence[Mapping[str, Any]], base: Path) -> str:
+    """The "Take away" list: each file's link (relative to ``base``), what it holds, and its size.
+
+    Each item has ``path`` (absolute or relative to ``base``), ``what`` (a few words) and
+    optionally ``bytes``; items whose ``path`` is empty are left out.
+    """
+    e = html.escape
+    rows = []
+    for d in downloads:
+        href = _href(str(Path(base) / d["path"]), base) if d.get("path") else None
+        if not href:
+            continue
+        name = Path(str(d["path"])).as_posix()
+        size = _size(d.get("bytes"))
+        rows.append(f'<li><a href="{href}"><code>{e(name)}</code></a> — {e(str(d.get("what") or ""))}'
+                    + (f" <span class=size>({e(size)})</span>" if size else "") + "</li>")
+    return f"<section><h2>Take away</h2><ul class=files>{''.join(rows)}</ul></section>" if rows else ""
+
+
+def _name_hybrid(label: str, name: str | None) -> str:
+    """``"Gini hybrid"`` -> ``"Gini Hybrid GBM: rfm+olist"``: the headline names the model it describes."""
+    return re.sub(r"\bhybrid\b", lambda _: name, label) if name else label
+
+
+def build_index_html(run: Mapping[str, Any], metrics: Mapping[str, Any] | None = None,
+                     downloads: Sequence[Mapping[str, Any]] = (), hybrid_name: str | None = None) -> str:
+    """A self-contained ``index.html`` (inline CSS, no scripts): the answer first, then the files to take
+    away, then every stage with its report and headline figures.
+
+    Parameters
+    ----------
+    run
+        The run record (``run.json``; :func:`clvlib.pipeline.run.build_run_record`).
+    metrics
+        Stage 06's ``metrics.json`` (``None`` when the workspace has none yet).
+    downloads
+        Files to link under "Take away" (see :func:`downloads_html`), paths relative to the workspace.
+    hybrid_name
+        Display name of the primary hybrid model of stage 05: the headline figures that say
+        "hybrid" name it.
+    """
     e = html.escape
     outputs = Path(run["paths"]["workspace"])
     data = run["data_source"]
@@ -127,7 +295,8 @@ def build_index_html(run: Mapping[str, Any]) -> str:
             if s.get("html"):
                 when = _human_time((s.get("last_good") or {}).get("finished_at")) or "an earlier run"
                 note += f'<div class="earlier">the report link is the last good one ({e(when)})</div>'
-        figs = "".join(f"<tr><th>{e(str(k))}</th><td>{e(_fmt_value(v))}</td></tr>" for k, v in figures.items())
+        figs = "".join(f"<tr><th>{e(_name_hybrid(str(k), hybrid_name))}</th><td>{e(_fmt_value(v))}</td></tr>"
+                       for k, v in figures.items())
         fig_html = f'<table class="figs">{figs}</table>' if figs else ""
         rows.append(
             f"<tr><td class=num>{e(s['number'])}</td>"
@@ -146,51 +315,57 @@ def build_index_html(run: Mapping[str, Any]) -> str:
     )
     versions = run.get("environment", {}).get("versions", {})
     ver = ", ".join(f"{e(k)} {e(str(v))}" for k, v in versions.items())
-    css = """
-body{font-family:-apple-system,BlinkMacSystemFont,"Segoe UI",Helvetica,Arial,sans-serif;margin:2rem auto;
-max-width:1100px;padding:0 1rem;color:#1f2328;line-height:1.45}
-h1{font-size:1.6rem;margin-bottom:.2rem} .meta{color:#57606a;font-size:.9rem;margin:.3rem 0}
+    css = BASE_CSS + """
+.meta{color:#57606a;font-size:.9rem;margin:.3rem 0}
 .banner{padding:.7rem 1rem;border-radius:6px;margin:1rem 0}
 .banner.demo{background:#fff1e5;border:2px solid #bc4c00;color:#762c00;font-size:1.05rem}
 .banner.real{background:#ddf4ff;border:1px solid #54aeff}
 .note{background:#f6f8fa;border-left:4px solid #8c959f;padding:.4rem .8rem;font-size:.9rem}
 .result.bad{color:#cf222e} .result.good{color:#1a7f37}
-table.stages{border-collapse:collapse;width:100%;margin-top:1rem}
-table.stages>thead>tr>th{text-align:left;border-bottom:2px solid #d0d7de;padding:.4rem;font-size:.85rem;color:#57606a}
-table.stages>tbody>tr>td{border-bottom:1px solid #d0d7de;padding:.5rem .4rem;vertical-align:top}
+.answer{border:1px solid #d0d7de;border-radius:8px;padding:.2rem 1.2rem .6rem;margin:1rem 0;background:#fbfcfd}
+.answer h2{border:0;margin-top:.8rem} .lead{font-size:1.15rem;margin:.2rem 0 .8rem}
+.cards{display:flex;flex-wrap:wrap;gap:.8rem;margin:.4rem 0 .8rem}
+.card{flex:1 1 200px;border:1px solid #d0d7de;border-radius:6px;padding:.5rem .8rem;background:#fff}
+.card .big{font-size:1.45rem;font-weight:600;font-variant-numeric:tabular-nums} .card .what{font-size:.85rem;color:#57606a}
+.answer li{margin:.25rem 0} ul.files li{margin:.2rem 0} .size{color:#57606a;font-size:.85rem}
+table.stages{width:100%;margin-top:.6rem;font-size:.92rem}
+table.stages>thead>tr>th{text-align:left;border:0;border-bottom:2px solid #d0d7de;padding:.4rem;font-size:.85rem;
+color:#57606a;background:none}
+table.stages>tbody>tr{background:none} table.stages>tbody>tr>td{border:0;border-bottom:1px solid #d0d7de;
+padding:.5rem .4rem;vertical-align:top}
 td.num{font-variant-numeric:tabular-nums;color:#57606a} td.dur{white-space:nowrap;font-variant-numeric:tabular-nums}
 .key{font-family:ui-monospace,monospace;font-size:.8rem;color:#57606a}
 .pill{display:inline-block;padding:.05rem .5rem;border-radius:1rem;font-weight:600;font-size:.85rem}
 .earlier{font-size:.8rem;color:#57606a;margin-top:.2rem} .error{font-size:.85rem;color:#cf222e;margin-top:.3rem;
-font-family:ui-monospace,monospace;white-space:pre-wrap}
-td.status{width:30%}
-table.figs{border-collapse:collapse;font-size:.85rem} table.figs th{text-align:left;font-weight:normal;color:#57606a;
-padding:0 .8rem 0 0;white-space:nowrap} table.figs td{font-variant-numeric:tabular-nums;text-align:right;white-space:nowrap}
-code{font-size:.85em;background:#f6f8fa;padding:.1rem .3rem;border-radius:4px}
+font-family:ui-monospace,monospace;white-space:pre-wrap;overflow-wrap:anywhere}
+td.status{width:16%}
+table.figs{border-collapse:collapse;font-size:.85rem;margin:0} table.figs tr{background:none}
+table.figs th{text-align:left;font-weight:normal;color:#57606a;padding:0 .8rem 0 0;border:0;background:none}
+table.figs td{text-align:right;white-space:nowrap;border:0;padding:0}
 footer{margin-top:2rem;color:#8c959f;font-size:.8rem}
 """
     started = run.get("started_at") or ""
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{e(run.get('project') or PROJECT_TITLE)} — pipeline run</title>
-<style>{css}</style></head>
-<body>
-<h1>{e(run.get('project') or PROJECT_TITLE)}</h1>
+    title = run.get("project") or PROJECT_TITLE
+    stage06 = next((st for st in run["stages"] if st.get("key", "").startswith("06")), None)
+    stale = stage06 is not None and stage06.get("status") != "ok"
+    answer = bottom_line_html(bottom_line(metrics), stale=stale) if metrics else bottom_line_html(None)
+    body = f"""<h1>{e(title)}</h1>
+{source}
+{answer}
+{downloads_html(downloads, outputs)}
+{link_note}
+<h2>Stage reports</h2>
 <p class=meta>Workspace <code>{e(str(outputs))}</code> (<a href="../index.html">all workspaces</a>).
 Run started {e(_human_time(started))}, finished {e(_human_time(run.get('finished_at')))}
 ({e(_fmt_seconds(run.get('seconds')))}). Machine-readable record: <a href="run.json">run.json</a>.</p>
-{source}
-{link_note}
 {status}
 {over_html}
-<table class=stages><thead><tr><th>#</th><th>Stage</th><th>Status</th><th>Time</th><th>Report</th>
+<div class=table-wrap><table class=stages><thead><tr><th>#</th><th>Stage</th><th>Status</th><th>Time</th><th>Report</th>
 <th>Headline figures</th></tr></thead><tbody>
 {''.join(rows)}
-</tbody></table>
-<footer>Kernel {e(str(run.get('kernel')))}, cell timeout {e(str(run.get('cell_timeout_seconds')))} s. {ver}</footer>
-</body></html>
-"""
+</tbody></table></div>
+<footer>Kernel {e(str(run.get('kernel')))}, cell timeout {e(str(run.get('cell_timeout_seconds')))} s. {ver}</footer>"""
+    return page(f"{title} — pipeline run", body, css)
 
 
 def build_workspaces_html(workspaces: Sequence[Mapping[str, Any]]) -> str:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from clvlib.io import json_safe, read_json, write_json_atomic, write_text_atomic
+from clvlib.models.scores import model_label
 from clvlib.paths import project_root
 from clvlib.progress import PROGRESS_ENV
 from clvlib.pipeline.catalog import RAW, STAGES, Stage, dataset, depends_on, producer
@@ -30,8 +31,8 @@ from clvlib.pipeline.params import declared_parameters, stage_parameters
 from clvlib.pipeline.progress_tail import ProgressTail
 from clvlib.pipeline.workspace import RUN_PID_ENV, Workspace
 
-__all__ = ["RunConfig", "parse_stage_selection", "missing_inputs", "run_pipeline", "write_workspaces_index",
-           "read_headline", "LATEST"]
+__all__ = ["RunConfig", "parse_stage_selection", "missing_inputs", "run_pipeline", "write_index",
+           "write_workspaces_index", "read_headline", "LATEST", "TAKE_AWAY"]
 
 #: ``<out_root>/outputs/latest.json``: the workspace of the most recent run (notebooks opened on their own use it).
 LATEST = "latest.json"
@@ -291,7 +292,7 @@ def run_pipeline(
 
     record = build_run_record(config, records, started_at, _now(), time.perf_counter() - t0, command)
     ws.record_run(record)
-    write_text_atomic(build_index_html(record), ws.path("index.html"))
+    write_index(ws, record)
     write_workspaces_index(ws.folder.parent)
     write_json_atomic({"workspace": ws.name}, ws.folder.parent / LATEST)  # a name: the outputs folder may move
     counts = {k: sum(r["status"] == k for r in records) for k in ("ok", "failed", "skipped")}
@@ -300,6 +301,35 @@ def run_pipeline(
     if interrupted is not None:
         raise interrupted
     return record
+
+
+#: Files the index offers to take away, in this order, when the workspace has them: (path, what it holds).
+TAKE_AWAY = (
+    ("data/clv_table.csv", "the CLV table: one row per customer with predicted value, P(alive), decile and segment"),
+    ("data/clv_table.parquet", "the same table as Parquet"),
+    ("data/clv_predictions.csv", "every model's prediction per customer at the cut-off"),
+    ("metrics.json", "every evaluation figure of stage 06"),
+    ("run.json", "this run: stages, times, parameters, versions"),
+)
+
+
+def _primary_hybrid_name(ws: Workspace, metrics: Mapping[str, Any] | None) -> str | None:
+    """Display name of stage 05's primary hybrid model (``None`` when the workspace has no model stage yet)."""
+    column = read_headline(ws.path("data/clv_model_params.json")).get("primary_hybrid")
+    if not column:
+        return None
+    name = ((metrics or {}).get("models") or {}).get(column, {}).get("name")
+    return str(name) if name else model_label(str(column))
+
+
+def write_index(ws: Workspace, record: Mapping[str, Any]) -> Path:
+    """The workspace's ``index.html``: the answer from ``metrics.json``, the files to take away, the stages."""
+    metrics = read_headline(ws.path("metrics.json")) or None
+    downloads = [{"path": rel, "what": what, "bytes": ws.path(rel).stat().st_size}
+                 for rel, what in TAKE_AWAY if ws.path(rel).is_file()]
+    page = build_index_html(record, metrics=metrics, downloads=downloads,
+                            hybrid_name=_primary_hybrid_name(ws, metrics))
+    return write_text_atomic(page, ws.path("index.html"))
 
 
 def write_workspaces_index(outputs: Path) -> Path:

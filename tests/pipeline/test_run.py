@@ -17,7 +17,7 @@ import nbformat
 import pytest
 
 import run_all
-from clvlib.pipeline.catalog import RAW, Stage, stage
+from clvlib.pipeline.catalog import RAW, Stage, dataset, stage
 from clvlib.pipeline.datasource import resolve_data_source
 from clvlib.pipeline.execute import check_kernel, error_text
 from clvlib.pipeline.index import build_index_html
@@ -153,7 +153,10 @@ def test_a_stage_whose_inputs_the_workspace_lacks_is_named_with_the_stage_to_add
     (problem,) = missing_inputs([stage("06")], ws)[:1]
     assert problem == ("stage 06_evaluate reads data/olist_orders_cleaned.csv, which stage 01_clean_transactions "
                        "writes and this workspace does not have yet: add it with --stages 01,06 or --from 01.")
-    assert len(missing_inputs([stage("06")], ws)) == 4  # orders, scores, predictions, model_params
+    # every file stage 06 reads (besides the raw files) is named, in the catalog's order
+    named = [m.split(" reads ")[1].split(",")[0] for m in missing_inputs([stage("06")], ws)]
+    assert named == [dataset(n).path for n in stage("06").reads if n != RAW]
+    assert {"data/olist_orders_cleaned.csv", "data/clv_scores.csv", "data/clv_model_params.json"} <= set(named)
 
 
 def test_inputs_written_earlier_in_the_same_run_or_already_in_the_workspace_are_not_missing(ws):
@@ -230,14 +233,14 @@ def test_index_is_self_contained_and_labels_demo_data(tmp_path):
     assert "12,345" in page and "0.712" in page
     assert "<code>n=2</code>" in page
     assert ">ok<" in page and ">FAILED<" in page and ">skipped<" in page
-    assert "Any link between a customer and a clickstream user is synthetic" not in page  # the demo has a real key
+    assert "without any shared identifier" not in page  # the demo has a real key: no synthetic-link note
     assert "<script" not in page and 'src="http' not in page and "<link" not in page
 
 
 def test_index_names_the_real_data_folder_and_the_synthetic_link(tmp_path):
     page = build_index_html(run_record(tmp_path, False, ["ok", "ok", "ok"]))
     assert f"real Kaggle data at <code>{tmp_path / 'raw'}</code>" in page and "DEMO DATA" not in page
-    assert "Any link between a customer and a clickstream user is synthetic" in page
+    assert "A rank or random link pairs customers with clickstream users without any shared identifier" in page
     assert "3 stage(s) ran without error." in page
 
 

@@ -1,0 +1,130 @@
+"""The workspace index answers first (clvlib.pipeline.answer, clvlib.pipeline.index), from a hand-built metrics.json."""
+
+from __future__ import annotations
+
+import copy
+import re
+from html import unescape
+
+import pytest
+
+from clvlib.pipeline.answer import bottom_line
+from clvlib.pipeline.index import _fmt_value, _name_hybrid, bottom_line_html, build_index_html, downloads_html
+from clvlib.pipeline.style import external_references
+from test_run import run_record
+
+
+def model(name, gini, low, high, top10, diff=None, diff_low=None, diff_high=None) -> dict:
+    return {"name": name, "normalized_gini": gini, "gini_low": low, "gini_high": high, "top10_share": top10,
+            "diff_vs_bgnbd": diff, "diff_low": diff_low, "diff_high": diff_high}
+
+
+# A demo-like evaluation: the keyed hybrid beats BG/NBD reliably, but the simple rule captures more in its top 10%.
+METRICS = {
+    "holdout": {"start": "2018-02-28", "end": "2018-08-31", "people": 1000, "buyers": 13, "revenue": 50000.0},
+    "baseline": "btyd:bgnbd",
+    "demo": True,
+    "models": {
+        "calibration_spend": model("Calibration spend (simple rule)", 0.31, 0.21, 0.41, 0.29, 0.03, -0.11, 0.16),
+        "btyd:bgnbd": model("BG/NBD x Gamma-Gamma", 0.28, 0.20, 0.36, 0.23),
+        "hybrid:rfm+olist": model("Hybrid GBM: rfm+olist", 0.30, 0.20, 0.40, 0.20, 0.02, -0.05, 0.09),
+        "hybrid:rfm+olist+click[key]": model("Hybrid GBM: rfm+olist+click[key]", 0.42, 0.35, 0.48, 0.25,
+                                             0.139, 0.047, 0.228),
+        "truth": model("Hidden true expected value (ceiling)", 0.92, 0.90, 0.93, 0.86, 0.64, 0.56, 0.72),
+    },
+    "ceiling_gini": 0.92,
+    "deciles": {"hybrid:rfm+olist+click[key]": [{"bin": 1, "n": 100, "sum_predicted": 25000.0, "sum_actual": 12500.0},
+                                                {"bin": 2, "n": 100, "sum_predicted": 9000.0, "sum_actual": 8000.0}]},
+}
+
+
+def text_of(html_text: str) -> str:
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", "", html_text)))
+
+
+def test_the_bottom_line_takes_the_reliable_model_and_its_stored_figures():
+    b = bottom_line(METRICS)
+    assert b.model == "hybrid:rfm+olist+click[key]" and b.label == "Hybrid GBM: rfm+olist+click[key]" and b.reliable
+    assert (b.people, b.top_n, b.horizon_days, b.buyers_share) == (1000, 100, 184, 0.013)
+    assert (b.top_predicted, b.top_actual, b.top_share, b.simple_top_share) == (25000.0, 12500.0, 0.25, 0.29)
+    assert (b.diff, b.diff_low, b.ceiling_gini) == (0.139, 0.047, 0.92)
+    assert b.ahead == ("Calibration spend (simple rule)", "Hybrid GBM: rfm+olist")  # higher, not reliably; no truth
+
+
+def test_the_index_opens_with_the_answer_in_plain_words(tmp_path):
+    page = build_index_html(run_record(tmp_path, True, ["ok", "ok", "ok"]), metrics=METRICS)
+    text = text_of(page)
+    assert text.index("The answer") < text.index("Stage reports")
+    assert "Contact the top 10% of customers ranked by Hybrid GBM: rfm+olist+click[key]." in text
+    assert "the top 10% is 100 of the 1,000 customers who had bought by 2018-02-28" in text
+    assert ("The model expected the top 10% to spend 25,000 BRL in the 184 days after the cut-off; they spent "
+            "12,500 BRL (the model over-estimated their spend by 100%") in text
+    assert "25% of the 50,000 BRL all customers spent: 2.5x what a random 10% would bring" in text
+    # the simple rule did better in its top 10%: said, not hidden
+    assert "its top 10% captured 29% of the holdout revenue against 25%" in text
+    assert "The simple rule does better in its top 10%; the model ranks the whole list better." in text
+    assert "It beats BG/NBD x Gamma-Gamma by +0.139 in Gini (95% interval +0.047 to +0.228" in text
+    assert "only 1.3% of customers bought again within 184 days" in text
+    assert "Hybrid GBM: rfm+olist+click[key] gets 46% of the way" in text  # demo: the ceiling
+    assert external_references(page) == [] and "<script" not in page
+
+
+def test_without_a_reliable_winner_the_index_keeps_bg_nbd_and_names_the_contenders():
+    metrics = copy.deepcopy(METRICS)
+    metrics["models"]["hybrid:rfm+olist+click[key]"]["diff_low"] = -0.01
+    metrics["ceiling_gini"] = None
+    text = text_of(bottom_line_html(bottom_line(metrics)))
+    assert "ranked by BG/NBD x Gamma-Gamma." in text and "No model beats BG/NBD x Gamma-Gamma reliably" in text
+    assert "Hybrid GBM: rfm+olist+click[key] scored higher, but not reliably." in text
+    assert "expected them to spend" not in text  # no deciles stored for BG/NBD: no predicted figure invented
+    assert "spent 11,500 BRL" in text  # the top 10% capture x holdout revenue
+    assert "ceiling" not in text
+
+
+def test_the_answer_stage_06_stored_is_shown_in_its_own_words_and_figures():
+    facts = {"model": "hybrid:rfm+olist", "model_label": "Hybrid GBM: rfm+olist", "reliable": True,
+             "top10_share": 0.2, "simple_rule_top10_share": 0.29, "normalized_gini": 0.3, "gini_low": 0.2,
+             "gini_high": 0.4, "simple_rule_gini": 0.31, "diff_vs_bgnbd": 0.02, "diff_low": 0.01, "diff_high": 0.09,
+             "buyers_share": 0.013, "horizon_days": 184, "top10_predicted_revenue": 11000.0,
+             "top10_actual_revenue": 10000.0, "currency": "EUR",
+             "text": "\n- **Who to target:** rank customers by **Hybrid GBM: rfm+olist**.\n- **How sure:** fairly.\n"}
+    b = bottom_line({**METRICS, "marketer": facts})
+    assert (b.model, b.label, b.top_predicted, b.top_actual, b.currency) == (
+        "hybrid:rfm+olist", "Hybrid GBM: rfm+olist", 11000.0, 10000.0, "EUR")
+    section = bottom_line_html(b)
+    assert "<li><strong>Who to target:</strong> rank customers by <strong>Hybrid GBM: rfm+olist</strong>.</li>" in section
+    assert "11,000 EUR" in section and "10,000 EUR" in section and "BRL" not in section
+    assert "Against the simple rule" not in section  # the index's own wording gives way to stage 06's
+
+
+@pytest.mark.parametrize("metrics", [None, {}, {"models": {}, "holdout": {}}, {"holdout": METRICS["holdout"]}],
+                         ids=["none", "empty", "no-baseline", "no-models"])
+def test_no_evaluation_yet_says_how_to_get_one(metrics, tmp_path):
+    assert bottom_line(metrics or {}) is None
+    page = build_index_html(run_record(tmp_path, True, ["ok", "ok", "ok"]), metrics=metrics)
+    assert "No evaluation yet: run stage 06" in page
+
+
+def test_headline_values_read_as_words_not_python():
+    assert [_fmt_value(v) for v in (True, False, None, float("nan"), "nan", "None", 12345, 0.71234, 1234.5)] == \
+        ["yes", "no", "—", "—", "—", "—", "12,345", "0.712", "1,234"]
+    assert _name_hybrid("Gini hybrid", "Hybrid GBM: rfm+olist") == "Gini Hybrid GBM: rfm+olist"
+    assert _name_hybrid("hybrid_features", "X") == "hybrid_features" and _name_hybrid("Gini hybrid", None) == "Gini hybrid"
+
+
+def test_headline_figures_name_the_model_and_show_yes_no(tmp_path):
+    record = run_record(tmp_path, False, ["ok", "ok", "ok"])
+    record["stages"][2]["figures"] = {"Gini hybrid": "0.158 [0.10, 0.22]", "synthetic link": True, "key unique": None}
+    page = build_index_html(record, hybrid_name="Hybrid GBM: rfm+olist")
+    assert "<th>Gini Hybrid GBM: rfm+olist</th>" in page and "Gini hybrid" not in page
+    assert "<th>synthetic link</th><td>yes</td>" in page and "<th>key unique</th><td>—</td>" in page
+    assert "True" not in text_of(page) and "None" not in text_of(page)
+
+
+def test_take_away_links_are_relative_with_sizes(tmp_path):
+    html_text = downloads_html([{"path": "data/clv_table.csv", "what": "the CLV table", "bytes": 2_500_000},
+                                {"path": "metrics.json", "what": "figures", "bytes": 900},
+                                {"path": "", "what": "left out"}], tmp_path)
+    assert '<a href="data/clv_table.csv"><code>data/clv_table.csv</code></a> — the CLV table' in html_text
+    assert "(2.4 MB)" in html_text and "(900 bytes)" in html_text and "left out" not in html_text
+    assert downloads_html([], tmp_path) == ""
