@@ -290,7 +290,7 @@ from clvlib.report import figures
 from clvlib.report.display import convergence_warning, link_caveat, split_text
 from clvlib.report.notices import captured_warnings
 from clvlib.report.summaries import btyd_parameter_reading
-from clvlib.report.tables import clv_headers
+from clvlib.report.tables import clv_formats, clv_headers
 ctx = open_stage("05", workspace, params=dict(cutoff=cutoff, horizon_months=horizon_months, n_train_windows=n_train_windows,
                  train_stride_months=train_stride_months, fit_method=fit_method, lifetime_months=lifetime_months,
                  annual_discount_rate=annual_discount_rate, seed=seed))"""),
@@ -299,7 +299,7 @@ w = window(cutoff, horizon_months, n_train_windows, train_stride_months)
 horizon_days = (w["holdout_end"] - w["cut"]).days
 features = snapshot(snaps, w["cut"])
 display(Markdown(split_text(w, features)))"""),
-    md("## Buy-till-you-die baselines\\nBG/NBD and Pareto/NBD model each person's purchase rate and the chance they have silently left; Gamma-Gamma models the value of their orders (fitted on repeat customers; a one-time buyer gets the population mean). Fitted with pymc-marketing; parameters below."),
+    md("## Buy-till-you-die baselines\nBG/NBD and Pareto/NBD model each person's purchase rate and the chance they have silently left; Gamma-Gamma models the value of their orders (fitted on repeat customers; a one-time buyer gets the population mean). Fitted with pymc-marketing; parameters below."),
     code("""with captured_warnings("fitting the buy-till-you-die models and predicting each customer") as caught:
     fitted, predictions, params = fit_btyd_baselines(features, w, fit_method=fit_method, seed=seed,
                                                      annual_discount_rate=annual_discount_rate, lifetime_months=lifetime_months)
@@ -315,7 +315,7 @@ show_table(params.pivot(index="parameter", columns="fit", values="estimate"),
     md("*What to look for:* the model's bars should match the actual ones at 0, 1, 2, ... repeat purchases (log scale); a clear gap means BG/NBD does not describe these customers well."),
     code("btyd.plot_p_alive_matrix(fitted['bgnbd'])"),
     md("*What to look for:* P(alive) falls for repeat buyers whose last purchase was long ago (low recency for their age), and faster the more often they bought; under BG/NBD people with no repeat purchase (left column) stay at P(alive) = 1."),
-    md("## Hybrid model\\nA two-part gradient-boosting model: P(buys in the window) x expected spend if they buy. It is compared across feature sets: RFM only; RFM plus Olist behaviour (review scores, delivery delay against the estimate, installments, payment type, category, state); and those plus clickstream features through each link of stage 03."),
+    md("## Hybrid model\nA two-part gradient-boosting model: P(buys in the window) x expected spend if they buy. It is compared across feature sets: RFM only; RFM plus Olist behaviour (review scores, delivery delay against the estimate, installments, payment type, category, state); and those plus clickstream features through each link of stage 03."),
     code("""variants = variants_for(has_key=links["real_key"], methods=tuple(m for m in links["methods"] if m != "key"))
 at_cut = {i["method"]: i for i in links["snapshots"] if i["cutoff"] == links["cutoff"]}
 with captured_warnings("training and scoring the hybrid model") as caught:
@@ -323,15 +323,15 @@ with captured_warnings("training and scoring the hybrid model") as caught:
 display(caught.callout({"hybrid scores": hybrid_scores.filter(like="hybrid:")}))
 display(link_caveat(links["methods"], periods_overlap=next(iter(at_cut.values()))["clickstream_cut_applied"] if at_cut else None))
 show_table(variant_table(hybrid_info))"""),
-    md("## The CLV table to take away\\nOne row per customer, highest predicted value first, in `data/clv_table.csv` and `data/clv_table.parquet`. `predicted_value` is the hybrid model with the feature set chosen before evaluation (the real key when the data has one, else RFM + Olist behaviour: a synthetic link is never the default), over the prediction window; `decile` and `segment` rank customers by it. `predicted_value_bgnbd`, `expected_purchases_bgnbd` and `p_alive` come from BG/NBD x Gamma-Gamma. Stage 06 says which model to trust."),
+    md("## The CLV table to take away\nOne row per customer, highest predicted value first, in `data/clv_table.csv` and `data/clv_table.parquet`. `predicted_value` is the hybrid model with the feature set chosen before evaluation (the real key when the data has one, else RFM + Olist behaviour: a synthetic link is never the default), over the prediction window; `decile` and `segment` rank customers by it. `predicted_value_bgnbd`, `expected_purchases_bgnbd` and `p_alive` come from BG/NBD x Gamma-Gamma. Stage 06 says which model to trust."),
     code("""primary = primary_hybrid(links["real_key"])
 clv_predictions = predictions_table(predictions, hybrid_scores, primary)
 clv = clv_table(clv_predictions, model_label(primary), horizon_days)
 headers = clv_headers(ctx.currency, horizon_days)
-show_table(clv.drop(columns=["segment_meaning", "model", "horizon_days"]), headers=headers, max_rows=10,
+show_table(clv.drop(columns=["segment_meaning", "model", "horizon_days"]), headers=headers, formats=clv_formats(), max_rows=10,
            full_table="data/clv_table.csv (and data/clv_table.parquet)")"""),
     md("### Segments"),
-    code("""show_table(segment_summary(clv), headers=headers)"""),
+    code("""show_table(segment_summary(clv), headers=headers, formats=clv_formats())"""),
     code("""figures.decile_revenue(decile_revenue(clv), f"Predicted revenue by decile of {model_label(primary)}", currency=ctx.currency)"""),
     md("*What to look for:* how steeply predicted revenue falls from decile 1 to 10: the steeper, the more a short list concentrates value. Stage 06 sets these predictions against what customers then spent."),
     code("""ctx.save("predictions", clv_predictions)
@@ -363,7 +363,7 @@ from clvlib.report import figures
 from clvlib.report.display import callout, holdout_text, placebo_caveat
 from clvlib.report.notices import captured_warnings
 from clvlib.report.summaries import clv_table_pointer, marketer_facts, marketer_summary
-from clvlib.report.tables import clv_headers
+from clvlib.report.tables import clv_formats, clv_headers
 from clvlib.schemas import CUSTOMER
 ctx = open_stage("06", workspace, params=dict(n_boot=n_boot, bootstrap_seed=bootstrap_seed))"""),
     code("""scores, preds, meta, orders = ctx.load("scores"), ctx.load("predictions"), ctx.load("model_params"), ctx.load("orders")
@@ -384,13 +384,13 @@ answer = dict(buyers_share=float((y > 0).mean()), horizon_days=meta["horizon_day
 summary_text = marketer_summary(table, rec, placebo, boot=boot, **answer)
 display(Markdown(summary_text), Markdown(clv_table_pointer(rec.pick, meta["primary_hybrid"])),
         caught.callout({"bootstrap intervals": boot[["estimate", "low", "high"]]}))"""),
-    md("## The CLV table's segments against the holdout\\nThe segments of `data/clv_table.csv` (ranked by the hybrid model chosen before this evaluation) with what their customers then spent:"),
+    md("## The CLV table's segments against the holdout\nThe segments of `data/clv_table.csv` (ranked by the hybrid model chosen before this evaluation) with what their customers then spent:"),
     code("""headers = clv_headers(ctx.currency, meta["horizon_days"])
-show_table(segment_summary(clv, actual).drop(columns=["mean_p_alive"]), headers=headers)"""),
+show_table(segment_summary(clv, actual).drop(columns=["mean_p_alive"]), headers=headers, formats=clv_formats())"""),
     code("""figures.decile_revenue(decile_revenue(clv, actual), f"Revenue by decile of {model_label(meta['primary_hybrid'])}: predicted and actual",
                        currency=ctx.currency)"""),
     md("*What to look for:* whether the actual bars fall from decile 1 to 10 as the predicted ones do (the ranking works), and whether they are as tall (the amounts are right)."),
-    md("## All models at a glance\\n**Ranking**: normalized Gini with its 95% bootstrap interval, and the paired difference from BG/NBD x Gamma-Gamma: the model's normalized Gini minus BG/NBD x Gamma-Gamma's on the same resamples, and the share of resamples in which the model did *not* beat it."),
+    md("## All models at a glance\n**Ranking**: normalized Gini with its 95% bootstrap interval, and the paired difference from BG/NBD x Gamma-Gamma: the model's normalized Gini minus BG/NBD x Gamma-Gamma's on the same resamples, and the share of resamples in which the model did *not* beat it."),
     code("""show_table(table[["name", "normalized_gini", "gini_low", "gini_high", "diff_vs_bgnbd", "diff_low", "diff_high", "p_le_0"]],
            headers={"name": "model", "normalized_gini": "normalized Gini", "gini_low": "95% low", "gini_high": "95% high",
                     "diff_vs_bgnbd": "difference from BG/NBD", "diff_low": "difference, 95% low", "diff_high": "difference, 95% high",
@@ -408,18 +408,18 @@ figures.plot_intervals(table, ceiling)"""),
     md("*What to look for:* intervals that do not overlap differ reliably; the recommendation compares each model with BG/NBD on the same resamples (the table above), which is sharper than comparing these bars by eye."),
     code("""figures.plot_lorenz(y, S, ["calibration_spend", "btyd:bgnbd", "btyd:pnbd", meta["primary_hybrid"]] + ([TRUTH] if ceiling else []))"""),
     md("*What to look for:* the higher a curve, the more holdout revenue a list of that length captures; read it at the share of customers you can contact."),
-    md("## BG/NBD: expected against actual purchases\\nLeft, the calibration period: how many people made 0, 1, 2, ... repeat purchases, against populations simulated from the fitted model. Right, the holdout: the average number of purchases in the holdout, actual and predicted, for people grouped by their calibration repeat purchases."),
+    md("## BG/NBD: expected against actual purchases\nLeft, the calibration period: how many people made 0, 1, 2, ... repeat purchases, against populations simulated from the fitted model. Right, the holdout: the average number of purchases in the holdout, actual and predicted, for people grouped by their calibration repeat purchases."),
     code("""cal = btyd.calibration_holdout_summary(orders, "customer_unique_id", "order_purchase_timestamp", "order_value",
                                        calibration_end=meta["cutoff"], holdout_end=meta["holdout_end"])
 btyd.plot_repeat_purchases(cal, btyd.BTYDModel.from_dict(meta["btyd"]["bgnbd"]), holdout_frequency=cal["holdout_frequency"])"""),
     md("*What to look for:* on the right, the model's line should follow the actual one; groups with few people (small n under the axis) are noisy."),
-    md("## Deciles: predicted against actual\\nCustomers are put into ten equal groups by the rank of their prediction (ties split by rank)."),
+    md("## Deciles: predicted against actual\nCustomers are put into ten equal groups by the rank of their prediction (ties split by rank)."),
     code('figures.plot_deciles(y, S["btyd:bgnbd"].to_numpy(), model_label("btyd:bgnbd"), currency=ctx.currency)'),
     code('figures.plot_deciles(y, S[meta["primary_hybrid"]].to_numpy(), model_label(meta["primary_hybrid"]), currency=ctx.currency)'),
     md("*What to look for:* mean actual spend should fall from decile 1 to 10 (the ranking works) and match the predicted bars (the amounts are right)."),
     code("""show_table(decile_table(y, S[meta["primary_hybrid"]].to_numpy()), headers=headers,
            caption=f"Deciles of {model_label(meta['primary_hybrid'])} (the second chart). Errors are relative to the overall mean spend.")"""),
-    md("## The clickstream placebo\\nThe same hybrid model with and without clickstream features, for every link. A rank link between unrelated datasets carries the customer's own activity rank into the 'clickstream' columns, so whatever it appears to add beyond the random link is an artefact."),
+    md("## The clickstream placebo\nThe same hybrid model with and without clickstream features, for every link. A rank link between unrelated datasets carries the customer's own activity rank into the 'clickstream' columns, so whatever it appears to add beyond the random link is an artefact."),
     code("""if len(placebo):
     display(show_table(placebo, headers={"gini_without_click": "normalized Gini without clickstream", "gini_with_click": "with clickstream",
                                           "added_by_click": "added by the clickstream", "roc_auc_with_click": "ROC-AUC with clickstream"}),

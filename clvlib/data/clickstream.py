@@ -9,7 +9,6 @@ import pandas as pd
 from clvlib.dates import DAY, end_of_day, on_or_before
 from clvlib.data.droplog import DropLog
 from clvlib.io import read_table
-from clvlib.caveats import SYNTHETIC_LINK_NOTE
 from clvlib.schemas import EVENT_TYPES
 
 __all__ = ["read_clickstream", "clean_events", "user_features", "period_overlaps", "clickstream_facts"]
@@ -149,14 +148,27 @@ def user_features(
 
 
 def clickstream_facts(events: pd.DataFrame, users: pd.DataFrame) -> dict[str, str]:
-    """What the clickstream is, in words: ``text`` (users, sessions, events, period, amounts), ``period``, and
-    ``kaggle_note`` (why the Kaggle clickstream is generated noise, for reports on that data)."""
+    """What the clickstream is, in words, from the data itself.
+
+    Returns ``text`` (users, sessions, events, period, amounts), ``period`` and ``note``: the signs
+    that the file is generated rather than observed, when at least two of them show (event types in
+    near-equal shares, a flat hour-of-day profile, the same number of sessions for every user);
+    an empty string otherwise. The note describes this file only, so it is right on any data.
+    """
     sessions = users["sessions"]
     period = f"{events['Timestamp'].min():%Y-%m-%d} to {events['Timestamp'].max():%Y-%m-%d}"
     amounts = events.loc[events["EventType"] == "purchase", "Amount"]
     text = (f"**{len(users):,} users**, {int(sessions.sum()):,} sessions ({sessions.min()}-{sessions.max()} per user), "
             f"{len(events):,} events from {period}; purchase amounts {amounts.min():,.2f} to {amounts.max():,.2f}.")
-    note = ("**Read this before using it with Olist.** Seven event types in near-equal shares, timestamps spread evenly "
-            "over the period and unordered within a session, the same number of sessions for every user: this file is "
-            "generated noise, not observed behaviour. " + SYNTHETIC_LINK_NOTE)
-    return {"text": text, "period": period, "kaggle_note": note}
+    shares = events["EventType"].value_counts()
+    hours = events["Timestamp"].dt.hour.value_counts()
+    signs = []
+    if len(shares) >= 5 and shares.max() / shares.min() < 1.2:
+        signs.append(f"its {len(shares)} event types come in near-equal shares (a purchase is as common as a page view)")
+    if len(hours) == 24 and hours.max() / hours.min() < 1.3:
+        signs.append("events are spread evenly over the hours of the day (people sleep; this file does not)")
+    if len(users) > 1 and sessions.nunique() == 1:
+        signs.append(f"every user has exactly {int(sessions.iloc[0])} sessions")
+    note = ("" if len(signs) < 2 else "**Read this before using it.** " + "; ".join(signs).capitalize()
+            + ". This file looks generated, not observed: nothing learned from it describes real customers.")
+    return {"text": text, "period": period, "note": note}

@@ -11,7 +11,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from clvlib.evaluation.metrics import evaluate
-from clvlib.models.scores import BASELINE, TRUTH, click_variant, hybrid_column, model_label
+from clvlib.models.scores import BASELINE, SIMPLE_RULE, TRUTH, click_variant, hybrid_column, model_label
 
 __all__ = [
     "BASELINE",
@@ -21,6 +21,7 @@ __all__ = [
     "ceiling_gini",
     "ceiling_shares",
     "metrics_record",
+    "top_predicted_revenue",
 ]
 
 
@@ -212,3 +213,40 @@ def metrics_record(
         "ceiling_gini": ceiling,
         "deciles": {model: frame.to_dict("records") for model, frame in deciles.items()},
     } | ({"marketer": dict(marketer)} if marketer is not None else {})
+
+
+def top_predicted_revenue(scores: pd.DataFrame, model: str, frac: float = 0.10) -> float | None:
+    """Predicted revenue of the top ``frac`` of customers ranked by ``model``'s prediction.
+
+    The cut is at ``frac * n`` customers; a fractional customer at the cut counts pro rata
+    (as in :func:`clvlib.evaluation.metrics.top_share`).
+
+    Parameters
+    ----------
+    scores
+        One column per model (predicted value over the horizon), one row per customer.
+    model
+        The column to rank and sum.
+    frac
+        Share of customers in the top group, in ``(0, 1]``.
+
+    Returns
+    -------
+    float or None
+        None for the simple rule (past spend is a score, not a forecast) and the demo's
+        hidden truth.
+
+    Examples
+    --------
+    >>> top_predicted_revenue(pd.DataFrame({"m": [1.0, 5.0, 3.0, 2.0, 4.0]}), "m", frac=0.3)
+    7.0
+    """
+    if model in (SIMPLE_RULE, TRUTH):
+        return None
+    if not 0 < frac <= 1:
+        raise ValueError(f"top_predicted_revenue: frac must be in (0, 1], got {frac}.")
+    v = np.sort(scores[model].to_numpy(dtype="float64"))[::-1]
+    k = frac * len(v)
+    whole = int(np.floor(k))
+    part = float(v[whole] * (k - whole)) if whole < len(v) else 0.0
+    return float(v[:whole].sum() + part)

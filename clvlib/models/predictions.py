@@ -11,7 +11,7 @@ from clvlib.models.scores import SIMPLE_RULE, btyd_column, is_hybrid, p_buy_colu
 from clvlib.schemas import CUSTOMER
 
 __all__ = ["SEGMENTS", "SEGMENT_MEANINGS", "segment_customers", "predictions_table", "scores_table", "clv_table",
-           "segment_summary"]
+           "segment_summary", "decile_revenue"]
 
 #: Segment of each decile band, in words for marketers.
 SEGMENTS = {1: "top 10%: target", 3: "next 20%: nurture", 10: "bottom 70%: low expected value"}
@@ -164,3 +164,32 @@ def segment_summary(table: pd.DataFrame, actual: pd.Series | None = None,
         total = out["actual_revenue"].sum()
         out["share_of_actual"] = out["actual_revenue"] / total if total > 0 else np.nan
     return out.rename_axis("segment").reset_index()
+
+
+def decile_revenue(table: pd.DataFrame, actual: pd.Series | None = None,
+                   customer_col: str = CUSTOMER) -> pd.DataFrame:
+    """Customers and predicted (and, with ``actual``, holdout) revenue per decile of the CLV table.
+
+    Required columns
+    ----------------
+    ``customer_col``, ``decile``, ``predicted_value`` (a :func:`clv_table`).
+
+    Parameters
+    ----------
+    table
+        The CLV table.
+    actual
+        Holdout spend per customer, indexed by customer id (customers absent from it spent 0).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``bin`` (the decile, 1 = highest), ``n``, ``sum_predicted`` and, with ``actual``,
+        ``sum_actual``: the columns :func:`clvlib.report.figures.decile_revenue` draws.
+    """
+    g = table.groupby("decile")
+    out = pd.DataFrame({"n": g.size(), "sum_predicted": g["predicted_value"].sum()})
+    if actual is not None:
+        spent = pd.Series(table[customer_col].map(actual).fillna(0.0).to_numpy(), index=table.index)
+        out["sum_actual"] = spent.groupby(table["decile"]).sum()
+    return out.rename_axis("bin").reset_index()

@@ -105,6 +105,11 @@ DATASETS: tuple[Dataset, ...] = (
     Dataset("predictions", "data/clv_predictions.csv", "csv",
             "one row per customer: expected purchases, P(alive), expected spend, predicted value, lifetime value, "
             "decile, segment", deliverable=True),
+    Dataset("clv_table", "data/clv_table.csv", "csv",
+            "the CLV table to take away: one row per customer, highest predicted value first, with P(alive), "
+            "decile, segment and what the segment means", deliverable=True),
+    Dataset("clv_table_parquet", "data/clv_table.parquet", "parquet", "the same CLV table as Parquet",
+            deliverable=True),
     Dataset("scores", "data/clv_scores.csv", "csv", "every model's score per customer, for the evaluation"),
     Dataset("model_params", "data/clv_model_params.json", "json",
             "the split, the fitted BTYD parameters and the hybrid variants"),
@@ -122,8 +127,9 @@ STAGES: tuple[Stage, ...] = (
     Stage("04", "hybrid_features", "Hybrid features", ("orders", "events", "links", "links_info"),
           ("snapshots", "click_snapshots")),
     Stage("05", "clv_models", "CLV models", ("orders", "snapshots", "click_snapshots", "links_info"),
-          ("predictions", "scores", "model_params")),
-    Stage("06", "evaluate", "Evaluation", (RAW, "orders", "scores", "predictions", "model_params"), ("metrics",)),
+          ("predictions", "clv_table", "clv_table_parquet", "scores", "model_params")),
+    Stage("06", "evaluate", "Evaluation", (RAW, "orders", "scores", "predictions", "clv_table", "model_params"),
+          ("metrics",)),
 )
 
 _BY_NAME = {d.name: d for d in DATASETS}

@@ -117,6 +117,9 @@ class WarningLog:
 def captured_warnings(step: str) -> Iterator[WarningLog]:
     """Record the warnings raised inside the block instead of printing them.
 
+    Only warnings the filters in force would have shown are recorded (a library that silences
+    its own numerical warnings keeps them silent).
+
     Parameters
     ----------
     step
@@ -128,8 +131,7 @@ def captured_warnings(step: str) -> Iterator[WarningLog]:
         Filled when the block ends; show ``log.callout(outputs)`` after it.
     """
     log = WarningLog(step)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with warnings.catch_warnings(record=True) as caught:  # the filters in force stay: what they hide stays hidden
         yield log
     for w in caught:
         if issubclass(w.category, DeprecationWarning | PendingDeprecationWarning | FutureWarning):

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["MISSING", "format_value", "format_frame", "table_html", "show_table"]
+__all__ = ["MISSING", "format_value", "format_frame", "table_html", "show_table", "clv_headers", "clv_formats"]
 
 #: How a missing value (None, NaN, NaT, pd.NA) reads in a report.
 MISSING = "—"
@@ -233,3 +233,34 @@ def show_table(df: pd.DataFrame, **kwargs: Any):
     from IPython.display import HTML
 
     return HTML(table_html(df, **kwargs))
+
+
+def clv_headers(currency: str, horizon_days: int) -> dict[str, str]:
+    """Headers with units for the CLV table, its segment summary and decile tables.
+
+    Examples
+    --------
+    >>> clv_headers("EUR", 90)["predicted_value"]
+    'predicted value, next 90 days (EUR)'
+    """
+    return {
+        "customer_unique_id": "customer", "predicted_value": f"predicted value, next {horizon_days} days ({currency})",
+        "p_buy": "P(buys in the window)", "predicted_value_bgnbd": f"BG/NBD x Gamma-Gamma value ({currency})",
+        "predicted_value_bgnbd_low": f"BG/NBD value, 95% low ({currency})",
+        "predicted_value_bgnbd_high": f"BG/NBD value, 95% high ({currency})",
+        "expected_purchases_bgnbd": "expected purchases (BG/NBD)", "p_alive": "P(alive)",
+        "segment_meaning": "what it means", "meaning": "what it means", "share_of_customers": "share of customers",
+        "predicted_revenue": f"predicted revenue ({currency})", "share_of_predicted": "share of predicted revenue",
+        "mean_predicted_value": f"mean predicted value ({currency})", "mean_p_alive": "mean P(alive)",
+        "actual_revenue": f"holdout revenue ({currency})", "share_of_actual": "share of holdout revenue",
+        "bin": "decile (1 = highest)", "n": "customers", "mean_predicted": f"mean predicted ({currency})",
+        "mean_actual": f"mean actual ({currency})", "sum_predicted": f"total predicted ({currency})",
+        "sum_actual": f"total actual ({currency})", "error_vs_overall_mean": "error / overall mean spend",
+    }
+
+
+def clv_formats() -> dict[str, Formatter]:
+    """Formats of the CLV tables' share columns (as percentages)."""
+    pct = "{:.1%}".format
+    return {c: pct for c in ("share_of_customers", "share_of_predicted", "share_of_actual", "p_buy", "p_alive",
+                             "mean_p_alive")}

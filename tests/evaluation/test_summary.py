@@ -98,3 +98,15 @@ def test_metrics_record_carries_the_marketer_answer_when_given():
     assert list(rec)[-1] == "marketer" and rec["marketer"] == answer
     assert rec["marketer"] is not answer  # a copy: changing the record does not change the caller's dict
     assert "marketer" not in record()
+
+
+def test_top_predicted_revenue_sums_the_top_tenth_pro_rata():
+    from clvlib.evaluation.summary import top_predicted_revenue
+
+    scores = pd.DataFrame({"btyd:bgnbd": [1.0, 5.0, 3.0, 2.0, 4.0], "calibration_spend": [9.0] * 5})
+    # top 30% of 5 customers = 1.5 customers: 5 + half of 4 = 7
+    assert top_predicted_revenue(scores, "btyd:bgnbd", frac=0.3) == 7.0
+    assert top_predicted_revenue(scores, "btyd:bgnbd", frac=1.0) == 15.0
+    assert top_predicted_revenue(scores, "calibration_spend") is None  # past spend is not a forecast
+    with pytest.raises(ValueError, match=r"frac must be in \(0, 1\]"):
+        top_predicted_revenue(scores, "btyd:bgnbd", frac=0)

@@ -94,3 +94,14 @@ def test_segment_summary_adds_up_predicted_and_actual_revenue_per_segment():
     assert out["actual_revenue"].tolist() == [30.0, 0.0, 10.0]
     assert out["share_of_actual"].tolist() == pytest.approx([0.75, 0.0, 0.25])
     assert "actual_revenue" not in segment_summary(table).columns
+
+
+def test_decile_revenue_adds_up_predicted_and_actual_per_decile():
+    from clvlib.models.predictions import decile_revenue
+
+    table = clv_table(_predictions(), "m", 184)
+    out = decile_revenue(table, pd.Series({"c9": 30.0, "c0": 10.0}))
+    assert out["bin"].tolist() == list(range(1, 11)) and out["n"].tolist() == [1] * 10
+    assert out["sum_predicted"].tolist() == [90.0, 80.0, 70.0, 60.0, 50.0, 40.0, 30.0, 20.0, 10.0, 0.0]
+    assert out["sum_actual"].tolist() == [30.0] + [0.0] * 8 + [10.0]
+    assert list(decile_revenue(table).columns) == ["bin", "n", "sum_predicted"]

@@ -30,6 +30,7 @@ def test_non_finite_rows_counts_rows_with_nan_or_inf_in_numeric_columns():
 
 def test_captured_warnings_records_once_and_says_results_are_not_affected():
     with captured_warnings("fitting the models") as log:
+        warnings.simplefilter("always")  # show the repeat, to check it is recorded once
         for _ in range(2):
             warnings.warn(NON_FINITE, UserWarning)
         warnings.warn("old API", DeprecationWarning)
@@ -52,3 +53,11 @@ def test_no_warning_no_callout():
         pass
     assert log.text({"p": pd.DataFrame({"v": [np.nan]})}) == ""
     assert log.callout().data == ""
+
+
+def test_warnings_the_filters_hide_stay_hidden():
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="numerical noise")
+        with captured_warnings("scoring") as log:
+            warnings.warn("numerical noise", RuntimeWarning)
+    assert log.messages == []

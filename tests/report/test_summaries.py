@@ -60,7 +60,10 @@ def test_marketer_summary_without_models_ahead_says_only_that_bgnbd_is_kept():
     text = marketer_summary(TABLE, BASELINE_KEPT, pd.DataFrame(), buyers_share=0.01, horizon_days=365)
     assert "so the established BG/NBD score is the one to use.\n" in text
     assert "scored higher" not in text
-    assert "the link to the clickstream is synthetic" in text  # an empty placebo table has no key row
+    # an empty placebo table: no clickstream model was built, so the data has no event log
+    assert "- **Clickstream:** this dataset has no event log; every score comes from the transactions alone.\n" in text
+    synthetic = marketer_summary(TABLE, BASELINE_KEPT, NO_KEY, buyers_share=0.01, horizon_days=365)
+    assert "on these data the link to the clickstream is synthetic; it adds nothing a marketer can use." in synthetic
 
 
 def test_marketer_summary_needs_the_simple_rule_row():
@@ -164,3 +167,13 @@ def test_btyd_parameter_reading_refuses_q_at_most_one():
 def test_btyd_parameter_reading_needs_the_fit_column():
     with pytest.raises(ValueError, match=r"lacks column\(s\) \['fit'\]"):
         btyd_parameter_reading(btyd_params().drop(columns="fit"))
+
+
+def test_clv_table_pointer_says_which_column_follows_the_recommendation():
+    from clvlib.report.summaries import clv_table_pointer
+
+    same = clv_table_pointer("hybrid:rfm+olist", "hybrid:rfm+olist")
+    assert same.endswith("It ranks customers by Hybrid GBM: rfm+olist, the recommended model.")
+    assert "sort it by `predicted_value_bgnbd` (BG/NBD x Gamma-Gamma) instead." in clv_table_pointer(
+        "btyd:bgnbd", "hybrid:rfm+olist")
+    assert "is in `data/clv_scores.csv` (column `btyd:pnbd`)" in clv_table_pointer("btyd:pnbd", "hybrid:rfm+olist")
