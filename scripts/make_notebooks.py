@@ -114,7 +114,7 @@ figures.orders_per_person(summary["frequency"])"""),
     md("*What to look for:* the spread of order values (log scale) and how far the mean sits above the median: a few large orders pull the mean up."),
     md("## The customer table\nFirst rows, and a summary of every column:"),
     code("""show_table(summary.head(), headers={"total_spent": f"total_spent ({ctx.currency})", "avg_order_value": f"avg_order_value ({ctx.currency})"})"""),
-    code("""show_table(summary.describe().T.rename_axis("column"), index=True, headers={"count": "values", "50%": "median"})"""),
+    code("""show_table(summary.describe().T.rename_axis("column"), index=True, headers={"count": "values", "50%": "median"}, max_rows=60)"""),
     code("""ctx.save("customers", summary)
 ctx.save("orders", orders)
 ctx.finish({"people": len(summary), "orders kept": len(orders), "one-time buyers": f"{one_time:.1%}",
@@ -149,8 +149,8 @@ show_table(cleaned.log, headers={"rows_before": "rows before", "rows_after": "ro
 facts = clickstream_facts(events, users) if cleaned.has_events else {"text": "No events.", "period": "none", "note": ""}
 display(Markdown(facts["text"] + ("\\n\\n" + facts["note"] if facts["note"] else "")))"""),
     md("## Per-user features\nFirst rows and a summary of every column. `mean_purchase_amount` is missing (not 0) for a user who never purchased."),
-    code("""show_table(users.head(), transpose=True, label="UserID")"""),
-    code("""show_table(users.describe().T.rename_axis("column"), index=True, headers={"count": "values", "50%": "median"})"""),
+    code("""show_table(users.head(), transpose=True, label="UserID", caption="The first five users, one column each (headed by UserID).")"""),
+    code("""show_table(users.describe().T.rename_axis("column"), index=True, headers={"count": "values", "50%": "median"}, max_rows=60)"""),
     code("""ctx.save("click_users", users)
 ctx.save("events", events)
 ctx.finish({"users": len(users), "events kept": len(events), "period": facts["period"],

@@ -169,6 +169,7 @@ def clickstream_facts(events: pd.DataFrame, users: pd.DataFrame) -> dict[str, st
         signs.append("events are spread evenly over the hours of the day (people sleep; this file does not)")
     if len(users) > 1 and sessions.nunique() == 1:
         signs.append(f"every user has exactly {int(sessions.iloc[0])} sessions")
-    note = ("" if len(signs) < 2 else "**Read this before using it.** " + "; ".join(signs).capitalize()
+    said = "; ".join(signs)
+    note = ("" if len(signs) < 2 else "**Read this before using it.** " + said[:1].upper() + said[1:]
             + ". This file looks generated, not observed: nothing learned from it describes real customers.")
     return {"text": text, "period": period, "note": note}
