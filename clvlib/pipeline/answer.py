@@ -167,7 +167,7 @@ def bottom_line(metrics: Mapping[str, Any]) -> BottomLine | None:
                                                                            holdout.get("end") or ""),
         buyers_share=_first(facts.get("buyers_share")) or (buyers / people if people else 0.0), revenue=revenue,
         top_predicted=_first(facts.get("top10_predicted_revenue"), top.get("sum_predicted")),
-        top_actual=_first(top.get("sum_actual"), facts.get("top10_actual_revenue")) or top_share * revenue,
+        top_actual=_first(facts.get("top10_actual_revenue"), top.get("sum_actual")) or top_share * revenue,
         top_share=top_share,
         simple_top_share=_first(facts.get("simple_rule_top10_share"), simple.get("top10_share")),
         gini=_first(facts.get("normalized_gini"), m.get("normalized_gini")) or 0.0,

@@ -25,7 +25,7 @@ PROJECT_TITLE = "Customer lifetime value: orders + clickstream"
 #: Shown near the top of a workspace index whose clickstream link is synthetic.
 SYNTHETIC_LINK_NOTE = (
     _LINK_NOTE + " Stages 03 and 06 measure what the rank link manufactures against a random placebo; "
-    "nothing measured through it is a finding about customers. (The demo data has a real key.)"
+    "nothing measured through it is a finding about customers."
 )
 
 _STATUS_STYLE = {
@@ -258,7 +258,12 @@ def build_index_html(run: Mapping[str, Any], metrics: Mapping[str, Any] | None =
         )
     else:
         source = f'<div class="banner real">Data: real Kaggle data at <code>{e(data["raw_dir"])}</code></div>'
-    link_note = "" if data["demo"] else f"<p class=note>{e(SYNTHETIC_LINK_NOTE)}</p>"
+    # only where a synthetic link is the only one: real data whose clickstream has no key (not the demo's
+    # real key, nor data without any event log, whose evaluation has no placebo rows)
+    placebo_links = {str(r.get("link")) for r in ((metrics or {}).get("placebo") or []) if isinstance(r, Mapping)}
+    synthetic = not data["demo"] and "key" not in placebo_links and (
+        metrics is None or bool(placebo_links & {"rank", "random"}))
+    link_note = f"<p class=note>{e(SYNTHETIC_LINK_NOTE)}</p>" if synthetic else ""
 
     if run["status"] == "failed":
         status = f'<p class="result bad">Stage <strong>{e(run["failed_stage"])}</strong> failed; later stages were skipped.</p>'

@@ -128,3 +128,16 @@ def test_take_away_links_are_relative_with_sizes(tmp_path):
     assert '<a href="data/clv_table.csv"><code>data/clv_table.csv</code></a> — the CLV table' in html_text
     assert "(2.4 MB)" in html_text and "(900 bytes)" in html_text and "left out" not in html_text
     assert downloads_html([], tmp_path) == ""
+
+
+@pytest.mark.parametrize(
+    ("demo", "placebo", "shown"),
+    [(False, [{"link": "rank"}, {"link": "random"}], True), (False, None, True), (False, [], False),
+     (False, [{"link": "rank"}, {"link": "key"}], False), (True, [{"link": "rank"}, {"link": "key"}], False)],
+    ids=["real-synthetic-links", "real-not-evaluated-yet", "no-event-log", "real-key", "demo"],
+)
+def test_the_synthetic_link_note_appears_only_where_a_synthetic_link_is_all_there_is(tmp_path, demo, placebo, shown):
+    metrics = None if placebo is None else {**METRICS, "demo": demo, "placebo": placebo}
+    page = build_index_html(run_record(tmp_path, demo, ["ok", "ok", "ok"]), metrics=metrics)
+    assert ("without any shared identifier" in page) is shown
+    assert "demo data has a real key" not in page.lower()
