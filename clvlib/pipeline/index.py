@@ -257,7 +257,8 @@ def build_index_html(run: Mapping[str, Any], metrics: Mapping[str, Any] | None =
             "<code>--raw-dir PATH</code>.</div>"
         )
     else:
-        source = f'<div class="banner real">Data: real Kaggle data at <code>{e(data["raw_dir"])}</code></div>'
+        label = data.get("label") or f"real Kaggle data at {data['raw_dir']}"
+        source = f'<div class="banner real">Data: {e(label)}</div>'
     # only where a synthetic link is the only one: real data whose clickstream has no key (not the demo's
     # real key, nor data without any event log, whose evaluation has no placebo rows)
     placebo_links = {str(r.get("link")) for r in ((metrics or {}).get("placebo") or []) if isinstance(r, Mapping)}
