@@ -205,3 +205,21 @@ def test_non_utf8_file_is_named(tmp_path):
                                    "c1,A,01000,s\xe3o paulo,SP\n".encode("latin-1"))
     with pytest.raises(ValueError, match=r"olist_customers_dataset.csv: the file is not UTF-8 text"):
         read_olist(files)
+
+
+def test_an_orders_review_is_its_first_one_with_its_own_date():
+    """o1 was reviewed twice: 5 stars on 01-05, then 1 star on 03-10 (after a cut on 02-28): only the first counts."""
+    t = tables()
+    t["reviews"] = pd.DataFrame({
+        "review_id": ["r2", "r1", "r3"], "order_id": ["o1", "o1", "o2"], "review_score": [1.0, 5.0, 4.0],
+        "review_creation_date": [T("2018-03-10"), T("2018-01-05"), T("2018-01-15")],
+        "review_answer_timestamp": [T("2018-03-11"), T("2018-01-06"), T("2018-01-16")],
+    })
+    orders, _, _ = build_orders(t, analysis_date="2018-01-31")
+    got = orders.set_index("order_id")
+    assert got.loc["o1", "review_score"] == 5.0 and got.loc["o1", "review_creation_date"] == T("2018-01-05")
+    assert got.loc["o2", "review_score"] == 4.0 and got.loc["o2", "review_creation_date"] == T("2018-01-15")
+    assert pd.isna(got.loc["o3", "review_score"]) and pd.isna(got.loc["o3", "review_creation_date"])
+    # the later review can change nothing: not its score, not its date
+    t["reviews"].loc[0, ["review_score", "review_creation_date"]] = [3.0, T("2018-02-01")]
+    pd.testing.assert_frame_equal(build_orders(t, analysis_date="2018-01-31")[0], orders)
