@@ -45,8 +45,10 @@ __all__ = [
     "validate_rfm",
 ]
 
-#: Supported time units: days and (pandas, Monday-to-Sunday) weeks.
+#: Supported time units of ``recency`` and ``T``: days and weeks (continuous: days / 7).
 TIME_UNITS = ("D", "W")
+#: Days per unit.
+_DAYS = {"D": 1.0, "W": 7.0}
 #: The columns a customer's BTYD likelihood depends on.
 RFM_COLUMNS = ("frequency", "recency", "T")
 #: The id column name of the tables pymc-marketing's ``rfm_summary`` / ``rfm_train_test_split`` return.
@@ -83,7 +85,11 @@ def _clean_transactions(
     time_unit: str,
     table: str,
 ) -> pd.DataFrame:
-    """Validated copy of the needed columns with dates floored to the start of their period."""
+    """Validated copy of the needed columns with dates floored to their day.
+
+    Whatever the time unit, a purchase is counted per *day* (the BTYD convention): weeks only
+    change the unit in which recency and T are expressed (:func:`_in_unit`).
+    """
     check_time_unit(time_unit)
     cols = [customer_id_col, datetime_col] + ([monetary_value_col] if monetary_value_col else [])
     validate_columns(
@@ -101,15 +107,20 @@ def _clean_transactions(
     tx[datetime_col] = _parse_dates(tx[datetime_col], table, datetime_col)
     if monetary_value_col:
         tx[monetary_value_col] = _parse_amounts(tx[monetary_value_col], table, monetary_value_col)
-    tx[datetime_col] = _floor(tx[datetime_col], time_unit)
+    tx[datetime_col] = tx[datetime_col].dt.normalize().astype("datetime64[ns]")
     return tx
 
 
-def _floor(values: pd.Series, time_unit: str) -> pd.Series:
-    return values.dt.to_period(time_unit).dt.start_time.astype("datetime64[ns]")
+def _in_unit(df: pd.DataFrame, time_unit: str, columns: Sequence[str] = ("recency", "T")) -> pd.DataFrame:
+    """Day counts converted to ``time_unit`` (weeks: days / 7, not calendar weeks)."""
+    if time_unit != "D":
+        df = df.copy()
+        for c in columns:
+            df[c] = df[c].astype("float64") / _DAYS[time_unit]
+    return df
 
 
-def _floor_ts(value: Any, time_unit: str, name: str) -> pd.Timestamp:
+def _day(value: Any, name: str) -> pd.Timestamp:
     try:
         ts = pd.Timestamp(value)
     except (TypeError, ValueError) as exc:
@@ -118,7 +129,7 @@ def _floor_ts(value: Any, time_unit: str, name: str) -> pd.Timestamp:
         raise ValueError(f"{name} must be a date, got {value!r}.")
     if ts.tzinfo is not None:
         ts = ts.tz_localize(None)
-    return ts.to_period(time_unit).start_time
+    return ts.normalize()
 
 
 def _finish_rfm(df: pd.DataFrame, customer_id_col: str, time_unit: str) -> pd.DataFrame:
@@ -146,9 +157,9 @@ def rfm_summary(
 ) -> pd.DataFrame:
     """Frequency / recency / T (/ monetary value) per customer, in the lifetimes convention.
 
-    A wrapper of ``pymc_marketing.clv.utils.rfm_summary`` with validation at the door.
-    Purchases are counted per *period* (day or week): several purchases by one customer in
-    the same period are one purchase whose value is their sum.
+    A wrapper of ``pymc_marketing.clv.utils.rfm_summary`` (in days) with validation at the
+    door. Purchases are counted per *day*, whatever ``time_unit``: several purchases by one
+    customer on the same day are one purchase whose value is their sum.
 
     Parameters
     ----------
@@ -158,12 +169,14 @@ def rfm_summary(
         Column names. Dates may be strings (any format pandas can parse) or timestamps;
         a timezone is dropped keeping the local wall time. Amounts must be numbers >= 0.
     observation_period_end
-        End of the observation period (inclusive: purchases during that day/week count).
+        Last day of the observation period (inclusive: purchases during that day count).
         Purchases after it are **dropped**, and customers whose first purchase is after it
         do not appear. Defaults to the last purchase date.
     time_unit
-        ``"D"`` (days) or ``"W"`` (weeks, Monday to Sunday). ``recency`` and ``T`` are
-        whole numbers of these units.
+        Unit of ``recency`` and ``T``: ``"D"`` (whole days) or ``"W"`` (continuous weeks,
+        days / 7, as in the BTYD papers; a weekly table is the daily one with recency and T
+        divided by 7, so a model fitted on it has the same shapes and its rate scales
+        multiplied by 7).
     table
         Name of the table in error messages.
 
@@ -173,11 +186,11 @@ def rfm_summary(
         Sorted by the customer id, with columns
 
         * ``customer_id_col`` (the input's name, e.g. ``customer_unique_id``)
-        * ``frequency``: number of *repeat* purchase periods (periods with a purchase - 1)
-        * ``recency``: age at the last purchase (last - first purchase period)
-        * ``T``: age at ``observation_period_end`` (end - first purchase period)
+        * ``frequency``: number of *repeat* purchase days (days with a purchase - 1)
+        * ``recency``: age at the last purchase (last - first purchase day), in ``time_unit``
+        * ``T``: age at ``observation_period_end`` (end - first purchase day), in ``time_unit``
         * ``monetary_value`` (only with ``monetary_value_col``): mean value of the repeat
-          purchase periods; 0 when ``frequency`` is 0.
+          purchase days; 0 when ``frequency`` is 0.
 
         ``out.attrs["time_unit"]`` records the unit; ``BTYDModel.fit`` checks it.
 
@@ -200,8 +213,8 @@ def rfm_summary(
     from pymc_marketing.clv.utils import rfm_summary as _pmm_rfm_summary
 
     tx = _clean_transactions(transactions, customer_id_col, datetime_col, monetary_value_col, time_unit, table)
-    end = tx[datetime_col].max() if observation_period_end is None else _floor_ts(
-        observation_period_end, time_unit, "observation_period_end"
+    end = tx[datetime_col].max() if observation_period_end is None else _day(
+        observation_period_end, "observation_period_end"
     )
     tx = tx[tx[datetime_col] <= end]
     if tx.empty:
@@ -211,9 +224,9 @@ def rfm_summary(
         )
     out = _pmm_rfm_summary(
         tx, customer_id_col, datetime_col, monetary_value_col=monetary_value_col,
-        observation_period_end=end, time_unit=time_unit,
+        observation_period_end=end, time_unit="D",
     )
-    return _finish_rfm(out, customer_id_col, time_unit)
+    return _finish_rfm(_in_unit(out, time_unit), customer_id_col, time_unit)
 
 
 def calibration_holdout_summary(
@@ -229,10 +242,11 @@ def calibration_holdout_summary(
 ) -> pd.DataFrame:
     """Calibration RFM plus what each calibration customer did in the holdout period.
 
-    A wrapper of ``pymc_marketing.clv.utils.rfm_train_test_split``. Dates are floored to
-    their day (week) first, so the calibration period ends with the whole day (week) of
-    ``calibration_end`` and the holdout is the days (weeks) after it up to and including
-    ``holdout_end``.
+    A wrapper of ``pymc_marketing.clv.utils.rfm_train_test_split`` (in days). Dates are
+    floored to their day first, so the calibration period ends with the whole day of
+    ``calibration_end`` and the holdout is the days after it up to and including
+    ``holdout_end``; with ``time_unit="W"`` recency, T and the holdout's length are then
+    divided by 7.
 
     Parameters
     ----------
@@ -250,7 +264,7 @@ def calibration_holdout_summary(
         The :func:`rfm_summary` columns over the calibration period (the id column keeps
         its input name), plus
 
-        * ``holdout_frequency``: number of periods with a purchase in the holdout
+        * ``holdout_frequency``: number of days with a purchase in the holdout
         * ``holdout_spend`` (only with ``monetary_value_col``): total value in the holdout
         * ``holdout_duration``: length of the holdout in time units (same for everyone)
 
@@ -263,36 +277,35 @@ def calibration_holdout_summary(
     from pymc_marketing.clv.utils import rfm_train_test_split
 
     tx = _clean_transactions(transactions, customer_id_col, datetime_col, monetary_value_col, time_unit, table)
-    cal_end = _floor_ts(calibration_end, time_unit, "calibration_end")
-    hold_end = tx[datetime_col].max() if holdout_end is None else _floor_ts(holdout_end, time_unit, "holdout_end")
+    cal_end = _day(calibration_end, "calibration_end")
+    hold_end = tx[datetime_col].max() if holdout_end is None else _day(holdout_end, "holdout_end")
     if hold_end <= cal_end:
         raise ValueError(
-            f"holdout_end ({hold_end.date()}) must be after calibration_end ({cal_end.date()}) "
-            f"by at least one period of time_unit={time_unit!r}."
+            f"holdout_end ({hold_end.date()}) must be after calibration_end ({cal_end.date()}) by at least one day."
         )
     if not (tx[datetime_col] <= cal_end).any():
         raise ValueError(
             f"{table}: no purchase on or before calibration_end={cal_end.date()}; choose a later calibration_end."
         )
-    duration = float((hold_end.to_period(time_unit) - cal_end.to_period(time_unit)).n)
+    duration = float((hold_end - cal_end).days) / _DAYS[time_unit]
     in_holdout = (tx[datetime_col] > cal_end) & (tx[datetime_col] <= hold_end)
     if in_holdout.any():
         out = rfm_train_test_split(
             tx, customer_id_col, datetime_col, train_period_end=cal_end, test_period_end=hold_end,
-            time_unit=time_unit, monetary_value_col=monetary_value_col,
+            time_unit="D", monetary_value_col=monetary_value_col,
         )
         out = out.rename(columns={"test_frequency": "holdout_frequency"})
         if monetary_value_col:
             out["holdout_spend"] = out["holdout_frequency"] * out.pop("test_monetary_value")
         out = out.drop(columns=["test_T"])
     else:  # pymc-marketing refuses an empty holdout; it is legitimate (nobody came back)
-        out = rfm_summary(tx, customer_id_col, datetime_col, monetary_value_col, cal_end, time_unit, table)
+        out = rfm_summary(tx, customer_id_col, datetime_col, monetary_value_col, cal_end, "D", table)
         out["holdout_frequency"] = 0.0
         if monetary_value_col:
             out["holdout_spend"] = 0.0
     out["holdout_frequency"] = out["holdout_frequency"].round().astype("int64")
     out["holdout_duration"] = duration
-    return _finish_rfm(out, customer_id_col, time_unit)
+    return _finish_rfm(_in_unit(out, time_unit), customer_id_col, time_unit)
 
 
 # --------------------------------------------------------------------------- unique rows

@@ -43,20 +43,35 @@ def test_rfm_summary_matches_a_hand_computed_table():
     assert out.attrs["time_unit"] == "D"
 
 
-def test_rfm_summary_in_weeks_counts_purchase_weeks():
-    # Weeks run Monday..Sunday; 1 Jan 2024 is a Monday, so the end (Sunday 14 Jan) closes week 2.
-    # A: week 1 (10 + 20 + 5), week 2 (30). C: week 1 (7), week 2 (3). D (16 Jan) is in week 3.
-    out = rfm_summary(_tx(), "cid", "when", "amount", observation_period_end="2024-01-14", time_unit="W")
+def test_rfm_summary_in_weeks_counts_purchase_days_in_continuous_weeks():
+    # The BTYD convention: repeat purchase *days*; recency and T in days / 7 (not calendar weeks).
+    # End Monday 15 Jan: C's Saturday 20 Jan purchase is after it, and D (16 Jan) starts after it.
+    out = rfm_summary(_tx(), "cid", "when", "amount", observation_period_end="2024-01-15", time_unit="W")
     expected = pd.DataFrame(
         {
             "cid": ["A", "B", "C"],
-            "frequency": np.array([1, 0, 1], dtype="int64"),
-            "recency": [1.0, 0.0, 1.0],
-            "T": [1.0, 1.0, 1.0],
-            "monetary_value": [30.0, 0.0, 3.0],
+            "frequency": np.array([2, 0, 1], dtype="int64"),
+            "recency": [10 / 7, 0.0, 7 / 7],
+            "T": [14 / 7, 12 / 7, 13 / 7],
+            "monetary_value": [27.5, 0.0, 3.0],
         }
     )
     assert_frame_equal(out, expected)
+    assert out.attrs["time_unit"] == "W"
+    days = rfm_summary(_tx(), "cid", "when", "amount", observation_period_end="2024-01-15")
+    assert_frame_equal(out[["cid", "frequency", "monetary_value"]], days[["cid", "frequency", "monetary_value"]])
+
+
+def test_no_purchase_after_the_end_counts_in_weeks_even_within_the_same_week():
+    # Wednesday 10 Jan is the end; the purchase on Thursday 11 Jan (same Monday week) must not count.
+    tx = pd.DataFrame({"cid": ["A", "A", "A"], "when": ["2024-01-01", "2024-01-08", "2024-01-11"], "amount": [1.0, 2.0, 4.0]})
+    out = rfm_summary(tx, "cid", "when", "amount", observation_period_end="2024-01-10", time_unit="W")
+    assert out.loc[0, "frequency"] == 1 and out.loc[0, "monetary_value"] == 2.0
+    assert out.loc[0, "recency"] == pytest.approx(1.0) and out.loc[0, "T"] == pytest.approx(9 / 7)
+    cal = calibration_holdout_summary(tx, "cid", "when", "amount", calibration_end="2024-01-10",
+                                      holdout_end="2024-01-17", time_unit="W")
+    assert cal.loc[0, "frequency"] == 1 and cal.loc[0, "holdout_frequency"] == 1
+    assert cal.loc[0, "holdout_spend"] == 4.0 and cal.loc[0, "holdout_duration"] == pytest.approx(1.0)
 
 
 def test_rfm_summary_defaults_to_the_last_purchase_and_omits_monetary_value():
