@@ -150,6 +150,125 @@ def test_weighted_pnbd_fit_equals_the_fit_on_every_customer(simulated):
     assert one_time["p_alive"].lt(1).all()
 
 
+# ----------------------------------------------------------------------------- default fit = MLE
+# The published log-likelihoods, written out with scipy and maximised with scipy: a default fit
+# (flat priors, MAP) must land on the same maximum.
+
+
+def _bgnbd_loglik(params, x, tx, T):
+    """Fader, Hardie & Lee (2005), eq. 6."""
+    from scipy.special import gammaln
+
+    r, alpha, a, b = params
+    a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
+    a2 = gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x)
+    a3 = -(r + x) * np.log(alpha + T)
+    a4 = np.where(x > 0, np.log(a) - np.log(np.maximum(b + x - 1, 1e-300)) - (r + x) * np.log(alpha + tx), -np.inf)
+    return float(np.sum(a1 + a2 + np.logaddexp(a3, a4)))
+
+
+def _pnbd_loglik(params, x, tx, T):
+    """Fader & Hardie (2005), "A note on deriving the Pareto/NBD model and related expressions", eq. 22."""
+    from scipy.special import gammaln, hyp2f1
+
+    r, alpha, s, beta = params
+    rsx = r + s + x
+    if alpha >= beta:
+        big, b2 = alpha, s + 1
+        z = lambda t: (alpha - beta) / (alpha + t)  # noqa: E731
+    else:
+        big, b2 = beta, r + x
+        z = lambda t: (beta - alpha) / (beta + t)  # noqa: E731
+    # A0 = 2F1(.., z(tx)) / (big + tx)^rsx - 2F1(.., z(T)) / (big + T)^rsx, in logs for stability
+    l1 = np.log(hyp2f1(rsx, b2, rsx + 1, z(tx))) - rsx * np.log(big + tx)
+    l2 = np.log(hyp2f1(rsx, b2, rsx + 1, z(T))) - rsx * np.log(big + T)
+    log_a0 = l1 + np.log1p(-np.exp(l2 - l1))
+    first = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
+    second = np.log(s) - np.log(rsx) + log_a0
+    ll = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta) + np.logaddexp(first, second)
+    return float(np.sum(ll))
+
+
+def _gg_loglik(params, x, m):
+    """Fader & Hardie (2013), the Gamma-Gamma model of monetary value, eq. 1 (repeat customers)."""
+    from scipy.special import gammaln
+
+    p, q, v = params
+    px = p * x
+    return float(np.sum(gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(v) + (px - 1) * np.log(m)
+                        + px * np.log(x) - (px + q) * np.log(v + x * m)))
+
+
+def _scipy_mle(loglik, x0, *data):
+    from scipy.optimize import minimize
+
+    res = minimize(lambda z: -loglik(np.exp(z), *data), np.log(x0), method="Nelder-Mead",
+                   options={"xatol": 1e-9, "fatol": 1e-10, "maxiter": 20000, "maxfev": 20000})
+    return np.exp(res.x), -res.fun
+
+
+@pytest.mark.parametrize(("kind", "names", "loglik", "x0"),
+                         [("bgnbd", ("r", "alpha", "a", "b"), _bgnbd_loglik, (0.5, 5.0, 1.0, 2.0)),
+                          ("pnbd", ("r", "alpha", "s", "beta"), _pnbd_loglik, (0.5, 5.0, 0.5, 5.0))],
+                         ids=["bgnbd", "pnbd"])
+def test_the_default_fit_is_the_maximum_of_the_published_likelihood(simulated, kind, names, loglik, x0):
+    data = simulated.iloc[:1500]
+    x, tx, T = (data[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    mle, best = _scipy_mle(loglik, x0, x, tx, T)
+    fit = BTYDModel(kind, time_unit="W").fit(data).params_.query("model == 'purchase'").set_index("parameter")
+    ours = np.array([fit.loc[n, "estimate"] for n in names])
+    assert loglik(ours, x, tx, T) == pytest.approx(best, abs=1e-3)  # the same maximum ...
+    np.testing.assert_allclose(ours, mle, rtol=5e-3)  # ... at the same place
+
+
+def test_the_default_spend_fit_is_the_gamma_gamma_mle(bg_fit, simulated):
+    rep = simulated[(simulated["frequency"] > 0) & (simulated["monetary_value"] > 0)]
+    x, m = rep["frequency"].to_numpy(float), rep["monetary_value"].to_numpy(float)
+    mle, best = _scipy_mle(_gg_loglik, (5.0, 3.0, 15.0), x, m)
+    est = bg_fit.params_.query("model == 'spend'").set_index("parameter")["estimate"]
+    ours = est[["p", "q", "v"]].to_numpy()
+    assert _gg_loglik(ours, x, m) == pytest.approx(best, abs=1e-3)
+    np.testing.assert_allclose(ours, mle, rtol=5e-3)
+
+
+def test_informative_priors_stay_an_option_and_move_the_pnbd_fit(simulated):
+    from clvlib.models.btyd.fit import default_purchase_priors, informative_purchase_priors
+
+    assert {str(p.distribution) for p in default_purchase_priors("pnbd").values()} == {"HalfFlat"}
+    data = simulated.iloc[:1500]
+    flat = BTYDModel("pnbd", time_unit="W").fit(data)
+    prior = BTYDModel("pnbd", time_unit="W", purchase_model_config=informative_purchase_priors("pnbd")).fit(data)
+    assert prior.to_dict()["priors"]["purchase"]["s"]["dist"] == "Weibull"
+    assert flat.to_dict()["priors"]["purchase"]["s"]["dist"] == "HalfFlat"
+    f, p = (m.params_.set_index("parameter")["estimate"] for m in (flat, prior))
+    assert abs(f["s"] - p["s"]) > 1e-3 * f["s"]
+
+
+def test_weeks_give_the_fit_of_days_with_the_rate_scale_times_seven():
+    # a BG/NBD world in days (r 0.6, alpha 40, a 1, b 3): purchase gaps ~ Exp(lambda), drop out after each
+    rng = np.random.default_rng(4)
+    n = 1000
+    first = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.uniform(0, 300, n), unit="D")
+    rows = []
+    for i in range(n):
+        lam, p, t = rng.gamma(0.6, 1 / 40), rng.beta(1.0, 3.0), 0.0
+        while t < 420:
+            rows.append((f"c{i}", first[i] + pd.Timedelta(days=t), float(rng.gamma(4.0, 10.0))))
+            if rng.uniform() < p:
+                break
+            t += rng.exponential(1 / lam)
+    tx = pd.DataFrame(rows, columns=["cid", "when", "amount"])
+    end = "2024-01-31"  # a Wednesday: purchases later that week must not count
+    by_day = rfm_summary(tx, "cid", "when", "amount", observation_period_end=end)
+    by_week = rfm_summary(tx, "cid", "when", "amount", observation_period_end=end, time_unit="W")
+    assert by_week["frequency"].equals(by_day["frequency"])
+    d = BTYDModel("bgnbd").fit(by_day, customer_col="cid").params_.set_index("parameter")["estimate"]
+    w = BTYDModel("bgnbd", time_unit="W").fit(by_week, customer_col="cid").params_.set_index("parameter")["estimate"]
+    for name in ("r", "a", "b", "p", "q", "v"):
+        assert w[name] == pytest.approx(d[name], rel=1e-3), name
+    assert w["alpha"] * 7 == pytest.approx(d["alpha"], rel=1e-3)
+
+
 # ----------------------------------------------------------------------------- predictions
 
 
@@ -255,3 +374,12 @@ def test_simulated_repeat_purchase_counts_match_the_data(bg_fit, simulated):
     fig = plot_repeat_purchases(simulated, bg_fit)
     actual, model = (np.array([b.get_height() for b in c]) for c in fig.axes[0].containers)
     assert model[0] == pytest.approx(actual[0], rel=0.05)
+
+
+def test_non_finite_predictions_are_explained_in_words():
+    # nobody bought twice: BG/NBD's a and b are not identified, a stays at 1 and E[X] = 0/0
+    rfm = pd.DataFrame({CUSTOMER: [f"c{i}" for i in range(50)], "frequency": 0, "recency": 0.0,
+                        "T": np.arange(1.0, 51.0)})
+    model = BTYDModel("bgnbd").fit(rfm)
+    with pytest.warns(UserWarning, match=r"50 customer\(s\) got non-finite .* dropout parameter a is 1.*\(0 here\)"):
+        model.predict(rfm, horizon=30)

@@ -13,8 +13,8 @@ import pytest
 
 from clvlib.features.rfm import compress_rfm
 from clvlib.models.btyd._pymc import (
-    OBSERVED, PMM_CUSTOMER, TESTED_VERSION, add_weights, attach_idata, posterior_draws, purchase_model_class,
-    thinned, to_pmm,
+    OBSERVED, PMM_CUSTOMER, TESTED_VERSION, UNITS_PER_MONTH, add_weights, attach_idata, lifetime_value,
+    posterior_draws, purchase_model_class, thinned, to_pmm,
 )
 from clvlib.models.btyd.fit import PURCHASE_PARAMS, default_purchase_priors, flat_priors
 
@@ -180,3 +180,20 @@ def test_to_pmm_renames_only_the_id_column_and_copies():
     same = to_pmm(rfm.drop(columns="customer_unique_id"), "customer_id", ["frequency"])
     same["frequency"] = 5
     assert rfm["frequency"].tolist() == [0, 1]
+
+
+@pytest.mark.parametrize("unit", ["D", "W"])
+def test_lifetime_value_counts_calendar_months_of_365_25_over_12_days(simulated, unit):
+    # 24 months are 730.5 days (104.36 weeks), not pymc-marketing's 24 x 30 = 720 days
+    assert UNITS_PER_MONTH["D"] * 24 == 730.5 and UNITS_PER_MONTH["W"] * 7 == pytest.approx(365.25 / 12)
+    model = _with_draws(_built("bgnbd", simulated[RFM].head(20)), PURCHASE_PARAMS["bgnbd"], chains=1, draws=1)
+    rows = simulated[RFM].head(5).assign(customer_id=np.arange(5), future_spend=2.0)
+    undiscounted = posterior_draws(lifetime_value(model, rows, 24, 0.0, unit))[0]
+    two_years = posterior_draws(model.expected_purchases(data=rows[RFM], future_t=24 * UNITS_PER_MONTH[unit]))[0]
+    np.testing.assert_allclose(undiscounted, 2.0 * two_years, rtol=1e-10)
+    # discounted: month m's purchases (m * 365.25/12 days in) are divided by (1 + d) ** m
+    d = 0.01
+    cum = [posterior_draws(model.expected_purchases(data=rows[RFM], future_t=m * UNITS_PER_MONTH[unit]))[0]
+           for m in range(0, 4)]
+    by_hand = sum(2.0 * (cum[m] - cum[m - 1]) / (1 + d) ** m for m in range(1, 4))
+    np.testing.assert_allclose(posterior_draws(lifetime_value(model, rows, 3, d, unit))[0], by_hand, rtol=1e-10)

@@ -21,6 +21,13 @@ What is assumed, and why no public API does it
   the ``fit_data`` group that ``build_from_idata`` and so ``thin_fit_result`` read back).
 * **Reading predictions** (:func:`posterior_draws`): ``expected_*`` methods return
   DataArrays with dims ``chain``, ``draw`` and one customer dim.
+* **Lifetime value in calendar months** (:func:`lifetime_value`). pymc-marketing's
+  ``customer_lifetime_value`` converts months with fixed factors (30 days, 4.345 weeks), so
+  24 months would be 720 days, not two years. It is called with ``time_unit="M"`` on a
+  stand-in model whose ``expected_purchases`` takes months and asks the fitted model for
+  ``months * 365.25 / 12`` days (:data:`UNITS_PER_MONTH`). That relies on
+  ``customer_lifetime_value`` using nothing of the model but ``expected_purchases(data=,
+  future_t=)`` (true in 0.19.2, tested).
 * **Column name** (:data:`PMM_CUSTOMER`): the CLV models require the id column to be
   called ``customer_id``. The rest of clvlib keys customers by
   :data:`clvlib.schemas.CUSTOMER`; :func:`to_pmm` renames, and it is the only place that
@@ -55,6 +62,8 @@ __all__ = [
     "attach_idata",
     "thinned",
     "posterior_draws",
+    "UNITS_PER_MONTH",
+    "lifetime_value",
 ]
 
 #: The pymc-marketing version these assumptions were last checked against.
@@ -63,6 +72,8 @@ TESTED_VERSION = "0.19.2"
 PMM_CUSTOMER = "customer_id"
 #: Name of the observed (frequency, recency) variable of BetaGeoModel and ParetoNBDModel.
 OBSERVED = "recency_frequency"
+#: Time units in an average calendar month (365.25 / 12 days): 24 months are 730.5 days.
+UNITS_PER_MONTH = {"D": 365.25 / 12, "W": 365.25 / 12 / 7}
 
 
 def to_pmm(rfm: pd.DataFrame, customer_col: str, columns: Sequence[str]) -> pd.DataFrame:
@@ -152,3 +163,42 @@ def posterior_draws(xr_array: Any) -> np.ndarray:
     """(chain, draw, customer) DataArray -> (n_draws, n_customers) ndarray; MAP gives 1 draw."""
     arr = xr_array.transpose("chain", "draw", ...).values
     return arr.reshape(-1, arr.shape[-1])
+
+
+class _InMonths:
+    """A fitted purchase model seen through ``expected_purchases(data, future_t)`` with ``future_t`` in months."""
+
+    def __init__(self, pmm_model: Any, units_per_month: float) -> None:
+        self._model = pmm_model
+        self._per_month = float(units_per_month)
+
+    def expected_purchases(self, data: pd.DataFrame, future_t: float) -> Any:
+        return self._model.expected_purchases(data=data, future_t=float(future_t) * self._per_month)
+
+
+def lifetime_value(pmm_model: Any, data: pd.DataFrame, months: int, monthly_discount_rate: float,
+                   time_unit: str) -> Any:
+    """pymc-marketing's discounted ``customer_lifetime_value`` over ``months`` calendar months.
+
+    Parameters
+    ----------
+    pmm_model
+        A fitted ``BetaGeoModel`` / ``ParetoNBDModel`` whose data are in ``time_unit``.
+    data
+        ``customer_id``, ``frequency``, ``recency``, ``T`` and ``future_spend``.
+    months
+        Whole months; month ``m`` ends at ``m * UNITS_PER_MONTH[time_unit]`` time units.
+    monthly_discount_rate
+        Applied as ``(1 + rate) ** m`` to the purchases of month ``m``.
+    time_unit
+        ``"D"`` or ``"W"``.
+
+    Returns
+    -------
+    xarray.DataArray
+        (chain, draw, customer_id), as pymc-marketing returns it.
+    """
+    from pymc_marketing.clv.utils import customer_lifetime_value
+
+    return customer_lifetime_value(_InMonths(pmm_model, UNITS_PER_MONTH[time_unit]), data, future_t=int(months),
+                                   discount_rate=monthly_discount_rate, time_unit="M")

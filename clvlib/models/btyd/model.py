@@ -49,7 +49,7 @@ import pandas as pd
 
 from clvlib.features.rfm import RFM_COLUMNS, check_time_unit, compress_rfm, unique_rows, validate_rfm
 from clvlib.models.btyd._pymc import (
-    PMM_CUSTOMER, attach_idata, posterior_draws, purchase_model_class, thinned, to_pmm,
+    PMM_CUSTOMER, attach_idata, lifetime_value, posterior_draws, purchase_model_class, thinned, to_pmm,
 )
 from clvlib.models.btyd.fit import (
     PURCHASE_MODELS, PURCHASE_PARAMS, default_purchase_priors, fit_purchase_model, fit_spend_model, flat_priors,
@@ -72,8 +72,8 @@ class BTYDModel:
         ``predicted_value_low/high`` to :meth:`predict`).
     time_unit
         Unit of ``recency``/``T`` in the RFM table (``"D"`` or ``"W"``); must match the one
-        given to ``rfm_summary``. Used to convert months for ``clv_lifetime``
-        (pymc-marketing's factors: 30 days or 4.345 weeks per month).
+        given to ``rfm_summary``. Used to convert months for ``clv_lifetime``: calendar
+        months of 365.25 / 12 days (12 months are 365.25 days, 24 are 730.5).
     discount_rate_annual
         Annual discount rate for ``clv_lifetime``; applied monthly as
         ``(1 + rate) ** (1 / 12) - 1``. Default 10%.
@@ -97,10 +97,11 @@ class BTYDModel:
         hyp2f1 for every draw and unique customer row, ~20 s per 1,000 draws on Olist.
     purchase_model_config, spend_model_config
         pymc-marketing ``model_config`` dicts (priors). Default: flat (``HalfFlat``)
-        priors on BG/NBD's ``r, alpha, a, b``; on Pareto/NBD flat priors on the scales
-        ``alpha, beta`` and pymc-marketing's ``Weibull(2, 1)`` on the shapes ``r, s``
-        (see :mod:`clvlib.models.btyd.fit`); pymc-marketing's default (flat) priors on the
-        Gamma-Gamma ``p, q, v``.
+        priors on every parameter (BG/NBD ``r, alpha, a, b``; Pareto/NBD ``r, alpha, s,
+        beta``; Gamma-Gamma ``p, q, v``), so MAP is the maximum-likelihood estimate. For
+        informative priors on the shapes pass
+        ``purchase_model_config=informative_purchase_priors(purchase_model)`` (from
+        :mod:`clvlib.models.btyd.fit`, which explains when they matter).
     weighted
         Fit on unique ``(frequency, recency, T)`` rows with customer counts as weights
         (default; same result, much faster). ``False`` fits pymc-marketing's model on every
@@ -360,8 +361,6 @@ class BTYDModel:
         ``customer_col``, ``frequency``, ``recency``, ``T``; ``monetary_value`` when the
         model has a spend model.
         """
-        from pymc_marketing.clv.utils import customer_lifetime_value
-
         self._check_fitted()
         has_spend = self.spend_model_ is not None
         validate_rfm(rfm, "rfm", customer_col, need_monetary=has_spend)
@@ -380,7 +379,7 @@ class BTYDModel:
         bad = ~np.isfinite(purchases).all(axis=0) | ~np.isfinite(p_alive).all(axis=0)
         if bad.any():
             warnings.warn(f"{int(np.isin(codes, np.flatnonzero(bad)).sum())} customer(s) got non-finite expected "
-                          "purchases or P(alive); check the fitted parameters (params_).", UserWarning, stacklevel=2)
+                          f"purchases or P(alive): {self._nonfinite_reason()}", UserWarning, stacklevel=2)
         out = pd.DataFrame({customer_col: rfm[customer_col].to_numpy()}, index=rfm.index)
         out["expected_purchases"] = purchases.mean(axis=0)[codes]
         out["p_alive"] = np.clip(p_alive.mean(axis=0), 0.0, 1.0)[codes]
@@ -392,10 +391,8 @@ class BTYDModel:
         # (for Pareto/NBD, hyp2f1-heavy) likelihood once per month: use <= 100 draws.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            disc = customer_lifetime_value(
-                thinned(pm_, 100), uniq.assign(future_spend=1.0), future_t=int(self.clv_months),
-                discount_rate=self.monthly_discount_rate, time_unit=self.time_unit,
-            )
+            disc = lifetime_value(thinned(pm_, 100), uniq.assign(future_spend=1.0), int(self.clv_months),
+                                  self.monthly_discount_rate, self.time_unit)
         disc = posterior_draws(disc)
         e_s = spend.mean(axis=0)
         out["expected_spend"] = e_s[codes]
@@ -408,6 +405,17 @@ class BTYDModel:
             out["predicted_value_low"] = np.quantile(value, tail, axis=0)[codes]
             out["predicted_value_high"] = np.quantile(value, 1.0 - tail, axis=0)[codes]
         return out.reset_index(drop=True)
+
+    def _nonfinite_reason(self) -> str:
+        """Why predictions can be non-finite, in words (for the warning of :meth:`predict`)."""
+        repeat = getattr(self, "n_repeat_customers_", None)
+        post = self.purchase_model_.idata.posterior
+        if self.purchase_model == "bgnbd" and np.any(np.abs(post["a"].values - 1.0) < 1e-6):
+            return (f"BG/NBD's dropout parameter a is 1, where its expected purchases divide by a - 1. That happens "
+                    f"when too few people bought twice ({repeat} here) for a and b to be estimated; fit on a longer "
+                    "history.")
+        return (f"the fitted parameters are extreme (see params_); with {repeat} repeat customers the model is "
+                "barely identified.")
 
     # ------------------------------------------------------------------ save / load
 
