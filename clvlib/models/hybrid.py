@@ -10,8 +10,10 @@ mapping are built from data up to that snapshot's own cut.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from clvlib import progress as clv_progress  # not `progress`: fit_score_snapshots has a parameter of that name
@@ -22,7 +24,8 @@ from clvlib.models.scores import hybrid_column, p_buy_column, variant_name
 from clvlib.models.two_part import TwoPartModel
 from clvlib.features.temporal import attach_click_features, feature_columns, holdout_labels
 
-__all__ = ["Variant", "variants_for", "btyd_features", "fit_score_variants", "fit_score_snapshots", "variant_table"]
+__all__ = ["Variant", "variants_for", "MIN_REPEAT_FOR_BTYD", "btyd_features", "btyd_feature_notes", "person_weights",
+           "fit_score_variants", "fit_score_snapshots", "variant_table"]
 
 
 @dataclass(frozen=True)
@@ -51,19 +54,77 @@ def _labels(values: pd.Series) -> list[str]:
     return ["unknown" if pd.isna(v) else str(v) for v in values.astype(object)]
 
 
+#: Fewer people who bought again than this at a snapshot: BG/NBD's dropout part (a, b) cannot be estimated.
+MIN_REPEAT_FOR_BTYD = 10
+
+
 def btyd_features(features: pd.DataFrame, horizon_days: int, seed: int = 42) -> pd.DataFrame:
     """BG/NBD fitted on these features' RFM columns, its expected purchases as a feature for the hybrid model.
 
     The model is fitted on the same snapshot it describes, so it sees only data up to that
-    snapshot's cut. Adds ``btyd_expected_purchases`` over ``horizon_days``. (Spend stays with
-    the gradient boosting: early snapshots have too few repeat buyers for Gamma-Gamma.)
+    snapshot's cut: one fit per snapshot, because a fit on a later snapshot would have seen the
+    label window of an earlier one. Adds ``btyd_expected_purchases`` over ``horizon_days``.
+    (Spend stays with the gradient boosting: early snapshots have too few repeat buyers for
+    Gamma-Gamma.)
+
+    With fewer than :data:`MIN_REPEAT_FOR_BTYD` people who bought on two days by the cut (early
+    snapshots of a young shop), BG/NBD's dropout parameters are not identified: the fit leaves
+    ``a`` where it started (1), and its expected purchases divide by ``a - 1``, giving
+    non-finite values. Then the feature is left missing for that snapshot (the gradient boosting
+    treats it as unknown) and a sentence says so. ``out.attrs["btyd_fit"]`` records, per
+    snapshot, the repeat customers, the parameters, whether the optimiser converged and why the
+    feature is missing, if it is.
     """
     clv_progress.note_compile_cache()
     rfm = features[["customer_unique_id", "frequency", "recency", "T"]]
-    pred = BTYDModel("bgnbd", method="map", random_seed=seed).fit(rfm).predict(rfm, horizon=horizon_days)
     out = features.copy()
-    out["btyd_expected_purchases"] = pred["expected_purchases"].to_numpy()
+    repeat = int((rfm["frequency"] > 0).sum())
+    record: dict = {"repeat_customers": repeat, "customers": int(len(rfm))}
+    if repeat < MIN_REPEAT_FOR_BTYD:
+        out["btyd_expected_purchases"] = float("nan")
+        record["missing_because"] = (f"only {repeat} of {len(rfm):,} people had bought on two different days, "
+                                     f"too few (< {MIN_REPEAT_FOR_BTYD}) to estimate BG/NBD's dropout")
+        out.attrs["btyd_fit"] = record
+        return out
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # reported below in words
+        model = BTYDModel("bgnbd", method="map", random_seed=seed).fit(rfm)
+        pred = model.predict(rfm, horizon=horizon_days)["expected_purchases"].to_numpy()
+    record["params"] = {k: round(float(v), 6) for k, v in model.params_.set_index("parameter")["estimate"].items()}
+    record["converged"] = bool(model.purchase_optimizer_["success"])
+    bad = ~np.isfinite(pred)
+    if bad.any():
+        pred = np.where(bad, np.nan, pred)
+        record["missing_because"] = f"BG/NBD gave {int(bad.sum()):,} people a non-finite expectation"
+    out["btyd_expected_purchases"] = pred
+    out.attrs["btyd_fit"] = record
     return out
+
+
+def btyd_feature_notes(fits: dict) -> list[str]:
+    """Sentences on the hidden BG/NBD fits behind ``btyd_expected_purchases`` (cut -> ``attrs["btyd_fit"]``)."""
+    notes = []
+    for cut, rec in fits.items():
+        when = pd.Timestamp(cut).date()
+        if "missing_because" in rec:
+            notes.append(f"At the snapshot of {when} the BG/NBD feature is left missing: {rec['missing_because']}.")
+        elif not rec.get("converged", True):
+            notes.append(f"At the snapshot of {when} the BG/NBD fit behind the hybrid model's BG/NBD feature stopped "
+                         "before the optimiser could confirm its maximum; the feature is used as it came out.")
+    return notes
+
+
+def person_weights(people: pd.Series) -> np.ndarray:
+    """Training weights that count each person once: 1 / (number of training snapshots the person is in).
+
+    Monthly snapshots with 6-month label windows overlap: one purchase labels the same person in
+    up to six rows (on Olist 1,227 positive rows come from 523 people). Unweighted, the models
+    see each such purchase up to six times, as if it were six independent outcomes. With these
+    weights each person carries a total weight of 1 in the training data, however many
+    overlapping windows they appear in.
+    """
+    counts = people.map(people.value_counts())
+    return (1.0 / counts).to_numpy(dtype="float64")
 
 
 def fit_score_variants(
@@ -119,6 +180,7 @@ def fit_score_snapshots(
     model_params: dict | None = None,
     progress=print,
     link_info: dict | None = None,
+    weighting: str = "person",
 ) -> tuple[pd.DataFrame, dict]:
     """Train every variant on the training snapshots and score the snapshot at ``windows['cut']``.
 
@@ -126,7 +188,15 @@ def fit_score_snapshots(
     :mod:`clvlib.features.snapshots`); labels are each person's spend in the horizon after each
     training cut, from ``orders`` dated on or before ``windows['cut']``. Returns the same as
     :func:`fit_score_variants`. ``link_info`` (method -> info at the cut) is reported per variant.
+
+    ``weighting="person"`` (default) weights each training row by :func:`person_weights`, so a
+    person (and a purchase) seen through several overlapping label windows counts once;
+    ``"none"`` gives every person-snapshot the same weight. Each variant's info records the
+    weighting, the distinct people and buyers among the training rows, and sentences on the
+    hidden BG/NBD fits (``btyd_notes``, see :func:`btyd_feature_notes`).
     """
+    if weighting not in ("person", "none"):
+        raise ValueError(f"weighting must be 'person' or 'none', got {weighting!r}.")
     cut = windows["cut"]
     orders = orders[on_or_before(orders["order_purchase_timestamp"], cut)]
     train_cuts = list(windows["train_cuts"])
@@ -137,6 +207,12 @@ def fit_score_snapshots(
     labels = {tc: holdout_labels(orders, tc, end, base[tc]["customer_unique_id"])["holdout_spend"]
               for tc, end in zip(train_cuts, windows["label_ends"])}
     y = pd.concat([labels[tc] for tc in train_cuts], ignore_index=True).to_numpy()
+    people = pd.concat([base[tc]["customer_unique_id"] for tc in train_cuts], ignore_index=True)
+    weights = person_weights(people) if weighting == "person" else None
+    btyd_fits = {str(pd.Timestamp(c).date()): base[c].attrs.get("btyd_fit", {}) for c in [*train_cuts, cut]}
+    notes = btyd_feature_notes(btyd_fits)
+    for note in notes:
+        warnings.warn(note, UserWarning, stacklevel=2)
 
     def design(c: pd.Timestamp, method: str | None) -> pd.DataFrame:
         if method is None:
@@ -157,11 +233,13 @@ def fit_score_snapshots(
                 train[col] = pd.Categorical(tr, categories=cats)
                 score[col] = pd.Categorical(sc, categories=cats)
         params = {"increasing": ("btyd_expected_purchases",), **(model_params or {})}
-        model = TwoPartModel(random_state=seed, **params).fit(train[cols], y)
+        model = TwoPartModel(random_state=seed, **params).fit(train[cols], y, sample_weight=weights)
         scores[hybrid_column(v.name)] = model.predict(score[cols])
         scores[p_buy_column(v.name)] = model.predict_proba_buy(score[cols])
         buyers = int((y > 0).sum())
         info[v.name] = {"train_rows": len(train), "train_buyers": buyers, "features": cols,
+                        "train_people": int(people.nunique()), "train_buyer_people": int(people[y > 0].nunique()),
+                        "weighting": weighting, "btyd_notes": notes,
                         "mapping": (link_info or {}).get(v.method, {}) if v.method else {}}
         progress(f"  hybrid {v.name}: trained on {len(train):,} person-snapshots ({buyers:,} bought), {len(cols)} features")
     return scores, info

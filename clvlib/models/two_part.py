@@ -28,8 +28,10 @@ class TwoPartModel:
     min_positive
         Fewer buyers than this in the training labels is an error: the spend part cannot be fitted.
     increasing
-        Columns on which P(buy) may only increase (a monotonic constraint), e.g. the BG/NBD
+        Columns on which both parts may only increase (a monotonic constraint), e.g. the BG/NBD
         expected number of purchases: a prior that keeps the trees from contradicting it on noise.
+        It holds for P(buy) and for the spend given a purchase alike: among buyers, a higher
+        expected number of purchases means more purchases in the window, so no less spend.
 
     Attributes
     ----------
@@ -53,16 +55,22 @@ class TwoPartModel:
         self.min_positive = min_positive
         self.increasing = increasing
 
-    def fit(self, X: pd.DataFrame, y: pd.Series | np.ndarray) -> "TwoPartModel":
+    def fit(self, X: pd.DataFrame, y: pd.Series | np.ndarray,
+            sample_weight: np.ndarray | None = None) -> "TwoPartModel":
         """Fit both parts on features ``X`` and non-negative spend ``y``.
 
         No early stopping: the training rows are stacked snapshots in which the same person
         appears several times, so a random validation split would leak between its halves.
-        A fixed, small number of shallow trees is the regularisation instead.
+        A fixed, small number of shallow trees is the regularisation instead. ``sample_weight``
+        (e.g. :func:`clvlib.models.hybrid.person_weights`) is passed to both parts.
         """
         y = np.asarray(y, dtype=float)
         if len(X) != len(y):
             raise ValueError(f"X has {len(X)} rows but y has {len(y)}.")
+        if sample_weight is not None:
+            sample_weight = np.asarray(sample_weight, dtype=float)
+            if len(sample_weight) != len(y) or not np.isfinite(sample_weight).all() or (sample_weight <= 0).any():
+                raise ValueError("sample_weight must hold one positive, finite weight per row of X.")
         if np.isnan(y).any() or (y < 0).any():
             raise ValueError("y (spend) must be non-negative and not missing.")
         buys = y > 0
@@ -74,15 +82,24 @@ class TwoPartModel:
         common = dict(learning_rate=self.learning_rate, max_leaf_nodes=self.max_leaf_nodes,
                       l2_regularization=self.l2_regularization, categorical_features="from_dtype",
                       random_state=self.random_state, early_stopping=False)
-        monotonic = {c: 1 for c in self.increasing if c in X.columns} or None
+        # a column missing in every training row cannot be split on; it is left out of that part
+        # (scikit-learn's weighted binning also refuses one)
+        self.classifier_features_ = _informative(X)
+        self.regressor_features_ = _informative(X[buys])
         self.classifier_ = HistGradientBoostingClassifier(
-            max_iter=self.max_iter, min_samples_leaf=self.min_samples_leaf, monotonic_cst=monotonic, **common
-        ).fit(X, buys)
+            max_iter=self.max_iter, min_samples_leaf=self.min_samples_leaf,
+            monotonic_cst=self._monotonic(self.classifier_features_), **common
+        ).fit(X[self.classifier_features_], buys, sample_weight=sample_weight)
         # the spend part sees only buyers (hundreds): fewer, larger-leaved trees
         self.regressor_ = HistGradientBoostingRegressor(
             loss="gamma", max_iter=max(self.max_iter // 2, 1), min_samples_leaf=max(int(buys.sum()) // 20, 5),
-            **common).fit(X[buys], y[buys])
+            monotonic_cst=self._monotonic(self.regressor_features_), **common,
+        ).fit(X.loc[buys, self.regressor_features_], y[buys],
+              sample_weight=None if sample_weight is None else sample_weight[buys])
         return self
+
+    def _monotonic(self, columns: list[str]) -> dict[str, int] | None:
+        return {c: 1 for c in self.increasing if c in columns} or None
 
     def _check(self, X: pd.DataFrame) -> pd.DataFrame:
         if not hasattr(self, "classifier_"):
@@ -95,13 +112,18 @@ class TwoPartModel:
     def predict_proba_buy(self, X: pd.DataFrame) -> np.ndarray:
         """P(the customer buys in the horizon)."""
         X = self._check(X)
-        return self.classifier_.predict_proba(X)[:, 1]
+        return self.classifier_.predict_proba(X[self.classifier_features_])[:, 1]
 
     def predict_spend(self, X: pd.DataFrame) -> np.ndarray:
         """Expected spend in the horizon given that the customer buys."""
         X = self._check(X)
-        return self.regressor_.predict(X)
+        return self.regressor_.predict(X[self.regressor_features_])
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Expected spend in the horizon: P(buy) x E[spend | buy]."""
         return self.predict_proba_buy(X) * self.predict_spend(X)
+
+
+def _informative(X: pd.DataFrame) -> list[str]:
+    """Columns of ``X`` with at least one value (all-missing columns carry nothing to split on)."""
+    return [c for c in X.columns if X[c].notna().any()]

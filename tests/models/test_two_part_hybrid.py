@@ -101,3 +101,50 @@ def test_placebo_table_reports_what_clickstream_adds():
     p = placebo_table(table).set_index("link")
     assert p.loc["rank", "added_by_click"] == pytest.approx(0.05)
     assert p.loc["random", "added_by_click"] == pytest.approx(-0.01)
+
+
+def test_the_monotone_constraint_reaches_both_parts():
+    # spend given a purchase falls with x in the data's noise; the constraint keeps both parts non-decreasing in x
+    rng = np.random.default_rng(1)
+    n = 4000
+    X = pd.DataFrame({"x": rng.uniform(0, 1, n), "z": rng.normal(size=n)})
+    buys = rng.uniform(size=n) < 0.2 + 0.3 * X["x"]
+    y = np.where(buys, 100 - 60 * X["x"] + rng.gamma(2, 5, n), 0.0)
+    m = TwoPartModel(random_state=0, min_samples_leaf=20, increasing=("x",)).fit(X, y)
+    grid = pd.DataFrame({"x": np.linspace(0, 1, 50), "z": 0.0})
+    assert np.all(np.diff(m.predict_proba_buy(grid)) >= -1e-12)
+    assert np.all(np.diff(m.predict_spend(grid)) >= -1e-12)
+    free = TwoPartModel(random_state=0, min_samples_leaf=20).fit(X, y)
+    assert np.any(np.diff(free.predict_spend(grid)) < 0)  # without it the spend part follows the data down
+
+
+def test_person_weights_count_each_person_once_and_reach_both_parts():
+    from clvlib.models.hybrid import person_weights
+
+    w = person_weights(pd.Series(["A", "B", "A", "A", "C", "B"]))
+    np.testing.assert_allclose(w, [1 / 3, 1 / 2, 1 / 3, 1 / 3, 1.0, 1 / 2])
+    rng = np.random.default_rng(2)
+    X = pd.DataFrame({"x": rng.normal(size=600), "empty": np.nan})
+    y = np.where(rng.uniform(size=600) < 0.2, 10.0, 0.0)
+    weighted = TwoPartModel(random_state=0, min_samples_leaf=20).fit(X, y, sample_weight=rng.uniform(0.1, 1, 600))
+    plain = TwoPartModel(random_state=0, min_samples_leaf=20).fit(X, y)
+    assert weighted.classifier_features_ == ["x"]  # an all-missing column is left out of both parts
+    assert not np.allclose(weighted.predict_proba_buy(X), plain.predict_proba_buy(X))
+    with pytest.raises(ValueError, match="one positive, finite weight per row"):
+        TwoPartModel().fit(X, y, sample_weight=np.zeros(600))
+
+
+def test_bgnbd_feature_is_left_missing_where_nobody_bought_twice_and_a_sentence_says_so():
+    import warnings as w_
+
+    from clvlib.models.hybrid import btyd_feature_notes, btyd_features
+
+    one_timers = pd.DataFrame({"customer_unique_id": [f"c{i}" for i in range(200)], "frequency": 0,
+                               "recency": 0.0, "T": np.arange(200, dtype=float)})
+    with w_.catch_warnings():
+        w_.simplefilter("error")  # no raw warning from the hidden fit
+        out = btyd_features(one_timers, 180)
+    assert out["btyd_expected_purchases"].isna().all()
+    notes = btyd_feature_notes({"2017-03-31": out.attrs["btyd_fit"]})
+    assert notes == ["At the snapshot of 2017-03-31 the BG/NBD feature is left missing: only 0 of 200 people had "
+                     "bought on two different days, too few (< 10) to estimate BG/NBD's dropout."]
