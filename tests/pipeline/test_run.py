@@ -239,7 +239,7 @@ def test_index_is_self_contained_and_labels_demo_data(tmp_path):
 
 def test_index_names_the_real_data_folder_and_the_synthetic_link(tmp_path):
     page = build_index_html(run_record(tmp_path, False, ["ok", "ok", "ok"]))
-    assert f"real Kaggle data at <code>{tmp_path / 'raw'}</code>" in page and "DEMO DATA" not in page
+    assert f"Data: Kaggle data at {tmp_path / 'raw'}</div>" in page and "DEMO DATA" not in page
     assert "A rank or random link pairs customers with clickstream users without any shared identifier" in page
     assert "3 stage(s) ran without error." in page
 
