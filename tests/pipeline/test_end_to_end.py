@@ -28,12 +28,7 @@ def run_all(*args: str, cwd: Path, env: dict | None = None) -> subprocess.Comple
                           text=True, timeout=1800, env={**os.environ, **(env or {})})
 
 
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo_run")
-    proc = run_all("--demo", "--demo-size", SMALL, "--out-root", str(out), cwd=out)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return out, out / "outputs" / f"demo-{SMALL}-seed42", proc
+# demo_run: the session-wide small demo run of tests/pipeline/conftest.py (shared with the browser test)
 
 
 def test_every_stage_wrote_its_report_and_files_into_the_workspace(demo_run):
