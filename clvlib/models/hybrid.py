@@ -246,7 +246,14 @@ def fit_score_snapshots(
 
 
 def variant_table(info: dict) -> pd.DataFrame:
-    """One row per hybrid variant: training rows, buyers among them, features, customers linked at the cut-off."""
+    """One row per hybrid variant: training rows and people, buyers among them, weighting, features, linked customers.
+
+    With ``weighting == "person"`` each person's rows share a weight of 1 (:func:`person_weights`), so the
+    training data count as many people as the "people" column says, not as many rows.
+    """
     return pd.DataFrame([{"variant": k, "training person-windows": v["train_rows"], "of whom bought": v["train_buyers"],
+                          "people": v.get("train_people", ""), "people who bought": v.get("train_buyer_people", ""),
+                          "weights": {"person": "each person counts once", "none": "each row counts once"}.get(
+                              v.get("weighting"), ""),
                           "features": len(v["features"]), "linked at cut-off": v["mapping"].get("mapped", "")}
                          for k, v in info.items()])

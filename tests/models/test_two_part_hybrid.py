@@ -148,3 +148,12 @@ def test_bgnbd_feature_is_left_missing_where_nobody_bought_twice_and_a_sentence_
     notes = btyd_feature_notes({"2017-03-31": out.attrs["btyd_fit"]})
     assert notes == ["At the snapshot of 2017-03-31 the BG/NBD feature is left missing: only 0 of 200 people had "
                      "bought on two different days, too few (< 10) to estimate BG/NBD's dropout."]
+
+
+def test_variant_table_says_how_many_people_and_how_they_are_weighted():
+    from clvlib.models.hybrid import variant_table
+
+    info = {"rfm": {"train_rows": 12, "train_buyers": 3, "train_people": 5, "train_buyer_people": 2,
+                    "weighting": "person", "features": ["a", "b"], "mapping": {}}}
+    row = variant_table(info).iloc[0]
+    assert (row["people"], row["people who bought"], row["weights"]) == (5, 2, "each person counts once")
