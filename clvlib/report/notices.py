@@ -22,7 +22,7 @@ __all__ = ["WarningLog", "captured_warnings", "explain_warning", "non_finite_row
 _NON_FINITE = re.compile(r"(\d+) customer\(s\) got non-finite expected purchases or P\(alive\)")
 _KNOWN: tuple[tuple[re.Pattern[str], str], ...] = (
     (_NON_FINITE, "{0} customer(s) got an undefined expected number of purchases or P(alive) from a buy-till-you-die "
-                  "model (a numerical overflow for an extreme purchase history)."),
+                  "model: too few people bought twice for its dropout parameters to be estimated."),
     (re.compile(r"MAP optimisation did not converge"),
      "The optimiser fitting a model stopped before it converged, so its parameters may not be the best fit: "
      "compare the fitted and actual repeat purchases in the figures below."),

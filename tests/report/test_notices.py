@@ -14,8 +14,8 @@ NON_FINITE = "3 customer(s) got non-finite expected purchases or P(alive); check
 
 def test_a_known_warning_reads_in_plain_words_with_its_count():
     assert explain_warning(NON_FINITE) == (
-        "3 customer(s) got an undefined expected number of purchases or P(alive) from a buy-till-you-die model "
-        "(a numerical overflow for an extreme purchase history).")
+        "3 customer(s) got an undefined expected number of purchases or P(alive) from a buy-till-you-die model"
+        ": too few people bought twice for its dropout parameters to be estimated.")
 
 
 def test_an_unknown_warning_is_quoted():
