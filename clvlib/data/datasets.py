@@ -22,7 +22,7 @@ from clvlib.dates import on_or_before
 from clvlib.schemas import CUSTOMER, KEY_FILES, USER
 
 __all__ = ["CleanOrders", "CleanEvents", "dataset_inventory", "clean_orders", "clean_events_of", "event_users",
-           "link_key", "EVENT_COLUMNS"]
+           "link_key", "read_key", "EVENT_COLUMNS"]
 
 #: The canonical event columns (an event-less dataset gets an empty table with these).
 EVENT_COLUMNS = [USER, "SessionID", "Timestamp", "EventType", "Amount"]
@@ -143,12 +143,23 @@ def link_key(spec: DatasetSpec, raw_dir: str | Path | None) -> tuple[pd.DataFram
         return key, where
     if raw_dir is None:
         return None, None
+    key, path = read_key(raw_dir)
+    return (key, path.name) if path is not None else (None, None)
+
+
+def read_key(raw_dir: str | Path) -> tuple[pd.DataFrame | None, Path | None]:
+    """Read a real key table (``customer_unique_id``, ``UserID``) from a Kaggle-layout folder, if there is one.
+
+    The Kaggle downloads have none; the demo data ships ``demo_user_key.csv``; a user with their
+    own linked data can put a ``user_key.csv`` beside the raw files. ``UserID`` keeps the type
+    the events are read with.
+    """
     for name in KEY_FILES:
         hits = sorted(Path(raw_dir).rglob(name))
         if hits:
-            key = pd.read_csv(hits[0], dtype={CUSTOMER: "string"})  # UserID typed as the events read it
+            key = pd.read_csv(hits[0], dtype={CUSTOMER: "string"})
             missing = [c for c in (CUSTOMER, USER) if c not in key.columns]
             if missing:
                 raise ValueError(f"{hits[0].name}: missing column(s) {missing}; a key file needs {CUSTOMER} and {USER}.")
-            return key[[CUSTOMER, USER]], hits[0].name
+            return key, hits[0]
     return None, None

@@ -12,15 +12,13 @@ information about a person.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from clvlib.dates import on_or_before
-from clvlib.schemas import KEY_FILES
 
-__all__ = ["no_links", "no_click_snapshots", "METHODS", "activity_score", "map_users", "link_correlations", "inputs_at_cutoff", "build_mapping", "read_key"]
+__all__ = ["no_links", "no_click_snapshots", "METHODS", "activity_score", "map_users", "link_correlations", "inputs_at_cutoff", "build_mapping"]
 
 METHODS = ("rank", "random", "key")
 
@@ -207,20 +205,3 @@ def no_click_snapshots() -> pd.DataFrame:
     """The click snapshots of a dataset without events: no rows, the id columns of the stacked table."""
     return pd.DataFrame({"customer_unique_id": pd.Series(dtype="string"), "cut": pd.Series(dtype="datetime64[ns]"),
                          "method": pd.Series(dtype="string")})
-
-
-def read_key(raw_dir: str | Path) -> tuple[pd.DataFrame | None, Path | None]:
-    """Read a real key table (``customer_unique_id``, ``UserID``) from the raw folder, if there is one.
-
-    The Kaggle downloads have none; the demo data ships ``demo_user_key.csv``; a user with their
-    own linked data can put a ``user_key.csv`` beside the raw files.
-    """
-    for name in KEY_FILES:
-        hits = sorted(Path(raw_dir).rglob(name))
-        if hits:
-            key = pd.read_csv(hits[0], dtype={"customer_unique_id": "string"})
-            missing = [c for c in ("customer_unique_id", "UserID") if c not in key.columns]
-            if missing:
-                raise ValueError(f"{hits[0].name}: missing column(s) {missing}; a key file needs customer_unique_id and UserID.")
-            return key, hits[0]
-    return None, None

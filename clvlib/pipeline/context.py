@@ -126,10 +126,6 @@ class StageContext:
         """Demo only: the hidden truth (the evaluation reads it, nothing else)."""
         return self.source.truth_dir
 
-    def key_file(self) -> Path | None:
-        """The real customer <-> user key file of this dataset, if it has one."""
-        return self.source.key_file()
-
     # ------------------------------------------------------------------ provenance
 
     def _provenance(self) -> dict[str, Any]:

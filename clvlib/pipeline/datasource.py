@@ -14,7 +14,7 @@ from typing import Any
 
 from clvlib.data.readers import source_files
 from clvlib.data.sources import find_raw_files, has_raw_data, is_demo_dir
-from clvlib.data.spec import DatasetSpec, SpecError, is_database, load_spec, spec_from_dict
+from clvlib.data.spec import DatasetSpec, is_database, load_spec, spec_from_dict
 from clvlib.paths import project_root
 from clvlib.pipeline.workspace import DataSource, fingerprint_source
 from clvlib.schemas import DEMO_MARKER

@@ -31,7 +31,6 @@ from typing import Any
 
 from clvlib.data.spec import DatasetSpec, builtin_spec, spec_from_dict
 from clvlib.io import file_digest, read_json, write_json_atomic
-from clvlib.schemas import KEY_FILES
 
 __all__ = [
     "DataSource",
@@ -115,14 +114,6 @@ class DataSource:
     def refingerprint(self) -> str:
         """The fingerprint of the dataset as it is now (see :func:`fingerprint_source`)."""
         return fingerprint_source(self.files, self.spec)
-
-    def key_file(self) -> Path | None:
-        """A real customer <-> user key file among the raw files (demo data has one), if any."""
-        for name in KEY_FILES:
-            hits = sorted(self.raw_dir.rglob(name))
-            if hits:
-                return hits[0]
-        return None
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "label": self.label, "raw_dir": str(self.raw_dir), "demo": self.demo,

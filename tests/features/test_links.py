@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from clvlib.features.links import build_mapping, link_correlations, map_users, read_key
+from clvlib.data.datasets import read_key
+from clvlib.features.links import build_mapping, link_correlations, map_users
 
 
 def customers() -> pd.DataFrame:

@@ -12,7 +12,7 @@ from clvlib.demo.generate import generate_demo
 from clvlib.evaluation.summary import placebo_table
 from clvlib.models.predictions import segment_customers
 from clvlib.models.hybrid import Variant, fit_score_variants, variants_for
-from clvlib.features.links import read_key
+from clvlib.data.datasets import read_key
 from clvlib.models.two_part import TwoPartModel
 from clvlib.data.sources import find_raw_files
 from clvlib.features.temporal import window

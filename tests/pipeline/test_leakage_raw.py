@@ -37,7 +37,7 @@ from clvlib.data.clickstream import clean_events, read_clickstream
 from clvlib.data.sources import find_raw_files
 from clvlib.data.transactions import build_orders, read_olist
 from clvlib.demo.generate import generate_demo
-from clvlib.features.links import read_key
+from clvlib.data.datasets import read_key
 from clvlib.features.snapshots import build_click_snapshots, build_links, build_snapshots, methods_for, snapshot, snapshot_cuts
 from clvlib.features.temporal import window
 from clvlib.models.baselines import fit_btyd_baselines
