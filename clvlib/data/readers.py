@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from clvlib.data.spec import TableSpec, is_database
+from clvlib.data.spec import TableSpec, duckdb_file, is_database
 
 __all__ = ["DataInputError", "Loaded", "source_files", "read_source", "duckdb_connection"]
 
@@ -207,9 +207,7 @@ def _read_database(ts: TableSpec, columns: Sequence[str], what: str, threads: in
     if ts.path.startswith("duckdb://"):
         import duckdb
 
-        file = ts.path[len("duckdb://"):]
-        file = file[1:] if file.startswith("/") and not file.startswith("//") else file
-        file = "/" + file if not file.startswith("/") and Path("/" + file).exists() else file
+        file = duckdb_file(ts.path)
         if not Path(file).is_file():
             raise DataInputError(f"{what}: DuckDB database {file} does not exist.")
         try:

@@ -42,7 +42,7 @@ from typing import Any
 from clvlib.schemas import EVENT_TYPES
 
 __all__ = ["SpecError", "TableSpec", "OrdersSpec", "EventsSpec", "LinkSpec", "DatasetSpec", "KEYS",
-           "EVENT_ALIASES", "load_spec", "parse_spec", "spec_from_dict", "builtin_spec", "is_database"]
+           "EVENT_ALIASES", "load_spec", "parse_spec", "spec_from_dict", "builtin_spec", "is_database", "duckdb_file"]
 
 
 class SpecError(ValueError):
@@ -114,6 +114,12 @@ KEYS: dict[str, dict[str, str]] = {"": TOP_KEYS, "orders": ORDERS_KEYS, "events"
 EVENT_ALIASES = {"view": "page_view", "cart": "add_to_cart", "checkout": "purchase"}
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+
+def duckdb_file(path: str) -> str:
+    """The database file of a ``duckdb://`` URL: ``duckdb:///shop.duckdb`` is relative, ``duckdb:////abs/shop.duckdb`` absolute."""
+    rest = path[len("duckdb://"):]
+    return rest[1:] if rest.startswith("/") else rest
 
 
 def is_database(path: str | None) -> bool:
@@ -253,8 +259,8 @@ def _source(section: Mapping[str, Any], where: str, origin: str, base: Path | No
             path = re.sub(r"[?&]table=[^&]+", "", path)
         if not table and not query:
             raise SpecError(f"{origin}: {where} path {path!r} is a database: give table = \"...\" or query = \"...\".")
-        if path.startswith("duckdb:///") and base is not None:
-            file = Path(path[len("duckdb:///"):])
+        if path.startswith("duckdb://") and base is not None:
+            file = Path(duckdb_file(path))
             if not file.is_absolute():
                 path = "duckdb:///" + str((base / file).resolve())
     else:
