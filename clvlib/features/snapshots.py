@@ -24,7 +24,14 @@ __all__ = ["snapshot_cuts", "methods_for", "build_links", "build_snapshots", "bu
 
 
 def snapshot_cuts(windows: dict) -> list[pd.Timestamp]:
-    """The training cuts (latest first), then the cut-off itself (from :func:`clvlib.features.temporal.window`)."""
+    """Every snapshot cut a split needs.
+
+    For one :func:`clvlib.features.temporal.window`: its training cuts (latest first), then the cut
+    itself. For a :func:`clvlib.features.temporal.plan`: the cuts of every backtest and of the
+    forecast, latest first.
+    """
+    if "cuts" in windows:
+        return list(windows["cuts"])
     return [*windows["train_cuts"], windows["cut"]]
 
 

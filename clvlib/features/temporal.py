@@ -14,7 +14,7 @@ from clvlib.dates import DAY, end_of_day, on_or_before
 from clvlib.features.hybrid import prefix_click
 from clvlib.features.rfm import rfm_summary
 
-__all__ = ["window", "population_features", "linked_click_features", "attach_click_features", "join_click_features", "holdout_labels", "FEATURE_SETS", "feature_columns"]
+__all__ = ["window", "resolve_cutoff", "plan", "population_features", "linked_click_features", "attach_click_features", "join_click_features", "holdout_labels", "FEATURE_SETS", "feature_columns"]
 
 
 #: Olist-side behaviour columns (besides RFM) and the categorical ones among them.
@@ -49,6 +49,82 @@ def window(cutoff: str | pd.Timestamp, horizon_months: int, n_train_windows: int
     train_cuts = [cut - months(horizon_months + stride * k) for k in range(n_train_windows)]
     return {"train_cut": train_cuts[0], "train_cuts": train_cuts, "label_ends": [t + months(horizon_months) for t in train_cuts], "cut": cut,
             "holdout_end": cut + months(horizon_months), "horizon_months": horizon_months}
+
+
+def _shift_months(day: pd.Timestamp, n: int) -> pd.Timestamp:
+    """``day`` moved by ``n`` months; month ends stay month ends."""
+    return day + (pd.offsets.MonthEnd(n) if day.is_month_end else pd.DateOffset(months=n))
+
+
+def resolve_cutoff(cutoff: str | pd.Timestamp | None, analysis_date: str | pd.Timestamp, horizon_months: int) -> pd.Timestamp:
+    """The evaluation cut-off: the one given, or (``None``) the analysis date minus the horizon.
+
+    The default makes the holdout the last ``horizon_months`` of the data, so a user's own data
+    needs no date parameter. A cut-off whose holdout would end after the analysis date is refused:
+    its holdout would be judged on a window that is partly empty.
+
+    Examples
+    --------
+    >>> str(resolve_cutoff(None, "2018-08-31", 6).date())
+    '2018-02-28'
+    """
+    end = pd.Timestamp(analysis_date).normalize()
+    if horizon_months < 1:
+        raise ValueError(f"horizon_months must be >= 1, got {horizon_months}.")
+    if cutoff is None:
+        return _shift_months(end, -horizon_months)
+    cut = pd.Timestamp(cutoff).normalize()
+    if _shift_months(cut, horizon_months) > end:
+        raise ValueError(
+            f"cutoff {cut.date()} + horizon_months {horizon_months} ends on {_shift_months(cut, horizon_months).date()}, "
+            f"after the analysis date {end.date()} (the last day of data): the holdout would be partly empty. "
+            f"Use cutoff None (= {_shift_months(end, -horizon_months).date()}) or an earlier day.")
+    return cut
+
+
+def plan(cutoff: str | pd.Timestamp | None, analysis_date: str | pd.Timestamp, horizon_months: int,
+         n_train_windows: int = 1, stride_months: int | None = None, n_backtests: int = 1,
+         backtest_stride_months: int = 1) -> dict:
+    """Every split a run uses: the backtests (the latest is the holdout evaluation) and the forecast.
+
+    Parameters
+    ----------
+    cutoff
+        The latest backtest cut (the holdout evaluation); ``None``: the analysis date minus the
+        horizon (:func:`resolve_cutoff`).
+    analysis_date
+        The last day of data: the forecast's cut, from which every customer is scored for the
+        next ``horizon_months``.
+    horizon_months, n_train_windows, stride_months
+        As in :func:`window`, for every split.
+    n_backtests, backtest_stride_months
+        How many backtest cuts, ``backtest_stride_months`` apart, ending at ``cutoff``.
+
+    Returns
+    -------
+    dict
+        ``backtests``: one :func:`window` per backtest cut, latest first (``backtests[0]`` is the
+        holdout evaluation at ``cutoff``); ``forecast``: the :func:`window` at the analysis date
+        (its ``holdout_end`` lies in the future); ``cuts``: every snapshot cut any of them needs,
+        latest first; ``analysis_date``.
+
+    Examples
+    --------
+    >>> p = plan(None, "2018-08-31", 6, n_backtests=2)
+    >>> [str(w["cut"].date()) for w in p["backtests"]], str(p["forecast"]["cut"].date())
+    (['2018-02-28', '2018-01-31'], '2018-08-31')
+    """
+    if n_backtests < 1:
+        raise ValueError(f"n_backtests must be >= 1, got {n_backtests}.")
+    if backtest_stride_months < 1:
+        raise ValueError(f"backtest_stride_months must be >= 1, got {backtest_stride_months}.")
+    end = pd.Timestamp(analysis_date).normalize()
+    cut = resolve_cutoff(cutoff, end, horizon_months)
+    backtests = [window(_shift_months(cut, -backtest_stride_months * k), horizon_months, n_train_windows, stride_months)
+                 for k in range(n_backtests)]
+    forecast = window(end, horizon_months, n_train_windows, stride_months)
+    cuts = {c for w in [*backtests, forecast] for c in [*w["train_cuts"], w["cut"]]}
+    return {"backtests": backtests, "forecast": forecast, "cuts": sorted(cuts, reverse=True), "analysis_date": end}
 
 
 def population_features(
