@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["MISSING", "format_value", "format_frame", "table_html", "show_table", "clv_headers", "clv_formats"]
+__all__ = ["MISSING", "format_value", "format_frame", "table_html", "show_table", "clv_headers", "clv_formats",
+           "significant"]
 
 #: How a missing value (None, NaN, NaT, pd.NA) reads in a report.
 MISSING = "—"
@@ -27,6 +28,9 @@ MISSING = "—"
 Formatter = str | Callable[[Any], str]
 
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}")
+_NEGATIVE_ZERO = re.compile(r"^[-\u2212](0(?:\.0+)?)(%?)$")  # "-0.000" after rounding reads "0.000"
+_G_FORMAT = re.compile(r"^\{:\.(\d+)g\}$")
+_SHARE_HEADER = re.compile(r"^share\b", re.IGNORECASE)
 _STYLE = ("<style>.clv-table{max-width:100%;overflow-x:auto;margin:4px 0 10px}"
           ".clv-table table{border-collapse:collapse;font-size:12.5px}"
           ".clv-table th{max-width:11em;white-space:normal;vertical-align:bottom;text-align:right;"
@@ -74,21 +78,62 @@ def format_value(value: Any, digits: int = 2) -> str:
         if math.isinf(v):
             return "∞" if v > 0 else "-∞"
         if v.is_integer() and abs(v) < 1e15:
-            return f"{v:,.0f}"
-        return f"{v:,.{digits + 1 if abs(v) < 1 else digits}f}"
+            return f"{v:,.0f}" if v else "0"
+        return _unsigned_zero(f"{v:,.{digits + 1 if abs(v) < 1 else digits}f}")
     if isinstance(value, pd.Timestamp | datetime):
         ts = pd.Timestamp(value)
         return _when(ts, ts != ts.normalize())
     if isinstance(value, date):
         return value.isoformat()
-    return str(value)
+    text = str(value)
+    return MISSING if not text.strip() else text
+
+
+def _unsigned_zero(text: str) -> str:
+    """``"-0.000"`` (a small negative number rounded away) -> ``"0.000"``; other text unchanged."""
+    m = _NEGATIVE_ZERO.match(text)
+    return m.group(1) + m.group(2) if m else text
+
+
+def significant(digits: int = 4) -> Callable[[Any], str]:
+    """A cell format: ``digits`` significant digits with thousands separators, never an exponent.
+
+    For values that span orders of magnitude, like fitted model parameters (``"{:.4g}"`` would
+    print 130,795 as ``1.308e+05``). A format string ``"{:.Ng}"`` given to :func:`format_frame`
+    is read as ``significant(N)``.
+
+    Examples
+    --------
+    >>> f = significant(4)
+    >>> f(130795.3), f(107.24), f(0.018723), f(0.0)
+    ('130,800', '107.2', '0.01872', '0')
+    """
+    def fmt(value: Any) -> str:
+        v = float(value)
+        if v == 0 or not math.isfinite(v):
+            return format_value(v)
+        magnitude = math.floor(math.log10(abs(v)))
+        if magnitude >= digits - 1:
+            return _unsigned_zero(f"{round(v, digits - 1 - magnitude):,.0f}")
+        return _unsigned_zero(f"{v:,.{digits - 1 - magnitude}f}")
+
+    return fmt
+
+
+def _apply(fmt: Formatter, value: Any) -> str:
+    if isinstance(fmt, str):
+        g = _G_FORMAT.match(fmt)
+        text = significant(int(g.group(1)))(value) if g else fmt.format(value)
+    else:
+        text = fmt(value)
+    return _unsigned_zero(text)
 
 
 def _column_strings(col: pd.Series, digits: int, fmt: Formatter | None) -> list[str]:
     """The strings of one column: a shared decimal count and date precision for the whole column."""
     values = col.tolist()
     if fmt is not None:
-        return [MISSING if _is_missing(v) else (fmt.format(v) if isinstance(fmt, str) else fmt(v)) for v in values]
+        return [MISSING if _is_missing(v) else _apply(fmt, v) for v in values]
     present = col.dropna()
     if pd.api.types.is_bool_dtype(col) or (len(present) and present.map(lambda v: isinstance(v, bool | np.bool_)).all()):
         return [format_value(v) for v in values]
@@ -102,7 +147,8 @@ def _column_strings(col: pd.Series, digits: int, fmt: Formatter | None) -> list[
         if len(finite) and not (finite == finite.round()).all():
             # one decimal count per column: three when every value is below 1 (shares, rates, correlations)
             d = digits + 1 if (finite.abs() < 1).all() else digits
-            return [format_value(v) if _is_missing(v) or not math.isfinite(v) else f"{v:,.{d}f}" for v in values]
+            return [format_value(v) if _is_missing(v) or not math.isfinite(v) else _unsigned_zero(f"{v:,.{d}f}")
+                    for v in values]
     return [format_value(v, digits) for v in values]
 
 
@@ -116,7 +162,7 @@ def format_frame(
     df: pd.DataFrame,
     *,
     headers: Mapping[str, str] | None = None,
-    formats: Mapping[str, Formatter] | None = None,
+    formats: Mapping[str, Formatter] | Formatter | None = None,
     index: bool | None = None,
     digits: int = 2,
 ) -> pd.DataFrame:
@@ -130,8 +176,10 @@ def format_frame(
         Column name -> header shown (put the unit here: ``{"spend": "spend (BRL)"}``);
         other columns keep their name (a MultiIndex column reads ``level 1 · level 2``).
     formats
-        Column name -> format string (``"{:.1%}"``) or function of the value; missing
-        values still read as an em dash.
+        Column name -> format string (``"{:.1%}"``; ``"{:.4g}"`` never prints an exponent, see
+        :func:`significant`) or function of the value; or one format for every numeric column.
+        Missing values still read as an em dash. Without a format, a column whose header
+        starts with "share" and whose values lie in [0, 1] reads as percentages.
     index
         ``True`` keeps the index as leading column(s), ``False`` drops it, ``None`` keeps it
         only when it has a name (a 0..n row number or a filtered positional index means nothing).
@@ -141,28 +189,46 @@ def format_frame(
     Returns
     -------
     pandas.DataFrame
-        Same rows, every cell a string, a default 0..n index.
+        Same rows, every cell a string, a default 0..n index; empty text reads as an em dash
+        and a small negative number rounded to zero loses its minus sign.
     """
     keep = index if index is not None else any(n is not None for n in df.index.names)
+    n_index = df.index.nlevels if keep else 0
     frame = df.reset_index() if keep else df.reset_index(drop=True)
     names = [_flat(c) for c in frame.columns]
-    formats = dict(formats or {})
+    headers = dict(headers or {})
+    if formats is None or isinstance(formats, Mapping):
+        per_column = dict(formats or {})
+    else:  # one format for every numeric column (not the index)
+        per_column = {name: formats for k, (name, (_, col)) in enumerate(zip(names, frame.items()))
+                      if k >= n_index and _numeric(col)}
     out = {}
     for name, (_, col) in zip(names, frame.items()):
-        out[name] = _column_strings(col, digits, formats.get(name))
+        fmt = per_column.get(name)
+        if fmt is None and _is_share(headers.get(name, name), col):
+            fmt = "{:.1%}"
+        out[name] = _column_strings(col, digits, fmt)
     result = pd.DataFrame(out, index=range(len(frame)), columns=names)
-    return result.rename(columns=dict(headers or {}))
+    return result.rename(columns=headers)
 
 
 def _numeric(col: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
 
 
+def _is_share(header: str, col: pd.Series) -> bool:
+    """A column headed "share ..." holding fractions in [0, 1] (not already formatted text)."""
+    if not _SHARE_HEADER.match(header) or not pd.api.types.is_float_dtype(col):
+        return False
+    present = col.dropna()
+    return bool(len(present)) and bool(((present >= 0) & (present <= 1)).all())
+
+
 def table_html(
     df: pd.DataFrame,
     *,
     headers: Mapping[str, str] | None = None,
-    formats: Mapping[str, Formatter] | None = None,
+    formats: Mapping[str, Formatter] | Formatter | None = None,
     index: bool | None = None,
     digits: int = 2,
     max_rows: int = 20,
