@@ -44,7 +44,13 @@ def data_source_note(label: str, demo: bool, raw_dir: str, workspace: str) -> st
 
 
 def parameters_table(params: dict[str, Any]) -> str:
-    """HTML table of the parameters a report ran with (papermill hides its injected cell)."""
+    """HTML table of the parameters a report ran with (papermill hides its injected cell).
+
+    Values are shown as they would be written with ``run_all.py -p NAME VALUE``; a stage without
+    parameters says so in one line instead of showing an empty table.
+    """
+    if not params:
+        return '<p style="margin-top:8px"><b>Parameters of this run:</b> none (this stage has no parameters).</p>'
     rows = "".join(
         f"<tr><td><code>{html.escape(k)}</code></td><td><code>{html.escape(repr(v))}</code></td></tr>"
         for k, v in params.items()
@@ -120,8 +126,12 @@ def split_text(windows: dict, features) -> str:
             f"Hybrid training windows end on {', '.join(str(t.date()) for t in windows['train_cuts'])}.")
 
 
-def holdout_text(y, meta: dict, orders) -> str:
-    """Markdown: the holdout window, how many people bought again, and a warning when the data ends early."""
+def holdout_text(y, meta: dict, orders, currency: str | None = None) -> str:
+    """Markdown: the holdout window, how many people bought again, and a warning when the data ends early.
+
+    ``currency`` is the dataset's (``ctx.currency``); without it, ``meta["currency"]`` when stored, else BRL.
+    """
+    currency = currency or str(meta.get("currency") or "BRL")
     import pandas as pd
 
     buyers = int((y > 0).sum())
@@ -129,5 +139,5 @@ def holdout_text(y, meta: dict, orders) -> str:
     last_order = orders["order_purchase_timestamp"].max()
     late = pd.Timestamp(meta["holdout_end"]) > last_order + pd.Timedelta(days=31)
     return (f"Holdout: **{first_day} to {meta['holdout_end']}** ({meta['horizon_days']} days). Of **{len(y):,} people**, "
-            f"**{buyers:,} ({buyers / len(y):.2%}) bought again**, spending {y.sum():,.0f} BRL in all."
+            f"**{buyers:,} ({buyers / len(y):.2%}) bought again**, spending {y.sum():,.0f} {currency} in all."
             + (f" **Warning:** the data ends on {last_order.date()}, before the holdout does." if late else ""))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from clvlib.report.display import link_caveat, placebo_caveat
+from clvlib.report.display import holdout_text, link_caveat, parameters_table, placebo_caveat
 
 
 def test_no_box_when_only_the_real_key_is_used():
@@ -29,3 +29,20 @@ def test_placebo_caveat_only_when_the_placebo_has_a_synthetic_row():
     assert placebo_caveat(pd.DataFrame({"link": ["key"]})).data == ""
     assert placebo_caveat(pd.DataFrame(columns=["link"])).data == ""
     assert "measure the link, not customer behaviour" in placebo_caveat(pd.DataFrame({"link": ["rank", "key"]})).data
+
+
+def test_a_stage_without_parameters_says_so_instead_of_an_empty_table():
+    assert parameters_table({}) == ('<p style="margin-top:8px"><b>Parameters of this run:</b> none (this stage has no '
+                                    "parameters).</p>")
+    text = parameters_table({"cutoff": "2018-02-28", "analysis_date": None})
+    assert "<code>&#x27;2018-02-28&#x27;</code>" in text and "<code>None</code>" in text  # as written with -p
+
+
+def test_holdout_text_says_the_datasets_currency():
+    y = pd.Series([0.0, 10.0, 0.0, 5.0])
+    orders = pd.DataFrame({"order_purchase_timestamp": pd.to_datetime(["2018-08-30"])})
+    meta = {"cutoff": "2018-02-28", "holdout_end": "2018-08-31", "horizon_days": 184}
+    text = holdout_text(y, meta, orders, currency="EUR")
+    assert text == ("Holdout: **2018-03-01 to 2018-08-31** (184 days). Of **4 people**, **2 (50.00%) bought again**, "
+                    "spending 15 EUR in all.")
+    assert "spending 15 BRL" in holdout_text(y, meta, orders)  # the built-in datasets' default
