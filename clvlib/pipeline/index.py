@@ -36,8 +36,17 @@ _STATUS_STYLE = {
 }
 
 
-def _fmt_value(v: Any) -> str:
-    """A headline figure for a reader: yes/no, thousands separators, an em dash for anything missing."""
+_FRACTION_LABEL = re.compile(r"\b(rate|share|coverage)\b", re.IGNORECASE)
+
+
+def _fmt_value(v: Any, label: str = "") -> str:
+    """A headline figure for a reader: yes/no, thousands separators, an em dash for anything missing.
+
+    A fraction (a float in [0, 1]) whose ``label`` names a rate, share or coverage reads as a
+    percentage ("mean conversion rate" 0.672 -> 67.2%).
+    """
+    if isinstance(v, float) and math.isfinite(v) and 0 <= v <= 1 and _FRACTION_LABEL.search(label):
+        return f"{v:.1%}"
     if v is None:
         return "—"
     if isinstance(v, bool):
@@ -301,7 +310,7 @@ def build_index_html(run: Mapping[str, Any], metrics: Mapping[str, Any] | None =
             if s.get("html"):
                 when = _human_time((s.get("last_good") or {}).get("finished_at")) or "an earlier run"
                 note += f'<div class="earlier">the report link is the last good one ({e(when)})</div>'
-        figs = "".join(f"<tr><th>{e(_name_hybrid(str(k), hybrid_name))}</th><td>{e(_fmt_value(v))}</td></tr>"
+        figs = "".join(f"<tr><th>{e(_name_hybrid(str(k), hybrid_name))}</th><td>{e(_fmt_value(v, str(k)))}</td></tr>"
                        for k, v in figures.items())
         fig_html = f'<table class="figs">{figs}</table>' if figs else ""
         rows.append(

@@ -108,6 +108,9 @@ def test_no_evaluation_yet_says_how_to_get_one(metrics, tmp_path):
 def test_headline_values_read_as_words_not_python():
     assert [_fmt_value(v) for v in (True, False, None, float("nan"), "nan", "None", 12345, 0.71234, 1234.5)] == \
         ["yes", "no", "—", "—", "—", "—", "12,345", "0.712", "1,234"]
+    assert [_fmt_value(v, k) for k, v in (("mean conversion rate", 0.672), ("share of buyers", 0.0118),
+                                          ("ROC-AUC BG/NBD", 0.587), ("mean conversion rate", 2.5))] == \
+        ["67.2%", "1.2%", "0.587", "2.5"]  # a rate or share as a percentage, other figures as they are
     assert _name_hybrid("Gini hybrid", "Hybrid GBM: rfm+olist") == "Gini Hybrid GBM: rfm+olist"
     assert _name_hybrid("hybrid_features", "X") == "hybrid_features" and _name_hybrid("Gini hybrid", None) == "Gini hybrid"
 
