@@ -25,7 +25,8 @@ CHROMIUM_ARGS = ("--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 VIEWPORT = {"width": 1280, "height": 900}
 
 # Runs in the page: its width against the viewport's, the tables that stick out of it (outside any
-# scrolling wrapper), and every link's target.
+# scrolling wrapper), the printed output of a notebook cell (stdout/stderr: print lines, progress bars,
+# raw warnings), and every link's target.
 _MEASURE = """() => {
   const vw = window.innerWidth;
   const scrolls = el => { for (let p = el.parentElement; p; p = p.parentElement) {
@@ -33,8 +34,11 @@ _MEASURE = """() => {
   const wide = [...document.querySelectorAll('table')]
       .filter(t => t.getBoundingClientRect().right > vw + 1 && !scrolls(t))
       .map(t => (t.innerText || '').trim().slice(0, 80));
+  const printed = [...document.querySelectorAll(
+      '.output_stream, [data-mime-type="application/vnd.jupyter.stdout"], [data-mime-type="application/vnd.jupyter.stderr"]')]
+      .map(o => (o.innerText || '').trim().slice(0, 80));
   return {scrollWidth: document.documentElement.scrollWidth, bodyScrollWidth: document.body.scrollWidth,
-          viewport: vw, wideTables: wide, tables: document.querySelectorAll('table').length,
+          viewport: vw, wideTables: wide, tables: document.querySelectorAll('table').length, printed: printed,
           images: [...document.images].map(i => ({src: i.src.slice(0, 30), ok: i.complete && i.naturalWidth > 0})),
           links: [...document.querySelectorAll('a[href]')].map(a => a.href), title: document.title};
 }"""
@@ -65,6 +69,9 @@ class PageCheck:
         Number of tables on the page.
     broken_images
         Images that did not load.
+    printed
+        The start of each printed output of a report cell (a ``print``, a progress bar, a raw
+        library warning): a report shows tables, figures and sentences, never a console.
     screenshot
         Where the screenshot was saved (``None`` when none was asked for).
     """
@@ -79,6 +86,7 @@ class PageCheck:
     wide_tables: list[str] = field(default_factory=list)
     tables: int = 0
     broken_images: list[str] = field(default_factory=list)
+    printed: list[str] = field(default_factory=list)
     screenshot: Path | None = None
 
     @property
@@ -88,6 +96,7 @@ class PageCheck:
         out += [f"network request: {u}" for u in self.outside]
         out += [f"broken link: {u}" for u in self.broken_links]
         out += [f"broken image: {u}" for u in self.broken_images]
+        out += [f"printed output in the page: {t!r}" for t in self.printed]
         if self.scroll_width > self.viewport:
             out.append(f"page is {self.scroll_width} px wide in a {self.viewport} px viewport "
                        f"(tables sticking out: {self.wide_tables or 'none; another element'})")
@@ -142,7 +151,7 @@ def _inside(path: Path, root: Path) -> bool:
 
 def check_page(browser: Any, page_path: str | Path, root: str | Path, screenshot: str | Path | None = None,
                full_page: bool = True, height: int | None = None) -> PageCheck:
-    """Open ``page_path`` at :data:`VIEWPORT` width and check it: console, network, links, width, images.
+    """Open ``page_path`` at :data:`VIEWPORT` width and check it: console, network, links, width, images, printed output.
 
     Parameters
     ----------
@@ -195,4 +204,5 @@ def check_page(browser: Any, page_path: str | Path, root: str | Path, screenshot
     result.scroll_width = max(int(m["scrollWidth"]), int(m["bodyScrollWidth"]))
     result.viewport, result.wide_tables, result.tables = int(m["viewport"]), list(m["wideTables"]), int(m["tables"])
     result.broken_images = [i["src"] for i in m["images"] if not i["ok"]]
+    result.printed = list(m["printed"])
     return result

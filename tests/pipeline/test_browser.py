@@ -1,5 +1,6 @@
-"""Every page of a small demo run, opened in headless Chromium: no console error, no network, links that
-resolve, nothing wider than the screen; screenshots are saved for a look.
+"""Every page of a small demo run, opened in headless Chromium: no console error, no network, no printed
+output (print lines, progress bars, raw warnings), links that resolve, nothing wider than the screen;
+screenshots are saved for a look.
 
 Skipped, saying why, where Playwright or Debian's Chromium is missing (``.ci/run`` installs both). The
 pipeline run is the session's shared one (``tests/pipeline/conftest.py``).
@@ -12,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from clvlib.pipeline.browser import VIEWPORT, browser_missing, check_page, open_browser
+from clvlib.pipeline.catalog import STAGES as REGISTRY
 
-STAGES = ["00_inventory", "01_clean_transactions", "02_clean_clickstream", "03_user_mapping",
-          "04_hybrid_features", "05_clv_models", "06_evaluate"]
+STAGES = [s.key for s in REGISTRY]  # every stage of the pipeline, as the catalog declares them
 
 pytestmark = pytest.mark.skipif(browser_missing() is not None, reason=f"no browser: {browser_missing()}")
 
@@ -36,6 +37,7 @@ def test_a_page_that_breaks_the_rules_is_caught(browser, tmp_path):
                     '<table><tr><td style="min-width:2000px">too wide</td></tr></table>'
                     '<div style="overflow-x:auto"><table><tr><td style="min-width:3000px">scrolls</td></tr></table></div>'
                     '<a href="missing.html">a</a><a href="#top">anchor</a><a href="../outside.html">b</a>'
+                    '<div class="output_subarea output_stream output_stdout"><pre>  hybrid rfm: trained on 10 rows</pre></div>'
                     "<script>console.error('boom')</script></body></html>")
     (tmp_path.parent / "outside.html").write_text("<p>not part of the run</p>")
     problems = "\n".join(check_page(browser, page, tmp_path).problems)
@@ -44,6 +46,7 @@ def test_a_page_that_breaks_the_rules_is_caught(browser, tmp_path):
     assert "broken link: " + (tmp_path / "missing.html").as_uri() in problems
     assert "outside.html" in problems and "#top" not in problems
     assert f"in a {VIEWPORT['width']} px viewport (tables sticking out: ['too wide'])" in problems  # not 'scrolls'
+    assert "printed output in the page: 'hybrid rfm: trained on 10 rows'" in problems
 
 
 def test_every_page_of_a_run_loads_offline_fits_the_screen_and_links_within_the_run(demo_run, browser, shots):
