@@ -7,7 +7,8 @@ dependency. A module may import its own subpackage or a lower rank:
 ====  =========================================================================
 rank  packages
 ====  =========================================================================
-0     ``clvlib`` itself and the bottom modules: io, dates, schemas, paths, caveats
+0     ``clvlib`` itself and the bottom modules: io, dates, schemas, paths, caveats, and the
+      ``clvlib.engine`` package (the SQL aggregates every layer above computes through)
 1     ``clvlib.data`` and ``clvlib.demo`` (which must not import each other)
 2     ``clvlib.features``
 3     ``clvlib.models``
@@ -27,6 +28,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "clvlib"
 
 BOTTOM = ("clvlib", "clvlib.io", "clvlib.dates", "clvlib.schemas", "clvlib.paths", "clvlib.caveats", "clvlib.progress")
+#: Packages that belong to the bottom layer as a whole.
+BOTTOM_PACKAGES = ("clvlib.engine",)
 RANKS = {
     **{name: 0 for name in BOTTOM},
     "clvlib.data": 1,
@@ -50,13 +53,13 @@ MODULES: dict[str, Path] = {module_name(p): p for p in sorted(PACKAGE.rglob("*.p
 
 def layer(module: str) -> str:
     """The group a module belongs to: a bottom module, or the top-level subpackage holding it."""
-    if module in BOTTOM:
+    if module in BOTTOM or ".".join(module.split(".")[:2]) in BOTTOM_PACKAGES:
         return "bottom"
     return ".".join(module.split(".")[:2])
 
 
 def rank(module: str) -> int | None:
-    return 0 if module in BOTTOM else RANKS.get(layer(module))
+    return 0 if layer(module) == "bottom" else RANKS.get(layer(module))
 
 
 def resolve(module: str, node: ast.Import | ast.ImportFrom, is_package: bool) -> list[str]:

@@ -1,4 +1,4 @@
-"""Clickstream events: read, validate, and summarise per user with vectorised pandas."""
+"""Clickstream events: read, validate, and summarise per user (through the engine)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from clvlib.dates import DAY, end_of_day, on_or_before
+from clvlib.dates import end_of_day, on_or_before
 from clvlib.data.droplog import DropLog
+from clvlib.engine.users import user_features_at
 from clvlib.io import read_table
 from clvlib.schemas import EVENT_TYPES
 
@@ -75,19 +76,23 @@ def user_features(
     ts_col: str = "Timestamp",
     event_col: str = "EventType",
     amount_col: str = "Amount",
+    engine: str | None = None,
 ) -> pd.DataFrame:
     """One row per user: activity counts, purchase amounts, conversion and cart rates, recency.
 
-    Vectorised (one pivot and a few groupbys, no per-group Python functions).
-    A session is the pair (user, session id): in the Kaggle file session ids restart at 1
-    for every user.
+    Computed by the engine (:func:`clvlib.engine.users.user_features_at`, where each column is
+    defined once, in SQL) over every event given. A session is the pair (user, session id): in the
+    Kaggle file session ids restart at 1 for every user.
 
     Parameters
     ----------
     events
         Cleaned events (see :func:`clean_events`).
     reference_date
-        Date recency is measured to (default: the day after the last event in the data).
+        Date recency is measured to, through the end of that day (default: the day of the last
+        event in the data).
+    engine
+        ``"duckdb"`` (default) or ``"spark"``; ``None``: ``$CLVLIB_ENGINE``, else DuckDB.
 
     Returns
     -------
@@ -106,45 +111,9 @@ def user_features(
         raise ValueError(f"clickstream events: missing column(s) {missing}.")
     if events.empty:
         raise ValueError("clickstream events: no events left to summarise.")
-    ev = events[need]
-    counts = pd.crosstab(ev[user_col], ev[event_col]).reindex(columns=list(EVENT_TYPES), fill_value=0)
-    names = {"page_view": "page_views", "product_view": "product_views", "add_to_cart": "add_to_cart",
-             "purchase": "purchases", "click": "clicks", "login": "logins", "logout": "logouts"}
-    out = counts.rename(columns=names)
-    out.columns.name = None
-    g = ev.groupby(user_col, sort=True)
-    out["total_events"] = g.size()
-    sess = ev.drop_duplicates([user_col, session_col])
-    out["sessions"] = sess.groupby(user_col).size()
-    is_buy = ev[event_col] == "purchase"
-    is_cart = ev[event_col] == "add_to_cart"
-    out["purchase_sessions"] = ev[is_buy].drop_duplicates([user_col, session_col]).groupby(user_col).size()
-    out["cart_sessions"] = ev[is_cart].drop_duplicates([user_col, session_col]).groupby(user_col).size()
-    out[["purchase_sessions", "cart_sessions"]] = out[["purchase_sessions", "cart_sessions"]].fillna(0).astype("int64")
-    out["total_purchase_amount"] = ev[amount_col].where(is_buy, 0.0).groupby(ev[user_col]).sum()
-    out["mean_purchase_amount"] = out["total_purchase_amount"] / out["purchases"].where(out["purchases"] > 0)
-    out["conversion_rate"] = out["purchase_sessions"] / out["sessions"]
-    out["cart_rate"] = out["cart_sessions"] / out["sessions"]
-    out["events_per_session"] = out["total_events"] / out["sessions"]
-    out["active_days"] = ev[ts_col].dt.normalize().groupby(ev[user_col]).nunique()
-    out["first_event"] = g[ts_col].min()
-    out["last_event"] = g[ts_col].max()
-    ref = end_of_day(reference_date if reference_date is not None else ev[ts_col].max())
-    out["recency_days"] = ((ref - out["last_event"]) / DAY).astype("float64")
-    for days in (30, 90):
-        recent = ev[ev[ts_col] >= ref - pd.Timedelta(days=days)]
-        out[f"sessions_last_{days}d"] = recent.drop_duplicates([user_col, session_col]).groupby(user_col).size()
-        out[f"sessions_last_{days}d"] = out[f"sessions_last_{days}d"].fillna(0).astype("int64")
-    buys90 = ev[is_buy & (ev[ts_col] >= ref - pd.Timedelta(days=90))]
-    out["purchases_last_90d"] = buys90.groupby(user_col).size()
-    out["purchases_last_90d"] = out["purchases_last_90d"].fillna(0).astype("int64")
-    cols = ["total_events", "sessions", "page_views", "product_views", "add_to_cart", "purchases", "clicks",
-            "logins", "total_purchase_amount", "mean_purchase_amount", "conversion_rate", "cart_rate",
-            "events_per_session", "active_days", "first_event", "last_event", "recency_days",
-            "sessions_last_30d", "sessions_last_90d", "purchases_last_90d"]
-    out = out[cols]
-    out.index.name = user_col
-    return out.reset_index()
+    ref = end_of_day(reference_date if reference_date is not None else events[ts_col].max())
+    return user_features_at(events, [(None, ref)], user_col=user_col, session_col=session_col, ts_col=ts_col,
+                            event_col=event_col, amount_col=amount_col, engine=engine)[0]
 
 
 def clickstream_facts(events: pd.DataFrame, users: pd.DataFrame) -> dict[str, str]:

@@ -13,12 +13,16 @@ information about a person.
 from __future__ import annotations
 
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
-from clvlib.dates import on_or_before
+from clvlib.data.clickstream import period_overlaps
+from clvlib.dates import end_of_day, on_or_before
+from clvlib.engine.users import user_features_at
 
-__all__ = ["no_links", "no_click_snapshots", "METHODS", "activity_score", "map_users", "link_correlations", "inputs_at_cutoff", "build_mapping"]
+__all__ = ["no_links", "no_click_snapshots", "METHODS", "activity_score", "map_users", "link_correlations", "users_at_cuts", "inputs_at_cutoff", "build_mapping"]
 
 METHODS = ("rank", "random", "key")
 
@@ -134,8 +138,41 @@ def link_correlations(
     return pd.DataFrame(rows)
 
 
+def _check_cuts(orders: pd.DataFrame, events: pd.DataFrame, days: Sequence[pd.Timestamp]) -> bool:
+    """Whether the clickstream can be cut at the orders' dates; raise for a cut without orders or events."""
+    ts = orders["order_purchase_timestamp"]
+    overlap = period_overlaps(events, ts.min(), ts.max())
+    for day in days:
+        if not ts.min() < end_of_day(day):  # also when there is no order at all (NaT)
+            raise ValueError(f"No orders on or before the cut-off {day.date()}.")
+        if events.empty or (overlap and not events["Timestamp"].min() < end_of_day(day)):
+            raise ValueError(f"No clickstream events on or before the cut-off {day.date()}.")
+    return overlap
+
+
+def users_at_cuts(orders: pd.DataFrame, events: pd.DataFrame, cuts: Sequence[str | pd.Timestamp],
+                  engine: str | None = None) -> tuple[list[pd.DataFrame], bool]:
+    """Clickstream users' features as of each cut (one engine query), as :func:`inputs_at_cutoff` makes them.
+
+    Events are cut at each cut-off when the clickstream's period overlaps the orders' (recency and
+    the recent windows measured to the end of the cut day); otherwise every event is used, measured
+    to the end of the last event's day.
+
+    Returns
+    -------
+    users : list of pandas.DataFrame
+        One :func:`clvlib.data.clickstream.user_features` table per cut.
+    clickstream_cut_applied : bool
+    """
+    days = [pd.Timestamp(c).normalize() for c in cuts]
+    overlap = _check_cuts(orders, events, days)
+    last = end_of_day(events["Timestamp"].max())
+    bounds = [(end_of_day(d), end_of_day(d)) if overlap else (None, last) for d in days]
+    return user_features_at(events, bounds, engine=engine), overlap
+
+
 def inputs_at_cutoff(
-    orders: pd.DataFrame, events: pd.DataFrame, cutoff: str | pd.Timestamp
+    orders: pd.DataFrame, events: pd.DataFrame, cutoff: str | pd.Timestamp, engine: str | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame, bool]:
     """Customer and clickstream-user summaries from data dated on or before ``cutoff`` only.
 
@@ -147,18 +184,11 @@ def inputs_at_cutoff(
     -------
     customers, users, clickstream_cut_applied
     """
-    from clvlib.data.clickstream import period_overlaps, user_features
     from clvlib.data.transactions import customer_summary
 
     cut = pd.Timestamp(cutoff).normalize()
-    o = orders[on_or_before(orders["order_purchase_timestamp"], cut)]
-    if o.empty:
-        raise ValueError(f"No orders on or before the cut-off {cut.date()}.")
-    overlap = period_overlaps(events, orders["order_purchase_timestamp"].min(), orders["order_purchase_timestamp"].max())
-    ev = events[on_or_before(events["Timestamp"], cut)] if overlap else events
-    if ev.empty:
-        raise ValueError(f"No clickstream events on or before the cut-off {cut.date()}.")
-    return customer_summary(o, cut), user_features(ev, reference_date=cut if overlap else None), overlap
+    users, overlap = users_at_cuts(orders, events, [cut], engine=engine)
+    return customer_summary(orders[on_or_before(orders["order_purchase_timestamp"], cut)], cut), users[0], overlap
 
 
 def build_mapping(

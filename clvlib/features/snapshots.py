@@ -15,8 +15,9 @@ import pandas as pd
 
 from clvlib import progress
 from clvlib.dates import on_or_before
-from clvlib.features.links import build_mapping, inputs_at_cutoff
-from clvlib.features.temporal import linked_click_features, population_features
+from clvlib.engine.customers import customer_features
+from clvlib.features.links import build_mapping, inputs_at_cutoff, users_at_cuts
+from clvlib.features.temporal import linked_click_features
 from clvlib.schemas import CUSTOMER, USER
 
 __all__ = ["snapshot_cuts", "methods_for", "build_links", "build_snapshots", "build_click_snapshots", "snapshot",
@@ -74,25 +75,34 @@ def build_links(orders: pd.DataFrame, events: pd.DataFrame, cuts: Sequence[pd.Ti
     return links, info
 
 
-def build_snapshots(orders: pd.DataFrame, cuts: Sequence[pd.Timestamp]) -> pd.DataFrame:
-    """Every person's RFM and Olist-behaviour features as of each cut, stacked with a ``cut`` column."""
+def build_snapshots(orders: pd.DataFrame, cuts: Sequence[pd.Timestamp], engine: str | None = None) -> pd.DataFrame:
+    """Every person's RFM and Olist-behaviour features as of each cut, stacked with a ``cut`` column.
+
+    One engine query for every cut (:func:`clvlib.engine.customers.customer_features`); each
+    snapshot is :func:`clvlib.features.temporal.population_features` at its cut (categorical
+    columns with that cut's categories, then stacked as ``pandas.concat`` stacks them).
+    ``engine``: ``"duckdb"`` (default) or ``"spark"``.
+    """
     orders = _until(orders, cuts)
     progress.step(f"features of every customer at {len(cuts)} cuts")
-    return pd.concat([population_features(orders, cut).assign(cut=pd.Timestamp(cut)) for cut in cuts],
-                     ignore_index=True)
+    parts = customer_features(orders, cuts, engine=engine)
+    return pd.concat([part.assign(cut=pd.Timestamp(cut)) for part, cut in zip(parts, cuts)], ignore_index=True)
 
 
 def build_click_snapshots(orders: pd.DataFrame, events: pd.DataFrame, links: pd.DataFrame,
-                          cuts: Sequence[pd.Timestamp]) -> pd.DataFrame:
-    """The linked user's clickstream features (``click_*``) per (cut, method, customer), as of each cut."""
+                          cuts: Sequence[pd.Timestamp], engine: str | None = None) -> pd.DataFrame:
+    """The linked user's clickstream features (``click_*``) per (cut, method, customer), as of each cut.
+
+    The users' features at every cut come from one engine query (:func:`clvlib.features.links.users_at_cuts`).
+    """
     orders = _until(orders, cuts)
+    progress.step(f"clickstream features at {len(cuts)} cuts")
+    users, _ = users_at_cuts(orders, events, cuts, engine=engine)
     frames = []
-    for cut in cuts:
-        progress.step(f"clickstream features as of {pd.Timestamp(cut).date()}", list(cuts).index(cut), len(cuts))
-        _, users, _ = inputs_at_cutoff(orders, events, cut)
+    for cut, at in zip(cuts, users):
         at_cut = links[links["cut"] == pd.Timestamp(cut)]
         for m in at_cut["method"].drop_duplicates():
-            linked = linked_click_features(users, at_cut[at_cut["method"] == m])
+            linked = linked_click_features(at, at_cut[at_cut["method"] == m])
             frames.append(linked.assign(cut=pd.Timestamp(cut), method=m))
     return pd.concat(frames, ignore_index=True)
 

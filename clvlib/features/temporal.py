@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from clvlib.dates import DAY, end_of_day, on_or_before
+from clvlib.engine.customers import customer_features, window_spend
 from clvlib.features.hybrid import prefix_click
-from clvlib.features.rfm import rfm_summary
 
 __all__ = ["window", "resolve_cutoff", "plan", "population_features", "linked_click_features", "attach_click_features", "join_click_features", "holdout_labels", "FEATURE_SETS", "feature_columns"]
 
 
-#: Olist-side behaviour columns (besides RFM) and the categorical ones among them.
+#: Olist-side behaviour columns (besides RFM); the categorical ones are ``clvlib.engine.customers.CATEGORICAL``.
 OLIST_BEHAVIOUR = ["review_score_mean", "has_review", "delivery_delay_days", "late_share", "installments_max",
                    "n_items_mean", "freight_share", "payment_type", "product_category", "customer_state"]
-CATEGORICAL = ["payment_type", "product_category", "customer_state"]
 RFM = ["frequency", "recency", "T", "monetary_value", "n_orders", "calibration_spend", "days_since_last",
        "btyd_expected_purchases"]
 
@@ -133,8 +131,12 @@ def population_features(
     click_users: pd.DataFrame | None = None,
     mapping: pd.DataFrame | None = None,
     customer_col: str = "customer_unique_id",
+    engine: str | None = None,
 ) -> pd.DataFrame:
     """Features of every person whose first purchase is on or before ``cutoff``.
+
+    Computed by the engine (:func:`clvlib.engine.customers.customer_features`, where each
+    feature is defined once, in SQL).
 
     Parameters
     ----------
@@ -160,43 +162,7 @@ def population_features(
         ``recency``, ``T``, ``monetary_value`` = mean repeat value), ``n_orders``,
         ``calibration_spend``, ``days_since_last``, and the Olist behaviour columns.
     """
-    cut = pd.Timestamp(cutoff).normalize()
-    o = orders[on_or_before(orders["order_purchase_timestamp"], cut)]
-    if o.empty:
-        raise ValueError(f"No orders on or before the cut-off {cut.date()}.")
-    rfm = rfm_summary(o, customer_id_col=customer_col, datetime_col="order_purchase_timestamp",
-                      monetary_value_col="order_value", observation_period_end=cut, time_unit="D")
-    rfm = rfm.set_index(customer_col)
-    g = o.groupby(customer_col)
-    feats = rfm[["frequency", "recency", "T", "monetary_value"]].copy()
-    feats["n_orders"] = g["order_id"].nunique()
-    feats["calibration_spend"] = g["order_value"].sum()
-    feats["days_since_last"] = ((end_of_day(cut) - g["order_purchase_timestamp"].max()) / DAY).astype(float)
-
-    if {"review_score", "review_creation_date"} <= set(o.columns):
-        seen = on_or_before(o["review_creation_date"], cut)
-        rv = o["review_score"].where(seen)
-        feats["review_score_mean"] = rv.groupby(o[customer_col]).mean()
-        feats["has_review"] = rv.notna().astype("int64").groupby(o[customer_col]).max()
-    if {"order_delivered_customer_date", "order_estimated_delivery_date"} <= set(o.columns):
-        done = on_or_before(o["order_delivered_customer_date"], cut)
-        delay = ((o["order_delivered_customer_date"] - o["order_estimated_delivery_date"]) / DAY).where(done)
-        feats["delivery_delay_days"] = delay.groupby(o[customer_col]).mean()
-        feats["late_share"] = (delay > 0).astype("float64").where(delay.notna()).groupby(o[customer_col]).mean()
-    if "payment_installments" in o.columns:
-        feats["installments_max"] = g["payment_installments"].max()
-    if "n_items" in o.columns:
-        feats["n_items_mean"] = g["n_items"].mean()
-    if "freight_value" in o.columns:
-        feats["freight_share"] = g["freight_value"].sum() / feats["calibration_spend"]
-    last = o.sort_values([customer_col, "order_purchase_timestamp"], kind="stable").drop_duplicates(customer_col, keep="last")
-    last = last.set_index(customer_col)
-    for col in CATEGORICAL:
-        if col in last.columns:
-            feats[col] = last[col].astype(object).where(last[col].notna(), "unknown").astype(str).astype("category")
-
-    feats.index.name = customer_col
-    feats = feats.reset_index().sort_values(customer_col, kind="stable").reset_index(drop=True)
+    feats = customer_features(orders, [cutoff], customer_col=customer_col, engine=engine)[0]
     if mapping is not None and click_users is not None:
         feats = join_click_features(feats, click_users, mapping, customer_col)
     return feats
@@ -232,14 +198,17 @@ def holdout_labels(
     end: str | pd.Timestamp,
     customers: pd.Series,
     customer_col: str = "customer_unique_id",
+    engine: str | None = None,
 ) -> pd.DataFrame:
-    """Spend and number of orders of each given person in the window (start, end], 0 when none."""
-    s, e = end_of_day(start), end_of_day(end)
-    o = orders[(orders["order_purchase_timestamp"] >= s) & (orders["order_purchase_timestamp"] < e)]
-    g = o.groupby(customer_col)
+    """Spend and number of orders of each given person in the window (start, end], 0 when none.
+
+    The window runs from the end of ``start``'s day to the end of ``end``'s day; the sums come from
+    the engine (:func:`clvlib.engine.customers.window_spend`). Rows follow ``customers``.
+    """
+    spend = window_spend(orders, start, end, customer_col=customer_col, engine=engine)
     out = pd.DataFrame({customer_col: pd.Series(customers).to_numpy()})
-    out["holdout_spend"] = out[customer_col].map(g["order_value"].sum()).fillna(0.0).astype(float)
-    out["holdout_orders"] = out[customer_col].map(g["order_id"].nunique()).fillna(0).astype(int)
+    out["holdout_spend"] = out[customer_col].map(spend["holdout_spend"]).fillna(0.0).astype(float)
+    out["holdout_orders"] = out[customer_col].map(spend["holdout_orders"]).fillna(0).astype(int)
     return out
 
 

@@ -1,0 +1,180 @@
+"""Where the SQL runs: DuckDB in process (the default) or Spark, on Arrow tables handed over from pandas.
+
+Every definition in :mod:`clvlib.engine` is one SQL text in DuckDB's dialect. DuckDB runs it as
+written; for Spark it is transpiled by sqlglot (``read="duckdb", write="spark"``). To keep one text
+valid on both, the definitions use a small portable subset:
+
+* **Timestamps arrive as integers**: microseconds since 1970-01-01, wall time (a time zone is
+  dropped keeping the local time), missing ones as NULL (:func:`arrow_table`). Time arithmetic
+  is integer arithmetic, so no date function and no session time zone is involved; a day is
+  ``FLOOR(us / 86400000000.0)`` (days since 1970).
+* Missing floats (NaN) become NULL, so ``AVG``/``MAX``/``SUM`` skip them as pandas does (Spark
+  would otherwise order NaN above every number).
+* Divisions divide DOUBLEs (``CAST(... AS DOUBLE)``), never by a possible zero (Spark's ANSI mode
+  raises on it).
+
+Both engines return Arrow, converted to pandas by the same code, so they give the same frames.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+__all__ = ["ENGINES", "ENGINE_ENV", "US_PER_DAY", "resolve_engine", "micros", "arrow_table", "to_spark_sql",
+           "run_sql", "spark_session"]
+
+#: The engines every definition runs on.
+ENGINES = ("duckdb", "spark")
+#: Environment variable naming the engine when a function is called with ``engine=None``
+#: (``run_all.py --engine`` sets it for the notebooks' kernels).
+ENGINE_ENV = "CLVLIB_ENGINE"
+#: Microseconds per day, as a DOUBLE literal both dialects read as one.
+US_PER_DAY = "CAST(86400000000 AS DOUBLE)"
+
+
+def resolve_engine(engine: str | None = None) -> str:
+    """The engine to use: ``engine``, else ``$CLVLIB_ENGINE``, else ``"duckdb"``.
+
+    Raises
+    ------
+    ValueError
+        If the name is not one of :data:`ENGINES`.
+    """
+    name = engine if engine is not None else (os.environ.get(ENGINE_ENV) or "duckdb")
+    name = str(name).strip().lower()
+    if name not in ENGINES:
+        source = "engine=" if engine is not None else f"${ENGINE_ENV}"
+        raise ValueError(f"{source}: unknown engine {name!r}; choose one of {list(ENGINES)}.")
+    return name
+
+
+def micros(values: pd.Series | pd.Timestamp, table: str = "table", column: str = "timestamp") -> pd.Series | int:
+    """Timestamps as integer microseconds since 1970 (wall time; nanoseconds truncated; NaT -> <NA>).
+
+    Raises
+    ------
+    ValueError
+        If ``values`` is not a datetime column (parse it first, e.g. with ``pandas.to_datetime``).
+    """
+    if isinstance(values, pd.Timestamp):
+        ts = values.tz_localize(None) if values.tzinfo is not None else values
+        return int(ts.to_datetime64().astype("datetime64[us]").astype("int64"))
+    if not pd.api.types.is_datetime64_any_dtype(values):
+        raise ValueError(f"{table}: column '{column}' must hold timestamps, got dtype {values.dtype}; "
+                         "parse it first (pandas.to_datetime).")
+    ts = values.dt.tz_localize(None) if getattr(values.dt, "tz", None) is not None else values
+    ints = ts.to_numpy(dtype="datetime64[us]").view("int64")
+    return pd.Series(pd.arrays.IntegerArray(ints, np.asarray(ts.isna())), index=values.index)
+
+
+def arrow_table(frame: pd.DataFrame, columns: Mapping[str, str], times: tuple[str, ...] = (),
+                strings: tuple[str, ...] = (), table: str = "table") -> pa.Table:
+    """The columns a definition reads, renamed to its names, as an Arrow table.
+
+    Parameters
+    ----------
+    frame
+        The pandas table. Not modified.
+    columns
+        Name in the SQL -> column of ``frame``.
+    times
+        SQL names of timestamp columns: passed as integer microseconds (:func:`micros`).
+    strings
+        SQL names of columns passed as text (values other than strings are written with ``str``,
+        missing ones stay NULL).
+    table
+        Name of the table in error messages.
+    """
+    out = {}
+    for name, col in columns.items():
+        s = frame[col]
+        if name in times:
+            s = micros(s, table, col)
+        elif name in strings and not (pd.api.types.is_string_dtype(s) and not pd.api.types.is_object_dtype(s)):
+            s = s.astype(object).where(s.isna(), s.astype(str)).astype("string")
+        out[name] = s.reset_index(drop=True)
+    return pa.Table.from_pandas(pd.DataFrame(out), preserve_index=False)
+
+
+def to_spark_sql(sql: str) -> str:
+    """A DuckDB-dialect query in Spark SQL (sqlglot)."""
+    import sqlglot
+
+    return sqlglot.transpile(sql, read="duckdb", write="spark")[0]
+
+
+def spark_session():
+    """The active Spark session, else a local one (``local[2]``, no UI, UTC, few shuffle partitions).
+
+    Create your own session first (a cluster's) and it is the one used.
+    """
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    spark = (SparkSession.builder.master(os.environ.get("CLVLIB_SPARK_MASTER", "local[2]"))
+             .appName("clvlib")
+             .config("spark.ui.enabled", "false")
+             .config("spark.sql.session.timeZone", "UTC")
+             .config("spark.sql.shuffle.partitions", "8")
+             .config("spark.driver.memory", os.environ.get("CLVLIB_SPARK_DRIVER_MEMORY", "2g"))
+             .getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def _run_duckdb(sql: str, tables: Mapping[str, pa.Table]) -> pa.Table:
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        for name, tab in tables.items():
+            con.register(name, tab)
+        rel = con.sql(sql)
+        fetch = getattr(rel, "to_arrow_table", None) or rel.arrow  # duckdb >= 1.4 / older
+        return fetch()
+    finally:
+        con.close()
+
+
+def _run_spark(sql: str, tables: Mapping[str, pa.Table]) -> pa.Table:
+    spark = spark_session()
+    with warnings.catch_warnings():  # pyspark warns that it does not fully support pandas 3; we hand it Arrow
+        warnings.simplefilter("ignore", FutureWarning)
+        for name, tab in tables.items():
+            spark.createDataFrame(tab).createOrReplaceTempView(name)
+        try:
+            return spark.sql(to_spark_sql(sql)).toArrow()
+        finally:
+            for name in tables:
+                spark.catalog.dropTempView(name)
+
+
+def run_sql(sql: str, tables: Mapping[str, pa.Table], engine: str | None = None) -> pd.DataFrame:
+    """Run a DuckDB-dialect query over named Arrow tables on an engine; the result in pandas.
+
+    Parameters
+    ----------
+    sql
+        The query, reading ``tables`` by name.
+    tables
+        Name -> Arrow table (see :func:`arrow_table`).
+    engine
+        ``"duckdb"`` or ``"spark"`` (default: :func:`resolve_engine`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Arrow's conversion: BIGINT -> int64 (float64 where NULLs occur), DOUBLE -> float64 (NULL -> NaN),
+        VARCHAR -> str.
+    """
+    name = resolve_engine(engine)
+    result = _run_duckdb(sql, tables) if name == "duckdb" else _run_spark(sql, tables)
+    return result.to_pandas()
