@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, PercentFormatter
 
 from clvlib.evaluation.metrics import decile_table, lorenz_curve
 from clvlib.models.scores import model_label
@@ -96,7 +96,8 @@ def event_shares(event_type: pd.Series) -> Figure:
     ax.barh(shares.index, shares.to_numpy(), color="#7c3aed")
     for y, v in enumerate(shares.to_numpy()):
         ax.annotate(f"{v:.1%}", (v, y), va="center", fontsize=8, xytext=(3, 0), textcoords="offset points")
-    ax.set_xlabel("share of events")
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_xlabel("share of events (%)")
     ax.set_title("Event types")
     return fig
 
@@ -213,8 +214,11 @@ def plot_lorenz(y_true: np.ndarray, scores: pd.DataFrame, models: list[str]) -> 
     x, y = lorenz_curve(y_true, y_true)
     ax.plot(x, y, color="black", ls=":", label="perfect foresight")
     ax.plot([0, 1], [0, 1], color="grey", lw=0.8, label="random targeting")
-    ax.set_xlabel("share of customers targeted (highest scores first)")
-    ax.set_ylabel("share of holdout revenue captured")
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_xlabel("share of customers targeted, highest scores first (%)")
+    ax.set_ylabel("share of holdout revenue captured (%)")
+    ax.set_title("Cumulative holdout revenue by share of customers targeted")
     ax.legend(fontsize=7, loc="lower right")
     return fig
 
@@ -248,5 +252,6 @@ def plot_intervals(table: pd.DataFrame, ceiling: float | None = None) -> Figure:
     if ceiling is not None:
         ax.axvline(ceiling, color="#16a34a", ls="--", lw=1, label=f"ceiling {ceiling:.2f}")
         ax.legend(fontsize=8)
-    ax.set_xlabel("normalized Gini on the holdout (95% bootstrap interval)")
+    ax.set_xlabel("normalized Gini on the holdout (0 = random order, 1 = perfect)\nbars: 95% bootstrap interval")
+    ax.set_title("How well each model ranks customers")
     return fig

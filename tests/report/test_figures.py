@@ -43,3 +43,19 @@ def test_value_distribution_has_a_title_and_units():
     ax = fig.axes[0]
     assert ax.get_title() == "Order values: 4 orders"
     assert ax.get_xlabel() == "order value (BRL) (log scale)" and ax.get_ylabel() == "orders"
+
+
+def test_share_axes_read_as_percentages_and_every_evaluation_figure_has_a_title():
+    import numpy as np
+    import pandas as pd
+
+    from clvlib.report.figures import event_shares, plot_intervals, plot_lorenz
+
+    ax = event_shares(pd.Series(["view"] * 3 + ["purchase"])).axes[0]
+    assert ax.get_xlabel() == "share of events (%)" and ax.xaxis.get_major_formatter()(0.25, 0) == "25%"
+    y = np.array([0.0, 10.0, 0.0, 5.0])
+    ax = plot_lorenz(y, pd.DataFrame({"btyd:bgnbd": [0.1, 0.9, 0.2, 0.5]}), ["btyd:bgnbd"]).axes[0]
+    assert ax.get_title() and ax.get_ylabel().endswith("(%)") and ax.yaxis.get_major_formatter()(0.5, 0) == "50%"
+    table = pd.DataFrame({"name": ["a"], "normalized_gini": [0.2], "gini_low": [0.1], "gini_high": [0.3]})
+    ax = plot_intervals(table).axes[0]
+    assert ax.get_title() and "0 = random order, 1 = perfect" in ax.get_xlabel()
