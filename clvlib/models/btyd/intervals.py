@@ -1,0 +1,597 @@
+"""Per-customer prediction intervals for a MAP-fitted BTYD model, without MCMC.
+
+A parametric bootstrap of the maximum-likelihood (MAP) estimates, as CLVTools does: the
+parameters of the purchase model (BG/NBD ``r, alpha, a, b`` or Pareto/NBD ``r, alpha, s,
+beta``) and of the Gamma-Gamma spend model (``p, q, v``) are drawn from the asymptotic
+normal distribution of their logarithms,
+
+    log(theta) ~ N(log(theta_MAP), H^-1),
+
+where ``H`` is the Hessian of the negative log-likelihood (log posterior, with the model's
+own priors; with the default flat priors, the likelihood) in the log parameters, computed
+by central finite differences at the MAP on the unique ``(frequency, recency, T)`` rows
+weighted by their customer counts (the likelihood the model was fitted on). Working in the
+logs keeps every draw positive and is the parametrisation pymc fits in (its
+``*_log__`` value variables). The two models have separate likelihoods, so their draws
+are independent.
+
+For each draw the customer's expected purchases and expected spend are recomputed with
+pymc-marketing's own formulas (the ones :meth:`BTYDModel.predict` uses) on the unique
+customer rows, and the interval is the equal-tailed quantile range over the draws.
+
+Two kinds of uncertainty (``uncertainty=``):
+
+``"parameters"`` (default)
+    Only the estimation error of the population parameters: the interval of
+    ``E[value | the customer's history, theta]`` over the draws of ``theta``. With tens
+    of thousands of customers the parameters are estimated precisely, so these intervals
+    are narrow; they say how sure the *model* is about its prediction, not how far a
+    customer's true expected value can lie from it. They are what MCMC's
+    ``predicted_value_low/high`` report too.
+``"traits"``
+    Also the customer's own latent traits, drawn from their posterior given their history
+    under each ``theta``: whether they are still alive at ``T`` (probability
+    ``p_alive``), their purchase rate ``lambda ~ Gamma(r + x, alpha + T)``, their
+    dropout (BG/NBD: ``p ~ Beta(a, b + x)``; Pareto/NBD: ``mu ~ Gamma(s, beta + T)`` and
+    the remaining lifetime ``~ Exp(mu)``), and their mean spend (Gamma-Gamma:
+    ``nu ~ Gamma(p x + q, v + x m)``, mean spend ``p / nu``). Each draw's value is the
+    customer's expected value *given those traits* (Pareto/NBD: ``lambda * min(life,
+    horizon) * p / nu``, the quantity the demo's ``true_expected_value`` measures;
+    BG/NBD: ``(1 - exp(-lambda p horizon)) / p * p_spend / nu``). This is an interval for the
+    customer's true expected value, and it is wide: under Pareto/NBD a one-time buyer's runs
+    from 0 (dropped out) to several times the prediction. Under BG/NBD a one-time buyer is
+    alive with probability 1, so their interval never reaches 0.
+
+Neither is an interval for the realised spend, which adds the Poisson noise of the
+purchases and the noise of each order value (for ~98% of Olist people it would be [0, 0]).
+
+Coverage of the demo's true expected value (default demo, 40,000 persons, seed 42; cut
+2018-02-28, 184-day holdout, 23,293 people, 90% intervals, 200 draws; measured with
+``clvlib.demo.true_expected_value``):
+
+=====================================  ==========  =====================================
+model                                  parameters  traits
+=====================================  ==========  =====================================
+BG/NBD x Gamma-Gamma (flat priors)     2.4%        47.7% (repeat buyers 92.3%; 41.8% of
+                                                   truths below: dead one-time buyers)
+Pareto/NBD x GG (informative priors)   2.7%        94.7% (repeat buyers 90.6%)
+=====================================  ==========  =====================================
+
+Parameter-only intervals under-cover the truth by ~87 points: they are not meant to hold
+it. The flat-prior Pareto/NBD of the demo has no normal approximation (``s`` and ``beta``
+run off together along a ridge, standard deviation of their logs ~29; see ``ridge``).
+
+Ridges. With few repeat buyers a pair of parameters can run off together (BG/NBD ``a, b``;
+Pareto/NBD ``s, beta``; Gamma-Gamma ``p, v``) while the predictions stay put; the
+likelihood is then flat along that direction and its normal approximation draws absurd
+parameter vectors. :func:`parameter_covariance` refuses it by default (a direction whose
+standard deviation exceeds :data:`MAX_LOG_SD`); ``ridge="fix"`` holds the parameters at
+the MAP along that direction instead (zero variance there) and says so in ``attrs``.
+
+Speed (55,524 Olist customers, 2 shared CPUs): the Hessian costs ~33 evaluations of the
+log-likelihood on the unique rows plus one pymc compilation (cached on disk), ~0.7 s for
+BG/NBD or Pareto/NBD with Gamma-Gamma; 200 draws of the predictions ~0.1 s for BG/NBD and
+~5 s for Pareto/NBD (hyp2f1 for every draw and unique row).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from clvlib.features.rfm import RFM_COLUMNS, compress_rfm, unique_rows, validate_rfm
+from clvlib.models.btyd._pymc import PMM_CUSTOMER, add_weights, attach_idata, posterior_draws
+from clvlib.models.btyd.fit import PURCHASE_PARAMS, SPEND_PARAMS, flat_priors
+from clvlib.schemas import CUSTOMER
+
+if TYPE_CHECKING:  # pragma: no cover
+    from clvlib.models.btyd.model import BTYDModel
+
+__all__ = [
+    "UNCERTAINTIES",
+    "MAX_LOG_SD",
+    "log_hessian",
+    "parameter_covariance",
+    "parameter_draws",
+    "predict_intervals",
+    "interval_coverage",
+]
+
+#: The kinds of uncertainty :func:`predict_intervals` can include (see the module docstring).
+UNCERTAINTIES = ("parameters", "traits")
+#: Step of the central differences in the log parameters.
+_STEP = 1e-3
+#: Largest standard deviation of a log parameter accepted (5: a factor of ~150 at one sd); beyond it the
+#: likelihood is flat along a ridge and the normal approximation draws absurd parameter vectors.
+MAX_LOG_SD = 5.0
+
+
+# --------------------------------------------------------------------------- the likelihood
+
+
+def _neg_logp_function(pmm_model: Any, data: pd.DataFrame, weights: np.ndarray | None, names: tuple[str, ...]
+                       ) -> Any:
+    """The negative log posterior (no Jacobian) of a pymc-marketing model as a function of the log parameters.
+
+    A fresh model of the same class and priors is built on ``data`` (with likelihood weights
+    when ``weights`` is given); ``names`` fixes the order of the vector argument.
+    """
+    Cls = type(pmm_model)
+    fresh = Cls(model_config=copy.deepcopy(pmm_model.model_config))
+    fresh.build_model(data)
+    if weights is not None:
+        add_weights(fresh, weights)
+    model = fresh.model
+    by_name = {v.name: v for v in model.value_vars}
+    missing = [n for n in names if f"{n}_log__" not in by_name]
+    if missing or len(by_name) != len(names):
+        raise ValueError(
+            f"predict_intervals needs every parameter on the log scale (a positive prior); the model's free "
+            f"variables are {sorted(by_name)}, expected {[f'{n}_log__' for n in names]}."
+        )
+    inputs = [by_name[f"{n}_log__"] for n in names]
+    fn = model.compile_fn(model.logp(jacobian=False), inputs=inputs, point_fn=False)
+
+    def neg_logp(x: np.ndarray) -> float:
+        val = -float(fn(*[np.asarray(v, dtype="float64") for v in x]))
+        return val if np.isfinite(val) else np.inf
+
+    return neg_logp
+
+
+def log_hessian(neg_logp: Any, x0: np.ndarray, step: float = _STEP) -> np.ndarray:
+    """Hessian of ``neg_logp`` at ``x0`` by central finite differences (``1 + 2k^2`` evaluations).
+
+    Parameters
+    ----------
+    neg_logp
+        Function of a vector of length ``k`` returning a float.
+    x0
+        The point (here: the log parameters at the MAP).
+    step
+        Difference step in every coordinate.
+
+    Returns
+    -------
+    numpy.ndarray
+        Symmetric ``k x k`` matrix.
+
+    Raises
+    ------
+    ValueError
+        If the function is not finite at some point of the stencil (the MAP lies on the edge
+        of the region where the likelihood is defined).
+    """
+    x0 = np.asarray(x0, dtype="float64")
+    k = x0.size
+    h = float(step)
+    f0 = neg_logp(x0)
+    H = np.empty((k, k))
+
+    def f(*moves: tuple[int, float]) -> float:
+        x = x0.copy()
+        for i, d in moves:
+            x[i] += d
+        val = neg_logp(x)
+        if not np.isfinite(val):
+            raise ValueError("the log-likelihood is not finite next to the MAP estimate; no Hessian there.")
+        return val
+
+    for i in range(k):
+        H[i, i] = (f((i, h)) - 2.0 * f0 + f((i, -h))) / h**2
+        for j in range(i):
+            H[i, j] = H[j, i] = (f((i, h), (j, h)) - f((i, h), (j, -h)) - f((i, -h), (j, h))
+                                 + f((i, -h), (j, -h))) / (4.0 * h**2)
+    return H
+
+
+def _covariance(H: np.ndarray, names: tuple[str, ...], what: str, ridge: str = "raise") -> np.ndarray:
+    """Inverse of the Hessian; where the likelihood is flat in some direction, refused or (``ridge="fix"``) held there.
+
+    A direction (eigenvector of ``H``) is flat when its standard deviation ``1 / sqrt(eigenvalue)`` exceeds
+    :data:`MAX_LOG_SD` or its eigenvalue is not positive. ``ridge="fix"`` gives it zero variance: the draws stay
+    at the MAP along the ridge (where predictions barely move) and vary along the identified directions.
+    """
+    advice = ("the parameters are not identified by the data, so a normal approximation of their uncertainty "
+              "does not exist. Fit with informative priors (BTYDModel's purchase_model_config / "
+              "spend_model_config; clvlib.models.btyd.fit.informative_purchase_priors for the purchase model), "
+              "with method='mcmc', or pass ridge='fix' to hold the parameters at the MAP along the flat direction.")
+    H = (np.asarray(H, dtype="float64") + np.asarray(H, dtype="float64").T) / 2.0
+    eig, vec = np.linalg.eigh(H)
+    flat = ~(eig > 1.0 / MAX_LOG_SD**2)
+    if flat.any() and ridge != "fix":
+        if not np.all(eig > 0):
+            raise ValueError(
+                f"the {what} model's log-likelihood is not at a maximum or is flat in some direction of "
+                f"{list(names)} (Hessian eigenvalues {np.array2string(eig, precision=3)}): {advice}"
+            )
+        i = int(np.argmin(eig))
+        direction = {n: round(float(v), 2) for n, v in zip(names, vec[:, i])}
+        raise ValueError(
+            f"the {what} model's likelihood is nearly flat along a ridge: along the direction {direction} of the "
+            f"log parameters the standard deviation is {1.0 / np.sqrt(eig[i]):.3g}, above {MAX_LOG_SD} (a factor of "
+            f"{np.exp(MAX_LOG_SD):.0f} at one standard deviation); {advice}"
+        )
+    keep = ~flat
+    cov = (vec[:, keep] / eig[keep]) @ vec[:, keep].T
+    return (cov + cov.T) / 2.0
+
+
+def _estimates(model: BTYDModel, label: str, names: tuple[str, ...]) -> np.ndarray:
+    est = model.params_.loc[model.params_["model"] == label].set_index("parameter")["estimate"]
+    return np.array([float(est[n]) for n in names])
+
+
+def _fit_data(model: BTYDModel, fit_rfm: pd.DataFrame | None, customer_col: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The purchase data (unique triples with counts) and the spend data the model was fitted on."""
+    if fit_rfm is not None:
+        validate_rfm(fit_rfm, "fit_rfm", customer_col, need_monetary=model.spend_model_ is not None)
+        data = fit_rfm[[*RFM_COLUMNS]].astype("float64")
+        spend = None
+        if model.spend_model_ is not None:
+            rep = fit_rfm[(fit_rfm["frequency"] > 0) & (fit_rfm["monetary_value"] > 0)]
+            spend = pd.DataFrame({PMM_CUSTOMER: np.arange(len(rep)), "frequency": rep["frequency"].astype("float64"),
+                                  "monetary_value": rep["monetary_value"].astype("float64")})
+    else:
+        stored = model.purchase_model_.data
+        if model.n_customers_ is None or len(stored) != model.n_customers_:
+            raise ValueError(
+                "predict_intervals: this model does not hold the data it was fitted on (it was rebuilt with "
+                "BTYDModel.from_dict); pass that RFM table as fit_rfm=."
+            )
+        data = stored[[*RFM_COLUMNS]].astype("float64")
+        spend = None if model.spend_model_ is None else model.spend_model_.data[
+            [PMM_CUSTOMER, "frequency", "monetary_value"]].astype({"frequency": "float64"})
+    uniq = compress_rfm(data)
+    uniq.insert(0, PMM_CUSTOMER, np.arange(len(uniq)))
+    return uniq, spend
+
+
+def parameter_covariance(model: BTYDModel, fit_rfm: pd.DataFrame | None = None, *,
+                         customer_col: str = CUSTOMER, step: float = _STEP, ridge: str = "raise"
+                         ) -> dict[str, pd.DataFrame]:
+    """Asymptotic covariance of the log parameters at the MAP: the inverse Hessian of the negative log-likelihood.
+
+    Parameters
+    ----------
+    model
+        A ``BTYDModel`` fitted with ``method="map"``.
+    fit_rfm
+        The RFM table the model was fitted on. Needed only for a model rebuilt with
+        :meth:`BTYDModel.from_dict` (a fitted model holds its data).
+    customer_col
+        The customer id column of ``fit_rfm``.
+    step
+        Finite-difference step in the log parameters.
+    ridge
+        What to do when the likelihood is (nearly) flat along some direction of the log
+        parameters, i.e. a standard deviation above :data:`MAX_LOG_SD` (BG/NBD's ``a, b`` or
+        Pareto/NBD's ``s, beta`` running off together when few people bought twice; Gamma-
+        Gamma's ``p, v`` with few repeat buyers): ``"raise"`` (default) or ``"fix"``, which
+        gives that direction zero variance (draws stay at the MAP along the ridge, where the
+        predictions barely move) and records it in ``attrs["fixed_directions"]``.
+
+    Returns
+    -------
+    dict
+        ``"purchase"`` (and ``"spend"`` with a spend model): covariance matrices of the log
+        parameters as DataFrames indexed by parameter name. ``sqrt(diag)`` is the relative
+        standard error of each parameter.
+
+    Raises
+    ------
+    ValueError
+        If the model was fitted by MCMC (use its posterior), if ``fit_rfm`` is needed and
+        missing, or, with ``ridge="raise"``, if the likelihood is flat in some direction.
+    """
+    if ridge not in ("raise", "fix"):
+        raise ValueError(f"ridge must be 'raise' or 'fix', got {ridge!r}.")
+    if getattr(model, "method", None) != "map" or not hasattr(model, "purchase_model_"):
+        raise ValueError("predict_intervals needs a BTYDModel fitted with method='map' (an MCMC fit has its "
+                         "posterior: model.predict already gives predicted_value_low/high).")
+    uniq, spend = _fit_data(model, fit_rfm, customer_col)
+    out = {}
+    names = PURCHASE_PARAMS[model.purchase_model]
+    f = _neg_logp_function(model.purchase_model_, uniq[[PMM_CUSTOMER, *RFM_COLUMNS]], uniq["n_customers"].to_numpy(),
+                           names)
+    H = log_hessian(f, np.log(_estimates(model, "purchase", names)), step)
+    out["purchase"] = _frame(_covariance(H, names, "purchase", ridge), H, names)
+    if model.spend_model_ is not None:
+        f = _neg_logp_function(model.spend_model_, spend, None, SPEND_PARAMS)
+        H = log_hessian(f, np.log(_estimates(model, "spend", SPEND_PARAMS)), step)
+        out["spend"] = _frame(_covariance(H, SPEND_PARAMS, "spend", ridge), H, SPEND_PARAMS)
+    return out
+
+
+def _frame(cov: np.ndarray, H: np.ndarray, names: tuple[str, ...]) -> pd.DataFrame:
+    """The covariance as a DataFrame; ``attrs["fixed_directions"]``: the flat eigenvectors held at the MAP."""
+    out = pd.DataFrame(cov, index=list(names), columns=list(names))
+    eig, vec = np.linalg.eigh((H + H.T) / 2.0)
+    flat = ~(eig > 1.0 / MAX_LOG_SD**2)
+    out.attrs["fixed_directions"] = [{n: round(float(v), 3) for n, v in zip(names, vec[:, i])}
+                                     for i in np.flatnonzero(flat)]
+    return out
+
+
+def parameter_draws(model: BTYDModel, fit_rfm: pd.DataFrame | None = None, *, n_draws: int = 200, seed: int = 0,
+                    customer_col: str = CUSTOMER, covariance: Mapping[str, pd.DataFrame] | None = None
+                    ) -> pd.DataFrame:
+    """Parameter vectors drawn from the asymptotic normal of the log MAP estimates.
+
+    Parameters
+    ----------
+    model, fit_rfm, customer_col
+        As in :func:`parameter_covariance`.
+    n_draws
+        Number of draws (>= 2).
+    seed
+        Seed of the normal draws.
+    covariance
+        Output of :func:`parameter_covariance`, to skip recomputing it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per draw, one column per parameter (purchase model, then ``p, q, v`` with a
+        spend model); every value positive.
+    """
+    n_draws = _check_draws(n_draws)
+    cov = dict(covariance) if covariance is not None else parameter_covariance(model, fit_rfm,
+                                                                              customer_col=customer_col)
+    rng = np.random.default_rng(seed)
+    cols = {}
+    for label, names in (("purchase", PURCHASE_PARAMS[model.purchase_model]), ("spend", SPEND_PARAMS)):
+        if label not in cov:
+            continue
+        c = cov[label].loc[list(names), list(names)].to_numpy()
+        z = rng.multivariate_normal(np.log(_estimates(model, label, names)), c, size=n_draws, method="eigh")
+        cols.update({n: np.exp(z[:, i]) for i, n in enumerate(names)})
+    return pd.DataFrame(cols)
+
+
+def _check_draws(n_draws: Any) -> int:
+    if isinstance(n_draws, bool) or int(n_draws) != n_draws or n_draws < 2:
+        raise ValueError(f"n_draws must be a whole number >= 2, got {n_draws!r}.")
+    return int(n_draws)
+
+
+# --------------------------------------------------------------------------- predictions per draw
+
+
+def _with_posterior(pmm_model: Any, names: tuple[str, ...], draws: pd.DataFrame, dummy: pd.DataFrame) -> Any:
+    """A fresh pymc-marketing model of the same class whose 'posterior' is the parameter draws (1 chain)."""
+    import arviz as az
+
+    Cls = type(pmm_model)
+    m = Cls(model_config=flat_priors(names))
+    m.build_model(dummy)
+    attach_idata(m, az.from_dict(posterior={n: draws[n].to_numpy()[None, :] for n in names}))
+    return m
+
+
+def _purchase_draws(model: BTYDModel, draws: pd.DataFrame, uniq3: pd.DataFrame, horizon: float
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Expected purchases and P(alive), (n_draws, n_unique_triples), with pymc-marketing's formulas."""
+    import warnings
+
+    names = PURCHASE_PARAMS[model.purchase_model]
+    dummy = pd.DataFrame({PMM_CUSTOMER: [0, 1], "frequency": [0.0, 1.0], "recency": [0.0, 1.0], "T": [2.0, 2.0]})
+    m = _with_posterior(model.purchase_model_, names, draws, dummy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        purchases = posterior_draws(m.expected_purchases(data=uniq3, future_t=float(horizon)))
+        p_alive = np.clip(posterior_draws(m.expected_probability_alive(data=uniq3)), 0.0, 1.0)
+    return purchases, p_alive
+
+
+def _spend_draws(draws: pd.DataFrame, frequency: np.ndarray, monetary: np.ndarray) -> np.ndarray:
+    """Gamma-Gamma expected spend per draw, (n_draws, n_rows): pymc-marketing's formula (Fader & Hardie 2013, eq. 5)."""
+    p, q, v = (draws[k].to_numpy()[:, None] for k in SPEND_PARAMS)
+    x = frequency[None, :]
+    w = p * x / (p * x + q - 1.0)
+    return (1.0 - w) * (v * p / (q - 1.0)) + w * monetary[None, :]
+
+
+def _trait_draws(model: BTYDModel, draws: pd.DataFrame, uniq: pd.DataFrame, p_alive: np.ndarray,
+                 horizon: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Expected purchases and mean spend given each draw of the customer's latent traits, (n_draws, n_rows)."""
+    x = uniq["frequency"].to_numpy()[None, :]
+    T = uniq["T"].to_numpy()[None, :]
+    shape = (len(draws), len(uniq))
+    par = {k: draws[k].to_numpy()[:, None] for k in draws.columns}
+    alive = rng.random(shape) < p_alive
+    lam = rng.gamma(par["r"] + x, 1.0 / (par["alpha"] + T), size=shape)
+    if model.purchase_model == "bgnbd":
+        drop = rng.beta(par["a"], par["b"] + x, size=shape)
+        z = lam * drop * horizon  # (1 - exp(-z)) / drop = lam * horizon * (1 - exp(-z)) / z, which is 1 at z = 0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            purchases = lam * horizon * np.where(z > 0, -np.expm1(-z) / z, 1.0)
+    else:
+        mu = rng.gamma(par["s"], 1.0 / (par["beta"] + T), size=shape)
+        life = rng.exponential(1.0, size=shape) / mu
+        purchases = lam * np.minimum(life, horizon)
+    purchases = np.where(alive, purchases, 0.0)
+    spend = np.full(shape, np.nan)
+    if "p" in par:
+        m = uniq["monetary_value"].to_numpy()[None, :]
+        nu = rng.gamma(par["p"] * x + par["q"], 1.0 / (par["v"] + x * m), size=shape)
+        spend = par["p"] / nu
+    return purchases, spend
+
+
+# --------------------------------------------------------------------------- the public function
+
+
+def predict_intervals(
+    model: BTYDModel,
+    rfm: pd.DataFrame,
+    horizon: float,
+    *,
+    n_draws: int = 200,
+    level: float = 0.9,
+    seed: int = 0,
+    uncertainty: str = "parameters",
+    fit_rfm: pd.DataFrame | None = None,
+    customer_col: str = CUSTOMER,
+    covariance: Mapping[str, pd.DataFrame] | None = None,
+    ridge: str = "raise",
+) -> pd.DataFrame:
+    """Per-customer prediction intervals of a MAP-fitted BTYD model by a parametric bootstrap.
+
+    Parameters
+    ----------
+    model
+        A ``BTYDModel`` fitted with ``method="map"`` (BG/NBD or Pareto/NBD, with or without
+        Gamma-Gamma).
+    rfm
+        The customers to predict, as for :meth:`BTYDModel.predict`.
+    horizon
+        Prediction window in the model's time unit (e.g. 180 days).
+    n_draws
+        Number of parameter draws (default 200; the quantiles' Monte-Carlo error is about
+        ``sqrt(level_tail * (1 - level_tail) / n_draws)`` in probability).
+    level
+        Mass of the equal-tailed interval (default 0.9: the 5% and 95% quantiles).
+    seed
+        Seed of every random draw: same inputs and seed give the same intervals.
+    uncertainty
+        ``"parameters"`` (default) or ``"traits"``; see the module docstring.
+    fit_rfm
+        The RFM table the model was fitted on; only needed for a model rebuilt with
+        :meth:`BTYDModel.from_dict`.
+    customer_col
+        The customer id column of ``rfm`` (and ``fit_rfm``); the output is keyed by it.
+    covariance
+        Output of :func:`parameter_covariance`, to reuse it across calls.
+    ridge
+        ``"raise"`` (default) or ``"fix"``: see :func:`parameter_covariance`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        In the order of ``rfm`` (row for row with ``model.predict(rfm, horizon)``):
+
+        * ``customer_col``
+        * ``expected_purchases_low``, ``expected_purchases_high``
+        * ``expected_spend_low``, ``expected_spend_high`` (with a spend model)
+        * ``predicted_value_low``, ``predicted_value_high`` (with a spend model): the
+          quantiles of expected purchases x expected spend, draw by draw.
+
+        ``attrs`` holds ``level``, ``n_draws``, ``uncertainty``, ``seed``, the covariance
+        of the log parameters (``covariance``, nested dicts by model) and the directions
+        held at the MAP with ``ridge="fix"`` (``fixed_directions``, by model).
+
+    Required columns
+    ----------------
+    ``customer_col``, ``frequency``, ``recency``, ``T``; ``monetary_value`` with a spend model.
+
+    Raises
+    ------
+    ValueError
+        On a bad argument, an MCMC-fitted model, or a likelihood too flat for a normal
+        approximation (see :func:`parameter_covariance`).
+
+    Examples
+    --------
+    >>> model = BTYDModel("bgnbd").fit(rfm)                                  # doctest: +SKIP
+    >>> pred = model.predict(rfm, horizon=180)                                # doctest: +SKIP
+    >>> pred = pred.join(predict_intervals(model, rfm, 180).drop(columns=CUSTOMER))  # doctest: +SKIP
+    """
+    n_draws = _check_draws(n_draws)
+    if not (isinstance(level, (int, float)) and 0 < level < 1):
+        raise ValueError(f"level must be in (0, 1), got {level!r}.")
+    if uncertainty not in UNCERTAINTIES:
+        raise ValueError(f"uncertainty must be one of {UNCERTAINTIES}, got {uncertainty!r}.")
+    if isinstance(horizon, bool) or not np.isscalar(horizon) or not np.isfinite(horizon) or horizon <= 0:
+        raise ValueError(f"horizon must be a positive number of time units, got {horizon!r}.")
+    if not hasattr(model, "purchase_model_"):
+        raise ValueError("This BTYDModel is not fitted yet: call fit(rfm) first.")
+    has_spend = model.spend_model_ is not None
+    validate_rfm(rfm, "rfm", customer_col, need_monetary=has_spend)
+    cov = dict(covariance) if covariance is not None else parameter_covariance(model, fit_rfm,
+                                                                              customer_col=customer_col, ridge=ridge)
+    draws = parameter_draws(model, n_draws=n_draws, seed=seed, covariance=cov)
+    # Unique (frequency, recency, T[, monetary_value]) rows; purchases on the unique triples.
+    key = rfm[list(RFM_COLUMNS)].astype("float64")
+    if has_spend:
+        key["monetary_value"] = np.where(rfm["frequency"] > 0, rfm["monetary_value"].astype("float64"), 0.0)
+    uniq, codes = unique_rows(key, list(key.columns))
+    uniq3, codes3 = unique_rows(uniq, list(RFM_COLUMNS))
+    uniq3.insert(0, PMM_CUSTOMER, np.arange(len(uniq3)))
+    purchases3, p_alive3 = _purchase_draws(model, draws, uniq3, float(horizon))
+    bad = ~(np.isfinite(purchases3).all(axis=1) & np.isfinite(p_alive3).all(axis=1))
+    if bad.any():
+        raise ValueError(
+            f"predict_intervals: {int(bad.sum())} of {n_draws} parameter draws give non-finite predictions (the "
+            "draws reach where the purchase model's formulas overflow); the normal approximation is too wide here. "
+            "Fit with informative priors or with method='mcmc'."
+        )
+    purchases, p_alive = purchases3[:, codes3], p_alive3[:, codes3]
+    spend = _spend_draws(draws, uniq["frequency"].to_numpy(), uniq["monetary_value"].to_numpy()) if has_spend else None
+    if uncertainty == "traits":
+        rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+        purchases, trait_spend = _trait_draws(model, draws, uniq, p_alive, float(horizon), rng)
+        spend = trait_spend if has_spend else None
+    tail = (1.0 - level) / 2.0
+    qs = [tail, 1.0 - tail]
+
+    def band(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = np.quantile(values, qs, axis=0)
+        return lo[codes], hi[codes]
+
+    out = pd.DataFrame({customer_col: rfm[customer_col].to_numpy()})
+    out["expected_purchases_low"], out["expected_purchases_high"] = band(purchases)
+    if has_spend:
+        out["expected_spend_low"], out["expected_spend_high"] = band(spend)
+        out["predicted_value_low"], out["predicted_value_high"] = band(purchases * spend)
+    out.attrs.update({"level": float(level), "n_draws": n_draws, "uncertainty": uncertainty, "seed": int(seed),
+                      "covariance": {k: v.to_dict() for k, v in cov.items()},
+                      "fixed_directions": {k: v.attrs.get("fixed_directions", []) for k, v in cov.items()}})
+    return out
+
+
+# --------------------------------------------------------------------------- coverage
+
+
+def interval_coverage(y: Any, low: Any, high: Any) -> dict[str, float]:
+    """Share of values inside their intervals (bounds included), below them and above them.
+
+    Parameters
+    ----------
+    y
+        The values the intervals should hold (e.g. the demo's true expected value), one per row.
+    low, high
+        The interval bounds, same length, ``low <= high``.
+
+    Returns
+    -------
+    dict
+        ``n``, ``coverage`` (share with ``low <= y <= high``), ``below`` (``y < low``),
+        ``above`` (``y > high``), ``mean_width`` and ``median_width`` of ``high - low``.
+
+    Raises
+    ------
+    ValueError
+        If the lengths differ, a value is missing or not finite, or some ``low > high``.
+    """
+    arrs = []
+    for name, a in (("y", y), ("low", low), ("high", high)):
+        arr = np.asarray(a, dtype="float64").ravel()
+        if not np.isfinite(arr).all():
+            raise ValueError(f"interval_coverage: {name} has {int((~np.isfinite(arr)).sum())} missing or "
+                             "non-finite value(s).")
+        arrs.append(arr)
+    y_, lo, hi = arrs
+    if not (len(y_) == len(lo) == len(hi)) or len(y_) == 0:
+        raise ValueError(f"interval_coverage: y, low and high must have the same, non-zero length; got "
+                         f"{len(y_)}, {len(lo)} and {len(hi)}.")
+    if (lo > hi).any():
+        raise ValueError(f"interval_coverage: low > high in {int((lo > hi).sum())} row(s).")
+    width = hi - lo
+    return {"n": int(len(y_)), "coverage": float(np.mean((lo <= y_) & (y_ <= hi))),
+            "below": float(np.mean(y_ < lo)), "above": float(np.mean(y_ > hi)),
+            "mean_width": float(width.mean()), "median_width": float(np.median(width))}
