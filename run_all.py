@@ -65,7 +65,7 @@ def build_parser(registry: Sequence[catalog.Stage] = catalog.STAGES) -> argparse
     stages = "\n".join(f"  {s.number} {s.name:<20} {s.title}" for s in registry)
     p = argparse.ArgumentParser(
         prog="run_all.py",
-        description="Run the CLV notebooks (00_inventory .. 06_evaluate) with papermill into a workspace, render "
+        description="Run the CLV notebooks (00_inventory .. 07_forecast) with papermill into a workspace, render "
         "each to HTML and write the workspace's index.html and run.json.",
         epilog=EPILOG.format(stages=stages),
         formatter_class=argparse.RawDescriptionHelpFormatter,

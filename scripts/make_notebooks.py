@@ -19,10 +19,17 @@ pd.set_option("display.max_columns", 40)
 pd.set_option("display.precision", 3)
 """
 WS = 'workspace = None  # workspace folder; None: the most recent run\'s (else the demo); run_all sets it\n'
-SPLIT = ('cutoff = "2018-02-28"  # last day of the calibration period: every feature and link uses data up to it\n'
-         'horizon_months = 6  # length of the prediction window after the cut-off (the holdout)\n'
-         'n_train_windows = 6  # training snapshots for the hybrid model, one a month before the cut-off\n'
-         'train_stride_months = 1  # months between training snapshots\n')
+SPLIT = ('cutoff = None  # the holdout evaluation\'s cut-off (the latest backtest), "YYYY-MM-DD"; None: the analysis date minus the horizon\n'
+         'horizon_months = 6  # length of the prediction window after each cut-off (the holdout, the forecast)\n'
+         'n_train_windows = 6  # training snapshots for the hybrid model, one a month before each cut-off\n'
+         'train_stride_months = 1  # months between training snapshots\n'
+         'n_backtests = 4  # backtest cut-offs, the latest at the cut-off; the earlier ones choose the model\n'
+         'backtest_stride_months = 1  # months between backtest cut-offs\n')
+PLAN_PARAMS = ("cutoff=cutoff, horizon_months=horizon_months, n_train_windows=n_train_windows, "
+               "train_stride_months=train_stride_months, n_backtests=n_backtests, backtest_stride_months=backtest_stride_months")
+PLAN = ('p = plan(cutoff, ctx.load("orders_info")["analysis_date"], horizon_months, n_train_windows, train_stride_months, '
+        'n_backtests, backtest_stride_months)\n'
+        'w = p["backtests"][0]  # the holdout evaluation: the latest backtest\n')
 
 
 def md(text): return {"cell_type": "markdown", "metadata": {}, "source": text.strip("\n")}
@@ -117,6 +124,8 @@ figures.orders_per_person(summary["frequency"])"""),
     code("""show_table(summary.describe().T.rename_axis("column"), index=True, headers={"count": "values", "50%": "median"}, max_rows=60)"""),
     code("""ctx.save("customers", summary)
 ctx.save("orders", orders)
+ctx.save("orders_info", {"analysis_date": str(used_date.date()), "first_order": str(orders["order_purchase_timestamp"].min().date()),
+                         "last_order": str(orders["order_purchase_timestamp"].max().date())})
 ctx.finish({"people": len(summary), "orders kept": len(orders), "one-time buyers": f"{one_time:.1%}",
             "analysis date": str(used_date.date())})"""),
 ]
@@ -160,7 +169,7 @@ NB["03_user_mapping"] = [
     md("""# 03 · User mapping
 Links customers to clickstream users so later stages can combine both feature sets. It builds every link the
 models use: for each method in `link_methods` (plus the real key when the data has one) and for each snapshot
-cut-off (the cut-off and the training cuts before it), each from data dated on or before its own cut.
+cut-off (the analysis date where the forecast starts, every backtest cut-off and the training cuts before each), each from data dated on or before its own cut.
 
 **The method matters more than anything else in this project.** Without a key shared by customers and clickstream
 users, a link can only be made up:
@@ -176,18 +185,16 @@ seed = 42  # seed of the random placebo (and of every random step of the model s
     code(SETUP + """from clvlib.data.datasets import link_key
 from clvlib.features.links import no_links
 from clvlib.features.snapshots import build_links, link_report, methods_for, snapshot_cuts
-from clvlib.features.temporal import window
+from clvlib.features.temporal import plan
 from clvlib.pipeline.context import open_stage
 from clvlib.report import figures
 from clvlib.report.display import link_caveat, links_text
-ctx = open_stage("03", workspace, params=dict(cutoff=cutoff, horizon_months=horizon_months, n_train_windows=n_train_windows,
-                                              train_stride_months=train_stride_months, link_methods=link_methods, seed=seed))"""),
+ctx = open_stage("03", workspace, params=dict(""" + PLAN_PARAMS + """, link_methods=link_methods, seed=seed))"""),
     code("""orders, events = ctx.load("orders"), ctx.load("events")
 has_events = len(events) > 0
 key, key_path = link_key(ctx.spec, ctx.source.raw_dir) if has_events else (None, None)
-w = window(cutoff, horizon_months, n_train_windows, train_stride_months)
-methods = methods_for(link_methods, has_key=key is not None) if has_events else []
-links, info = build_links(orders, events, snapshot_cuts(w), methods, seed=seed, key=key) if has_events else (no_links(), [])
+""" + PLAN + """methods = methods_for(link_methods, has_key=key is not None) if has_events else []
+links, info = build_links(orders, events, snapshot_cuts(p), methods, seed=seed, key=key) if has_events else (no_links(), [])
 at_cut = [i for i in info if i["cutoff"] == str(w["cut"].date())]
 if has_events:
     display(Markdown(links_text(at_cut, key_path)))
@@ -212,7 +219,7 @@ ctx.finish({"methods": ", ".join(methods), "linked customers at cut-off": first[
 ]
 NB["04_hybrid_features"] = [
     md("""# 04 · Hybrid features
-The features the models use, for every snapshot cut-off (the cut-off and the training cuts before it), each from
+The features the models use, for every snapshot cut-off (the analysis date where the forecast starts, every backtest cut-off and the training cuts before each), each from
 data dated on or before its own cut: every person's RFM and Olist behaviour (reviews created by then, deliveries
 completed by then, installments, payment type, category, state), and, per link method of stage 03, the linked
 user's clickstream features. Missing values are left missing (a customer without a linked user has no clickstream
@@ -221,17 +228,15 @@ features, not zero activity); the models handle them natively."""),
     code(SETUP + """from clvlib.features.hybrid import missing_report
 from clvlib.features.links import no_click_snapshots
 from clvlib.features.snapshots import build_click_snapshots, build_snapshots, linked_at_cut, snapshot_cuts, snapshot_summary
-from clvlib.features.temporal import window
+from clvlib.features.temporal import plan
 from clvlib.pipeline.context import open_stage
 from clvlib.report import figures
 from clvlib.report.display import link_caveat
-ctx = open_stage("04", workspace, params=dict(cutoff=cutoff, horizon_months=horizon_months, n_train_windows=n_train_windows,
-                                              train_stride_months=train_stride_months))"""),
+ctx = open_stage("04", workspace, params=dict(""" + PLAN_PARAMS + """))"""),
     code("""orders, events, links, info = ctx.load("orders"), ctx.load("events"), ctx.load("links"), ctx.load("links_info")
-w = window(cutoff, horizon_months, n_train_windows, train_stride_months)
-snaps = build_snapshots(orders, snapshot_cuts(w))
+""" + PLAN + """snaps = build_snapshots(orders, snapshot_cuts(p))
 has_links = len(info["methods"]) > 0
-clicks = build_click_snapshots(orders, events, links, snapshot_cuts(w)) if has_links else no_click_snapshots()
+clicks = build_click_snapshots(orders, events, links, snapshot_cuts(p)) if has_links else no_click_snapshots()
 at_cut = [i for i in info["snapshots"] if i["cutoff"] == info["cutoff"]]
 if has_links:
     display(link_caveat(info["methods"], periods_overlap=at_cut[0]["clickstream_cut_applied"] if at_cut else None))
@@ -265,109 +270,103 @@ ctx.finish({"snapshots": int(snaps["cut"].nunique()), "people at cut-off": int((
             "links": ", ".join(info["methods"]), "linked at cut-off": len(hybrid)})"""),
 ]
 NB["05_clv_models"] = [
-    md("""# 05 · CLV models
+    md("""# 05 · CLV models and backtests
 Predicts what each customer will spend over the next `horizon_months` after a cut-off date, with
 **buy-till-you-die baselines** (BG/NBD and Pareto/NBD for the number of purchases, Gamma-Gamma for spend, fitted
 with pymc-marketing) and a **hybrid gradient-boosting model** (P(buys again) x expected spend, scikit-learn).
-It writes the **CLV table to take away**: `data/clv_table.csv` (and `.parquet`), one row per customer.
+It does so at every **backtest cut-off**: the latest is the holdout evaluation of stage 06, the earlier ones (a month
+apart by default) are where stage 06 chooses the model that stage 07 then uses for the forecast.
 
-**No peeking.** Every feature comes from stage 04's snapshots, each built from data dated on or before its cut.
-The hybrid model is trained on the earlier snapshots, whose label windows all end by the cut-off. The holdout
-after the cut-off is not read here at all: the evaluation stage (06) is the first to look at it."""),
+**No peeking.** At every cut-off each model sees only data dated on or before it: the baselines are fitted on the
+snapshot at the cut, the hybrid model is trained on the snapshots before it, whose label windows all end by the
+cut. What customers spent after a cut is not read here: the evaluation stage (06) is the first to look at it."""),
     code(WS + SPLIT + """fit_method = "map"  # "map" (fast point estimate) or "mcmc" (full posterior with credible intervals; slow)
 lifetime_months = 24  # horizon of the discounted lifetime value
 annual_discount_rate = 0.10  # discount rate of the lifetime value
 seed = 42  # seed of every random step""", ("parameters",)),
-    code(SETUP + """from clvlib.features.snapshots import snapshot
-from clvlib.features.temporal import window
+    code(SETUP + """from clvlib.features.temporal import plan
 from clvlib.models import btyd
-from clvlib.models.baselines import fit_btyd_baselines, model_meta
-from clvlib.models.hybrid import fit_score_snapshots, variant_table, variants_for
-from clvlib.models.predictions import clv_table, decile_revenue, predictions_table, scores_table, segment_summary
-from clvlib.models.scores import model_label, primary_hybrid
+from clvlib.models.baselines import model_meta
+from clvlib.models.compare import compare_backtests, cut_table, split_record, stack_scores
+from clvlib.models.hybrid import variant_table, variants_for
+from clvlib.models.predictions import predictions_table, scores_table
+from clvlib.models.scores import primary_hybrid
 from clvlib.pipeline.context import open_stage
-from clvlib.report import figures
 from clvlib.report.display import convergence_warning, link_caveat, split_text
 from clvlib.report.notices import captured_warnings
 from clvlib.report.summaries import btyd_parameter_reading
-from clvlib.report.tables import clv_formats, clv_headers
-ctx = open_stage("05", workspace, params=dict(cutoff=cutoff, horizon_months=horizon_months, n_train_windows=n_train_windows,
-                 train_stride_months=train_stride_months, fit_method=fit_method, lifetime_months=lifetime_months,
+ctx = open_stage("05", workspace, params=dict(""" + PLAN_PARAMS + """, fit_method=fit_method, lifetime_months=lifetime_months,
                  annual_discount_rate=annual_discount_rate, seed=seed))"""),
     code("""orders, snaps, clicks, links = ctx.load("orders"), ctx.load("snapshots"), ctx.load("click_snapshots"), ctx.load("links_info")
-w = window(cutoff, horizon_months, n_train_windows, train_stride_months)
-horizon_days = (w["holdout_end"] - w["cut"]).days
-features = snapshot(snaps, w["cut"])
-display(Markdown(split_text(w, features)))"""),
-    md("## Buy-till-you-die baselines\nBG/NBD and Pareto/NBD model each person's purchase rate and the chance they have silently left; Gamma-Gamma models the value of their orders (fitted on repeat customers; a one-time buyer gets the population mean). Fitted with pymc-marketing; parameters below."),
-    code("""with captured_warnings("fitting the buy-till-you-die models and predicting each customer") as caught:
-    fitted, predictions, params = fit_btyd_baselines(features, w, fit_method=fit_method, seed=seed,
-                                                     annual_discount_rate=annual_discount_rate, lifetime_months=lifetime_months)
-display(caught.callout({f"{name} predictions": predictions[name][["expected_purchases", "p_alive", "predicted_value"]]
-                        for name in ("bgnbd", "pnbd")}))
-display(Markdown(btyd_parameter_reading(params)))
+""" + PLAN + """variants = variants_for(has_key=links["real_key"], methods=tuple(m for m in links["methods"] if m != "key"))
+info_at = {c: {i["method"]: i for i in links["snapshots"] if i["cutoff"] == str(c.date())} for c in p["cuts"]}
+options = dict(fit_method=fit_method, seed=seed, annual_discount_rate=annual_discount_rate, lifetime_months=lifetime_months)
+with captured_warnings("fitting every model at each backtest cut-off") as caught:
+    results, skipped = compare_backtests(snaps, clicks, orders, p["backtests"], variants, link_info=info_at, **options)
+latest = results[0]  # the holdout evaluation
+display(Markdown(split_text(w, latest.features)))
+display(caught.callout({f"{name} predictions": latest.predictions[name][["expected_purchases", "p_alive", "predicted_value"]]
+                        for name in latest.predictions} | {"hybrid scores": latest.hybrid_scores.filter(like="hybrid:")}))"""),
+    md("## Buy-till-you-die baselines at the cut-off\nBG/NBD and Pareto/NBD model each person's purchase rate and the chance they have silently left; Gamma-Gamma models the value of their orders (fitted on repeat customers; a one-time buyer gets the population mean). Fitted with pymc-marketing by maximum likelihood (flat priors: the MAP estimate is the MLE); parameters below."),
+    code("""display(Markdown(btyd_parameter_reading(latest.params)))
 if fit_method == "mcmc":
-    display(convergence_warning(params), show_table(params))
-show_table(params.pivot(index="parameter", columns="fit", values="estimate"),
+    display(convergence_warning(latest.params), show_table(latest.params))
+show_table(latest.params.pivot(index="parameter", columns="fit", values="estimate"),
            headers={"bgnbd": "BG/NBD x Gamma-Gamma", "pnbd": "Pareto/NBD x Gamma-Gamma"},
            formats={"bgnbd": "{:.4g}", "pnbd": "{:.4g}"}, caption="Fitted parameters (— : not a parameter of that model).")"""),
-    code("btyd.plot_repeat_purchases(features, fitted['bgnbd'])"),
+    code("btyd.plot_repeat_purchases(latest.features, latest.fitted['bgnbd'])"),
     md("*What to look for:* the model's bars should match the actual ones at 0, 1, 2, ... repeat purchases (log scale); a clear gap means BG/NBD does not describe these customers well."),
-    code("btyd.plot_p_alive_matrix(fitted['bgnbd'])"),
+    code("btyd.plot_p_alive_matrix(latest.fitted['bgnbd'])"),
     md("*What to look for:* P(alive) falls for repeat buyers whose last purchase was long ago (low recency for their age), and faster the more often they bought; under BG/NBD people with no repeat purchase (left column) stay at P(alive) = 1."),
-    md("## Hybrid model\nA two-part gradient-boosting model: P(buys in the window) x expected spend if they buy. It is compared across feature sets: RFM only; RFM plus Olist behaviour (review scores, delivery delay against the estimate, installments, payment type, category, state); and those plus clickstream features through each link of stage 03."),
-    code("""variants = variants_for(has_key=links["real_key"], methods=tuple(m for m in links["methods"] if m != "key"))
-at_cut = {i["method"]: i for i in links["snapshots"] if i["cutoff"] == links["cutoff"]}
-with captured_warnings("training and scoring the hybrid model") as caught:
-    hybrid_scores, hybrid_info = fit_score_snapshots(snaps, clicks, orders, w, variants, seed=seed, progress=print, link_info=at_cut)
-display(caught.callout({"hybrid scores": hybrid_scores.filter(like="hybrid:")}))
+    md("## Hybrid model at the cut-off\nA two-part gradient-boosting model: P(buys in the window) x expected spend if they buy. It is compared across feature sets: RFM only; RFM plus the orders' own behaviour (review scores, delivery delay against the estimate, installments, payment type, category, state, where the data has them); and those plus clickstream features through each link of stage 03. Each person carries a total weight of 1 across the overlapping training windows."),
+    code("""at_cut = info_at[w["cut"]]
 display(link_caveat(links["methods"], periods_overlap=next(iter(at_cut.values()))["clickstream_cut_applied"] if at_cut else None))
-show_table(variant_table(hybrid_info))"""),
-    md("## The CLV table to take away\nOne row per customer, highest predicted value first, in `data/clv_table.csv` and `data/clv_table.parquet`. `predicted_value` is the hybrid model with the feature set chosen before evaluation (the real key when the data has one, else RFM + Olist behaviour: a synthetic link is never the default), over the prediction window; `decile` and `segment` rank customers by it. `predicted_value_bgnbd`, `expected_purchases_bgnbd` and `p_alive` come from BG/NBD x Gamma-Gamma. Stage 06 says which model to trust."),
+show_table(variant_table(latest.hybrid_info))"""),
+    md("## Backtests: the same comparison at earlier cut-offs\nEvery model is fitted again at each earlier cut-off, each time with the data up to that cut only. Stage 06 measures them against what customers then spent and chooses the model on these earlier cuts; the latest cut (the holdout) then shows how the choice did on data it never saw."),
+    code("""display(Markdown("\\n\\n".join(skipped)) if skipped else Markdown(""))
+show_table(cut_table(results), caption="One row per backtest cut-off; the first is the holdout evaluation.")"""),
     code("""primary = primary_hybrid(links["real_key"])
-clv_predictions = predictions_table(predictions, hybrid_scores, primary)
-clv = clv_table(clv_predictions, model_label(primary), horizon_days)
-headers = clv_headers(ctx.currency, horizon_days)
-show_table(clv.drop(columns=["segment_meaning", "model", "horizon_days"]), headers=headers, formats=clv_formats(), max_rows=10,
-           full_table="data/clv_table.csv (and data/clv_table.parquet)")"""),
-    md("### Segments"),
-    code("""show_table(segment_summary(clv), headers=headers, formats=clv_formats())"""),
-    code("""figures.decile_revenue(decile_revenue(clv), f"Predicted revenue by decile of {model_label(primary)}", currency=ctx.currency)"""),
-    md("*What to look for:* how steeply predicted revenue falls from decile 1 to 10: the steeper, the more a short list concentrates value. Stage 06 sets these predictions against what customers then spent."),
-    code("""ctx.save("predictions", clv_predictions)
-ctx.save("clv_table", clv)
-ctx.save("clv_table_parquet", clv)
-ctx.save("scores", scores_table(features, clv_predictions, hybrid_scores))
-ctx.save("model_params", model_meta(w, primary, fit_method, fitted, hybrid_info))
-ctx.finish({"population": len(features), "cut-off": str(w["cut"].date()), "horizon (days)": horizon_days,
-            f"predicted revenue BG/NBD ({ctx.currency})": round(float(clv_predictions["predicted_value"].sum())),
-            f"predicted revenue {model_label(primary)} ({ctx.currency})": round(float(clv["predicted_value"].sum())),
-            "CLV table": "data/clv_table.csv"})"""),
+clv_predictions = predictions_table(latest.predictions, latest.hybrid_scores, primary)
+meta = model_meta(w, primary, fit_method, latest.fitted, latest.hybrid_info)
+meta.update(backtests=[split_record(r.windows) for r in results], forecast=split_record(p["forecast"]),
+            analysis_date=str(p["analysis_date"].date()), options=options,
+            plan=dict(""" + PLAN_PARAMS + """, analysis_date=str(p["analysis_date"].date())))
+ctx.save("predictions", clv_predictions)
+ctx.save("scores", scores_table(latest.features, clv_predictions, latest.hybrid_scores))
+ctx.save("backtest_scores", stack_scores(results))
+ctx.save("model_params", meta)
+ctx.finish({"population at cut-off": len(latest.features), "cut-off": str(w["cut"].date()),
+            "horizon (days)": meta["horizon_days"], "backtest cut-offs": ", ".join(b["cutoff"] for b in meta["backtests"]),
+            "models per cut": 1 + len(latest.predictions) + len(variants)})"""),
 ]
 NB["06_evaluate"] = [
     md("""# 06 · Evaluation
-Which model to use, and how well each one ranked and sized customers' spend in the holdout window that stage 05
-never saw. The answer comes first; the measures behind it follow."""),
+Which model to use, and how well each one ranked and sized customers' spend after each cut-off of stage 05. The
+model is chosen on the backtests at the earlier cut-offs; the holdout (the latest cut-off) then shows how that choice
+did on data it never saw. The answer comes first; the measures behind it follow. Stage 07 uses the chosen model for
+the forecast."""),
     code(WS + """n_boot = 1000  # bootstrap resamples
 bootstrap_seed = 0  # seed of the bootstrap resamples""", ("parameters",)),
-    code(SETUP + """from clvlib.evaluation.bootstrap import bootstrap
+    code(SETUP + """from clvlib.evaluation.backtest import backtest_summary, backtest_table, backtest_text, choice_sentence, recommend_by_backtests
+from clvlib.evaluation.bootstrap import bootstrap
 from clvlib.evaluation.holdout import holdout_scores
 from clvlib.evaluation.metrics import decile_table
-from clvlib.evaluation.recommend import recommend
 from clvlib.evaluation.summary import ceiling_shares, metrics_record, metrics_table, placebo_table, top_predicted_revenue
 from clvlib.models import btyd
-from clvlib.models.predictions import decile_revenue, segment_summary
+from clvlib.models.predictions import clv_table_for, decile_revenue, segment_summary
 from clvlib.models.scores import BASELINE, TRUTH, model_label
 from clvlib.pipeline.context import open_stage
-from clvlib.report import figures
+from clvlib.report import backtest as backtest_figures, figures
 from clvlib.report.display import callout, holdout_text, placebo_caveat
 from clvlib.report.notices import captured_warnings
-from clvlib.report.summaries import clv_table_pointer, marketer_facts, marketer_summary
+from clvlib.report.summaries import marketer_facts, marketer_summary
 from clvlib.report.tables import clv_formats, clv_headers
 from clvlib.schemas import CUSTOMER
 ctx = open_stage("06", workspace, params=dict(n_boot=n_boot, bootstrap_seed=bootstrap_seed))"""),
     code("""scores, preds, meta, orders = ctx.load("scores"), ctx.load("predictions"), ctx.load("model_params"), ctx.load("orders")
-clv = ctx.load("clv_table")
+bt = backtest_table(orders, ctx.load("backtest_scores"), meta["backtests"], truth=ctx.truth())
+selection = [b["cutoff"] for b in meta["backtests"][1:]]  # the earlier cuts choose; the latest is the holdout
+rec = recommend_by_backtests(bt, selection)
 y, S = holdout_scores(orders, scores, meta, truth_dir=ctx.truth_dir)
 actual = pd.Series(y, index=scores[CUSTOMER].to_numpy())
 display(Markdown(holdout_text(y, meta, orders)))
@@ -378,16 +377,27 @@ if (y > 0).sum() < 100:
     boot = bootstrap(y, {c: S[c].to_numpy() for c in S.columns}, n_boot=n_boot, seed=bootstrap_seed, baseline=BASELINE)
 table = metrics_table(y, S, boot)
 placebo = placebo_table(table)
-rec = recommend(table)
 answer = dict(buyers_share=float((y > 0).mean()), horizon_days=meta["horizon_days"],
               top10_predicted=top_predicted_revenue(S, rec.pick), revenue=float(y.sum()), currency=ctx.currency)
-summary_text = marketer_summary(table, rec, placebo, boot=boot, **answer)
-display(Markdown(summary_text), Markdown(clv_table_pointer(rec.pick, meta["primary_hybrid"])),
+summary_text = marketer_summary(table, rec, placebo, boot=boot, chosen_by=choice_sentence(rec, selection), **answer)
+display(Markdown(summary_text), Markdown(f"**The list to act on** is stage 07's forecast, `data/clv_table.csv` (also as Parquet): "
+                                         f"every customer scored by {model_label(rec.pick)} from the analysis date, "
+                                         f"{meta['analysis_date']}, over the next {meta['forecast']['horizon_days']} days."),
         caught.callout({"bootstrap intervals": boot[["estimate", "low", "high"]]}))"""),
-    md("## The CLV table's segments against the holdout\nThe segments of `data/clv_table.csv` (ranked by the hybrid model chosen before this evaluation) with what their customers then spent:"),
-    code("""headers = clv_headers(ctx.currency, meta["horizon_days"])
+    md("## Backtests: the comparison at every cut-off\nEach model was fitted at each cut-off with the data up to it, and is measured here against what customers spent in the following window. The model is chosen on the earlier cut-offs only; the latest (shaded) is the holdout, which the choice never saw."),
+    code("""summary = backtest_summary(bt)
+display(Markdown(backtest_text(summary, rec, selection, meta["backtests"][0]["cutoff"])))
+backtest_figures.plot_backtest(bt, rec.pick)"""),
+    md("*What to look for:* a model whose line stays above the dashed BG/NBD line at every cut-off ranks customers better however the cut-off falls; lines that cross mean the order depends on the period."),
+    code("""display(show_table(backtest_figures.summary_view(summary), headers=backtest_figures.SUMMARY_HEADERS, formats=backtest_figures.SUMMARY_FORMATS,
+                   caption="Over every backtest cut-off, the holdout included. Predicted / actual is missing for rankings that are not forecasts (the simple rule, the demo's truth)."),
+        show_table(backtest_figures.per_cut_view(bt, "ratio"), index=True, formats="{:.2f}",
+                   caption="Total predicted over actual revenue at each cut-off (1.00 = the totals agree)."))"""),
+    md("## The chosen model's segments against the holdout\nCustomers at the cut-off ranked by the chosen model into the same segments as the forecast table, with what they then spent:"),
+    code("""clv = clv_table_for(rec.pick, scores, preds, meta["horizon_days"])
+headers = clv_headers(ctx.currency, meta["horizon_days"])
 show_table(segment_summary(clv, actual).drop(columns=["mean_p_alive"]), headers=headers, formats=clv_formats())"""),
-    code("""figures.decile_revenue(decile_revenue(clv, actual), f"Revenue by decile of {model_label(meta['primary_hybrid'])}: predicted and actual",
+    code("""figures.decile_revenue(decile_revenue(clv, actual), f"Revenue by decile of {model_label(rec.pick)}: predicted and actual",
                        currency=ctx.currency)"""),
     md("*What to look for:* whether the actual bars fall from decile 1 to 10 as the predicted ones do (the ranking works), and whether they are as tall (the amounts are right)."),
     md("## All models at a glance\n**Ranking**: normalized Gini with its 95% bootstrap interval, and the paired difference from BG/NBD x Gamma-Gamma: the model's normalized Gini minus BG/NBD x Gamma-Gamma's on the same resamples, and the share of resamples in which the model did *not* beat it."),
@@ -406,7 +416,7 @@ show_table(table[["name", "spearman", "top10_share", "top1_share", "roc_auc", "p
     code("""ceiling = float(table.set_index("model").loc[TRUTH, "normalized_gini"]) if TRUTH in S.columns else None
 figures.plot_intervals(table, ceiling)"""),
     md("*What to look for:* intervals that do not overlap differ reliably; the recommendation compares each model with BG/NBD on the same resamples (the table above), which is sharper than comparing these bars by eye."),
-    code("""figures.plot_lorenz(y, S, ["calibration_spend", "btyd:bgnbd", "btyd:pnbd", meta["primary_hybrid"]] + ([TRUTH] if ceiling else []))"""),
+    code("""figures.plot_lorenz(y, S, list(dict.fromkeys(["calibration_spend", "btyd:bgnbd", "btyd:pnbd", meta["primary_hybrid"], rec.pick])) + ([TRUTH] if ceiling else []))"""),
     md("*What to look for:* the higher a curve, the more holdout revenue a list of that length captures; read it at the share of customers you can contact."),
     md("## BG/NBD: expected against actual purchases\nLeft, the calibration period: how many people made 0, 1, 2, ... repeat purchases, against populations simulated from the fitted model. Right, the holdout: the average number of purchases in the holdout, actual and predicted, for people grouped by their calibration repeat purchases."),
     code("""cal = btyd.calibration_holdout_summary(orders, "customer_unique_id", "order_purchase_timestamp", "order_value",
@@ -415,10 +425,11 @@ btyd.plot_repeat_purchases(cal, btyd.BTYDModel.from_dict(meta["btyd"]["bgnbd"]),
     md("*What to look for:* on the right, the model's line should follow the actual one; groups with few people (small n under the axis) are noisy."),
     md("## Deciles: predicted against actual\nCustomers are put into ten equal groups by the rank of their prediction (ties split by rank)."),
     code('figures.plot_deciles(y, S["btyd:bgnbd"].to_numpy(), model_label("btyd:bgnbd"), currency=ctx.currency)'),
-    code('figures.plot_deciles(y, S[meta["primary_hybrid"]].to_numpy(), model_label(meta["primary_hybrid"]), currency=ctx.currency)'),
+    code("""second = rec.pick if rec.pick != BASELINE else meta["primary_hybrid"]  # the chosen model, or the hybrid when BG/NBD is chosen
+figures.plot_deciles(y, S[second].to_numpy(), model_label(second), currency=ctx.currency)"""),
     md("*What to look for:* mean actual spend should fall from decile 1 to 10 (the ranking works) and match the predicted bars (the amounts are right)."),
-    code("""show_table(decile_table(y, S[meta["primary_hybrid"]].to_numpy()), headers=headers,
-           caption=f"Deciles of {model_label(meta['primary_hybrid'])} (the second chart). Errors are relative to the overall mean spend.")"""),
+    code("""show_table(decile_table(y, S[second].to_numpy()), headers=headers,
+           caption=f"Deciles of {model_label(second)} (the second chart). Errors are relative to the overall mean spend.")"""),
     md("## The clickstream placebo\nThe same hybrid model with and without clickstream features, for every link. A rank link between unrelated datasets carries the customer's own activity rank into the 'clickstream' columns, so whatever it appears to add beyond the random link is an artefact."),
     code("""if len(placebo):
     display(show_table(placebo, headers={"gini_without_click": "normalized Gini without clickstream", "gini_with_click": "with clickstream",
@@ -430,17 +441,73 @@ else:
     display(Markdown(f"**Demo only: the ceiling.** Ranking customers by their hidden true expected value gives a normalized Gini of **{ceiling:.3f}**."))
     display(show_table(ceiling_shares(table), headers={"name": "model", "normalized_gini": "normalized Gini", "share_of_ceiling": "share of the ceiling"},
                        formats={"share_of_ceiling": "{:.0%}"}))"""),
-    code("""deciles = {c: decile_table(y, S[c].to_numpy()) for c in (BASELINE, meta["primary_hybrid"])}
+    code("""deciles = {c: decile_table(y, S[c].to_numpy()) for c in dict.fromkeys((BASELINE, second))}
 ctx.save("metrics", metrics_record(holdout_start=meta["cutoff"], holdout_end=meta["holdout_end"], y_true=y, n_boot=n_boot,
                                    seed=bootstrap_seed, demo=ctx.demo, table=table, boot=boot, placebo=placebo,
                                    ceiling=ceiling, deciles=deciles,
-                                   marketer={"text": summary_text, **marketer_facts(table, rec, **answer)}))
-bg, h = table.set_index("model").loc[BASELINE], table.set_index("model").loc[meta["primary_hybrid"]]
-ctx.finish({"recommended model": model_label(rec.pick), "holdout buyers": f"{(y > 0).mean():.2%}",
+                                   marketer={"text": summary_text, **marketer_facts(table, rec, **answer)},
+                                   backtest={"cuts": [b["cutoff"] for b in meta["backtests"]], "selection_cuts": selection,
+                                             "recommended": rec.pick, "chosen_by": choice_sentence(rec, selection),
+                                             "table": bt, "summary": summary}))
+bg, h = table.set_index("model").loc[BASELINE], table.set_index("model").loc[second]
+ctx.finish({"recommended model": model_label(rec.pick), "chosen on": ", ".join(selection) or "(no earlier cut-off)",
+            "holdout buyers": f"{(y > 0).mean():.2%}",
             "Gini BG/NBD": f"{bg['normalized_gini']:.3f} [{bg['gini_low']:.2f}, {bg['gini_high']:.2f}]",
-            f"Gini {model_label(meta['primary_hybrid'])}": f"{h['normalized_gini']:.3f} [{h['gini_low']:.2f}, {h['gini_high']:.2f}]",
+            f"Gini {model_label(second)}": f"{h['normalized_gini']:.3f} [{h['gini_low']:.2f}, {h['gini_high']:.2f}]",
             "Gini calibration spend": f"{table.set_index('model').loc['calibration_spend', 'normalized_gini']:.3f}",
             "ROC-AUC BG/NBD": round(float(bg["roc_auc"]), 3)})"""),
+]
+
+
+NB["07_forecast"] = [
+    md("""# 07 · Forecast
+**The product of a run**: every customer scored from the analysis date (the last day of data) over the next
+`horizon_months`, by the model that stage 06 chose on the backtests, refitted here with all the data. The table to
+act on is `data/clv_table.csv` (and `data/clv_table.parquet`); stages 05 and 06 are the evidence for trusting it."""),
+    code(WS, ("parameters",)),
+    code(SETUP + """from clvlib.features.temporal import plan
+from clvlib.models.compare import compare_at
+from clvlib.models.hybrid import variants_for
+from clvlib.models.predictions import clv_table_for, decile_revenue, segment_summary
+from clvlib.models.scores import hybrid_column, model_label
+from clvlib.pipeline.context import open_stage
+from clvlib.report import figures
+from clvlib.report.display import link_caveat
+from clvlib.report.forecast import forecast_facts, forecast_text
+from clvlib.report.notices import captured_warnings
+from clvlib.report.tables import clv_formats, clv_headers
+ctx = open_stage("07", workspace)"""),
+    code("""orders, snaps, clicks, links = ctx.load("orders"), ctx.load("snapshots"), ctx.load("click_snapshots"), ctx.load("links_info")
+meta, metrics = ctx.load("model_params"), ctx.load("metrics")
+fw = plan(**meta["plan"])["forecast"]
+pick = metrics["backtest"]["recommended"]
+variants = [v for v in variants_for(has_key=links["real_key"], methods=tuple(m for m in links["methods"] if m != "key"))
+            if hybrid_column(v.name) == pick]
+info = {i["method"]: i for i in links["snapshots"] if i["cutoff"] == str(fw["cut"].date())}
+with captured_warnings(f"fitting {model_label(pick)} with all the data") as caught:
+    result = compare_at(snaps, clicks, orders, fw, variants, link_info=info, label="the forecast",
+                        btyd_models=("bgnbd", "pnbd") if pick == "btyd:pnbd" else ("bgnbd",), **meta["options"])
+horizon_days = (fw["holdout_end"] - fw["cut"]).days
+clv = clv_table_for(pick, result.scores, result.predictions["bgnbd"], horizon_days, result.hybrid_scores)
+facts = forecast_facts(clv, metrics, str(fw["cut"].date()), str(fw["holdout_end"].date()), currency=ctx.currency)
+answer = forecast_text(facts)
+display(Markdown("## The answer" + answer), caught.callout({"forecast": clv[["predicted_value"]]}))
+display(link_caveat(links["methods"], periods_overlap=next(iter(info.values()))["clickstream_cut_applied"]) if variants and variants[0].method else Markdown(""))"""),
+    md("## The CLV table to take away\nOne row per customer, highest predicted value first. `predicted_value` is the chosen model's prediction of what the customer will spend over the forecast window; `p_buy` is its chance that they buy at all (hybrid models only); `predicted_value_bgnbd`, `expected_purchases_bgnbd` and `p_alive` come from BG/NBD x Gamma-Gamma fitted at the analysis date; `decile` and `segment` rank customers by `predicted_value`."),
+    code("""headers = clv_headers(ctx.currency, horizon_days)
+show_table(clv.drop(columns=["segment_meaning", "model", "horizon_days"]), headers=headers, formats=clv_formats(), max_rows=10,
+           full_table="data/clv_table.csv (and data/clv_table.parquet)")"""),
+    md("### Segments"),
+    code("""show_table(segment_summary(clv), headers=headers, formats=clv_formats())"""),
+    code("""figures.decile_revenue(decile_revenue(clv), f"Predicted revenue by decile of {model_label(pick)}, {fw['cut'].date()} to {fw['holdout_end'].date()}",
+                       currency=ctx.currency)"""),
+    md("*What to look for:* how steeply predicted revenue falls from decile 1 to 10: the steeper, the more a short list concentrates value. Stage 06 shows how such rankings did at the backtest cut-offs."),
+    code("""ctx.save("clv_table", clv)
+ctx.save("clv_table_parquet", clv)
+ctx.save("forecast", {**facts, "text": answer})
+ctx.finish({"model": model_label(pick), "forecast window": f"{fw['cut'].date()} to {fw['holdout_end'].date()}",
+            "customers": len(clv), f"predicted revenue ({ctx.currency})": round(facts["predicted_total"]),
+            f"top 10% predicted ({ctx.currency})": round(facts["predicted_top"]), "CLV table": "data/clv_table.csv"})"""),
 ]
 
 

@@ -152,6 +152,7 @@ def metrics_record(
     deciles: Mapping[str, pd.DataFrame],
     baseline: str = BASELINE,
     marketer: Mapping[str, Any] | None = None,
+    backtest: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The content of ``metrics.json``: the holdout, the settings and every evaluation table.
 
@@ -183,6 +184,10 @@ def metrics_record(
         The answer for a marketer: ``text`` (the Markdown of the report's "For a marketer"
         section, word for word) and its figures (see
         :func:`clvlib.report.summaries.marketer_facts`), for the index page.
+    backtest
+        The backtest: ``cuts``, ``selection_cuts`` (the earlier cuts the choice was made on),
+        ``recommended`` (score column), ``chosen_by`` (the reason in words), ``table`` and ``summary``
+        (:func:`clvlib.evaluation.backtest.backtest_table` / ``backtest_summary`` as DataFrames).
 
     Returns
     -------
@@ -192,7 +197,7 @@ def metrics_record(
         NaN as None), ``bootstrap`` and ``placebo`` (lists of records), ``ceiling_gini`` and
         ``deciles`` (model -> list of records). NaN left in ``bootstrap`` or ``placebo`` is
         written as null by :func:`clvlib.io.write_json_atomic`. With ``marketer``, also
-        ``marketer`` (a copy of it).
+        ``marketer`` (a copy of it); with ``backtest``, ``backtest`` (its tables as lists of records).
     """
     y = np.asarray(y_true, dtype="float64")
     if "model" not in table.columns:
@@ -212,7 +217,10 @@ def metrics_record(
         "placebo": placebo.to_dict("records"),
         "ceiling_gini": ceiling,
         "deciles": {model: frame.to_dict("records") for model, frame in deciles.items()},
-    } | ({"marketer": dict(marketer)} if marketer is not None else {})
+    } | ({"marketer": dict(marketer)} if marketer is not None else {}) | (
+        {"backtest": {k: ([{c: _none_if_nan(x) for c, x in r.items()} for r in v.to_dict("records")]
+                          if isinstance(v, pd.DataFrame) else v) for k, v in backtest.items()}}
+        if backtest is not None else {})
 
 
 def top_predicted_revenue(scores: pd.DataFrame, model: str, frac: float = 0.10) -> float | None:

@@ -81,7 +81,7 @@ def resolve_cutoff(cutoff: str | pd.Timestamp | None, analysis_date: str | pd.Ti
 
 
 def plan(cutoff: str | pd.Timestamp | None, analysis_date: str | pd.Timestamp, horizon_months: int,
-         n_train_windows: int = 1, stride_months: int | None = None, n_backtests: int = 1,
+         n_train_windows: int = 1, train_stride_months: int | None = None, n_backtests: int = 1,
          backtest_stride_months: int = 1) -> dict:
     """Every split a run uses: the backtests (the latest is the holdout evaluation) and the forecast.
 
@@ -93,8 +93,8 @@ def plan(cutoff: str | pd.Timestamp | None, analysis_date: str | pd.Timestamp, h
     analysis_date
         The last day of data: the forecast's cut, from which every customer is scored for the
         next ``horizon_months``.
-    horizon_months, n_train_windows, stride_months
-        As in :func:`window`, for every split.
+    horizon_months, n_train_windows, train_stride_months
+        As in :func:`window` (``stride_months``), for every split.
     n_backtests, backtest_stride_months
         How many backtest cuts, ``backtest_stride_months`` apart, ending at ``cutoff``.
 
@@ -118,9 +118,9 @@ def plan(cutoff: str | pd.Timestamp | None, analysis_date: str | pd.Timestamp, h
         raise ValueError(f"backtest_stride_months must be >= 1, got {backtest_stride_months}.")
     end = pd.Timestamp(analysis_date).normalize()
     cut = resolve_cutoff(cutoff, end, horizon_months)
-    backtests = [window(_shift_months(cut, -backtest_stride_months * k), horizon_months, n_train_windows, stride_months)
-                 for k in range(n_backtests)]
-    forecast = window(end, horizon_months, n_train_windows, stride_months)
+    backtests = [window(_shift_months(cut, -backtest_stride_months * k), horizon_months, n_train_windows,
+                        train_stride_months) for k in range(n_backtests)]
+    forecast = window(end, horizon_months, n_train_windows, train_stride_months)
     cuts = {c for w in [*backtests, forecast] for c in [*w["train_cuts"], w["cut"]]}
     return {"backtests": backtests, "forecast": forecast, "cuts": sorted(cuts, reverse=True), "analysis_date": end}
 

@@ -13,7 +13,8 @@ __all__ = ["fit_btyd_baselines", "model_meta"]
 
 
 def fit_btyd_baselines(features: pd.DataFrame, windows: dict, fit_method: str = "map", seed: int = 42,
-                       annual_discount_rate: float = 0.10, lifetime_months: int = 24
+                       annual_discount_rate: float = 0.10, lifetime_months: int = 24,
+                       models: tuple[str, ...] = tuple(BTYD_MODELS),
                        ) -> tuple[dict[str, BTYDModel], dict[str, pd.DataFrame], pd.DataFrame]:
     """Fit every BTYD purchase model (x Gamma-Gamma) on the features at the cut and predict the horizon.
 
@@ -24,6 +25,8 @@ def fit_btyd_baselines(features: pd.DataFrame, windows: dict, fit_method: str = 
         ``T`` (days) and ``monetary_value``.
     windows
         The split (:func:`clvlib.features.temporal.window`): the horizon is ``holdout_end - cut`` in days.
+    models
+        The purchase models to fit (keys of :data:`clvlib.models.scores.BTYD_MODELS`).
 
     Returns
     -------
@@ -35,8 +38,11 @@ def fit_btyd_baselines(features: pd.DataFrame, windows: dict, fit_method: str = 
     horizon_days = (windows["holdout_end"] - windows["cut"]).days
     fitted, predictions = {}, {}
     progress.note_compile_cache()
-    for name in BTYD_MODELS:
-        progress.step(f"BTYD: fitting {name} x Gamma-Gamma by {fit_method.upper()}", list(BTYD_MODELS).index(name), len(BTYD_MODELS))
+    unknown = [m for m in models if m not in BTYD_MODELS]
+    if unknown or not models:
+        raise ValueError(f"models must be among {list(BTYD_MODELS)}, got {list(models)}.")
+    for name in models:
+        progress.step(f"BTYD: fitting {name} x Gamma-Gamma by {fit_method.upper()}", list(models).index(name), len(models))
         model = BTYDModel(purchase_model=name, method=fit_method, random_seed=seed,
                           discount_rate_annual=annual_discount_rate, clv_months=lifetime_months).fit(rfm)
         fitted[name] = model

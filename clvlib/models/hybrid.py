@@ -181,6 +181,7 @@ def fit_score_snapshots(
     progress=print,
     link_info: dict | None = None,
     weighting: str = "person",
+    cache: dict | None = None,
 ) -> tuple[pd.DataFrame, dict]:
     """Train every variant on the training snapshots and score the snapshot at ``windows['cut']``.
 
@@ -194,6 +195,9 @@ def fit_score_snapshots(
     ``"none"`` gives every person-snapshot the same weight. Each variant's info records the
     weighting, the distinct people and buyers among the training rows, and sentences on the
     hidden BG/NBD fits (``btyd_notes``, see :func:`btyd_feature_notes`).
+
+    ``cache`` (a dict the caller keeps) holds each snapshot's BG/NBD feature by (cut, horizon in
+    days), so backtests that share snapshots fit each hidden BG/NBD once.
     """
     if weighting not in ("person", "none"):
         raise ValueError(f"weighting must be 'person' or 'none', got {weighting!r}.")
@@ -203,7 +207,11 @@ def fit_score_snapshots(
     horizons = {tc: (end - tc).days for tc, end in zip(train_cuts, windows["label_ends"])}
     horizons[cut] = (windows["holdout_end"] - cut).days
     clv_progress.step(f"hybrid model: BG/NBD feature on {len(train_cuts)} training windows and the cut-off")
-    base = {c: btyd_features(snapshot(snapshots, c), horizons[c], seed=seed) for c in [*train_cuts, cut]}
+    cache = {} if cache is None else cache
+    for c in [*train_cuts, cut]:
+        if (c, horizons[c]) not in cache:
+            cache[(c, horizons[c])] = btyd_features(snapshot(snapshots, c), horizons[c], seed=seed)
+    base = {c: cache[(c, horizons[c])] for c in [*train_cuts, cut]}
     labels = {tc: holdout_labels(orders, tc, end, base[tc]["customer_unique_id"])["holdout_spend"]
               for tc, end in zip(train_cuts, windows["label_ends"])}
     y = pd.concat([labels[tc] for tc in train_cuts], ignore_index=True).to_numpy()
@@ -224,7 +232,7 @@ def fit_score_snapshots(
     for v in variants:
         clv_progress.step(f"hybrid model {v.name}: fitting on {len(train_cuts)} training windows", variants.index(v), len(variants))
         train = pd.concat([design(tc, v.method) for tc in train_cuts], ignore_index=True)
-        score = design(cut, v.method)
+        score = design(cut, v.method).copy()  # the cached snapshot stays as it was
         cols = feature_columns(train, v.feature_set)
         for col in cols:  # one category list for training and scoring
             if isinstance(score[col].dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(train[col]):

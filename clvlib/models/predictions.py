@@ -7,10 +7,10 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from clvlib.models.scores import SIMPLE_RULE, btyd_column, is_hybrid, p_buy_column, hybrid_variant
+from clvlib.models.scores import SIMPLE_RULE, btyd_column, is_hybrid, p_buy_column, hybrid_variant, model_label
 from clvlib.schemas import CUSTOMER
 
-__all__ = ["SEGMENTS", "SEGMENT_MEANINGS", "segment_customers", "predictions_table", "scores_table", "clv_table",
+__all__ = ["SEGMENTS", "SEGMENT_MEANINGS", "segment_customers", "predictions_table", "scores_table", "clv_table", "clv_table_for",
            "segment_summary", "decile_revenue"]
 
 #: Segment of each decile band, in words for marketers.
@@ -193,3 +193,33 @@ def decile_revenue(table: pd.DataFrame, actual: pd.Series | None = None,
         spent = pd.Series(table[customer_col].map(actual).fillna(0.0).to_numpy(), index=table.index)
         out["sum_actual"] = spent.groupby(table["decile"]).sum()
     return out.rename_axis("bin").reset_index()
+
+
+def clv_table_for(pick: str, scores: pd.DataFrame, bgnbd: pd.DataFrame, horizon_days: int,
+                  hybrid_scores: pd.DataFrame | None = None, customer_col: str = CUSTOMER) -> pd.DataFrame:
+    """The CLV table (:func:`clv_table`) ranked by any model: ``pick``'s score is its predicted value.
+
+    Parameters
+    ----------
+    pick
+        Score column of the chosen model (``btyd:bgnbd``, ``hybrid:rfm+olist``, ...), a column of ``scores``.
+    scores
+        ``customer_col`` and every model's score (:func:`clvlib.models.compare.compare_at`).
+    bgnbd
+        BG/NBD x Gamma-Gamma's per-customer predictions (:meth:`BTYDModel.predict`): its P(alive),
+        expected purchases and value stay in the table whichever model ranks it.
+    horizon_days
+        Length of the prediction window.
+    hybrid_scores
+        The hybrid's ``p_buy:`` columns; gives ``p_buy`` when ``pick`` is a hybrid (missing otherwise).
+    """
+    if pick not in scores.columns:
+        raise ValueError(f"clv_table_for: no score column {pick!r}; columns: {list(scores.columns)}.")
+    out = bgnbd.copy()
+    out["predicted_value_hybrid"] = out[customer_col].map(scores.set_index(customer_col)[pick]).to_numpy()
+    p_buy = np.full(len(out), np.nan)
+    if is_hybrid(pick) and hybrid_scores is not None and p_buy_column(hybrid_variant(pick)) in hybrid_scores.columns:
+        p_buy = out[customer_col].map(hybrid_scores.set_index(customer_col)[p_buy_column(hybrid_variant(pick))]).to_numpy()
+    out["p_buy_hybrid"] = p_buy
+    out["decile"], out["segment"] = segment_customers(out["predicted_value_hybrid"])
+    return clv_table(out, model_label(pick), horizon_days, customer_col=customer_col)

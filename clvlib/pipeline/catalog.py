@@ -86,6 +86,8 @@ DATASETS: tuple[Dataset, ...] = (
             "every raw file: size, rows, columns, types, nulls, date ranges, key uniqueness", deliverable=True),
     Dataset("orders", "data/olist_orders_cleaned.csv", "csv",
             "one row per kept order, with its value, person, dates and Olist behaviour", dates=_ORDER_DATES),
+    Dataset("orders_info", "data/orders_info.json", "json",
+            "the analysis date (the last day of data, where the forecast starts) and the period of the kept orders"),
     Dataset("customers", "data/olist_customers_cleaned.csv", "csv",
             "one row per person (customer_unique_id): orders, spend, recency, tenure at the analysis date",
             dates=("first_purchase", "last_purchase"), deliverable=True),
@@ -103,33 +105,42 @@ DATASETS: tuple[Dataset, ...] = (
     Dataset("click_snapshots", "data/click_snapshots.parquet", "parquet",
             "per snapshot cut-off and link method, the linked user's clickstream features as of that day"),
     Dataset("predictions", "data/clv_predictions.csv", "csv",
-            "one row per customer: expected purchases, P(alive), expected spend, predicted value, lifetime value, "
-            "decile, segment", deliverable=True),
+            "at the evaluation cut-off, one row per customer: expected purchases, P(alive), expected spend, predicted "
+            "value, lifetime value, decile, segment", deliverable=True),
     Dataset("clv_table", "data/clv_table.csv", "csv",
-            "the CLV table to take away: one row per customer, highest predicted value first, with P(alive), "
-            "decile, segment and what the segment means", deliverable=True),
+            "the CLV table to take away: the forecast from the analysis date over the next horizon, one row per "
+            "customer, highest predicted value first, with P(alive), decile, segment and what the segment means",
+            deliverable=True),
     Dataset("clv_table_parquet", "data/clv_table.parquet", "parquet", "the same CLV table as Parquet",
             deliverable=True),
-    Dataset("scores", "data/clv_scores.csv", "csv", "every model's score per customer, for the evaluation"),
+    Dataset("scores", "data/clv_scores.csv", "csv", "every model's score per customer at the cut-off, for the evaluation"),
+    Dataset("backtest_scores", "data/backtest_scores.parquet", "parquet",
+            "every model's score per customer at each backtest cut-off, each from data up to its cut"),
+    Dataset("forecast", "data/forecast.json", "json",
+            "the forecast in brief: the model used and why, the horizon, the predicted revenue and the answer in words",
+            deliverable=True),
     Dataset("model_params", "data/clv_model_params.json", "json",
             "the split, the fitted BTYD parameters and the hybrid variants"),
     Dataset("metrics", "metrics.json", "json",
-            "every model's holdout metrics with bootstrap intervals, deciles, placebo and (demo) ceiling",
+            "the backtest per cut-off, the recommendation, every model's holdout metrics with bootstrap intervals, "
+            "deciles, placebo and (demo) ceiling",
             deliverable=True),
 )
 
 STAGES: tuple[Stage, ...] = (
     Stage("00", "inventory", "Data inventory", (RAW,), ("inventory",)),
-    Stage("01", "clean_transactions", "Clean transactions", (RAW,), ("orders", "customers")),
+    Stage("01", "clean_transactions", "Clean transactions", (RAW,), ("orders", "orders_info", "customers")),
     Stage("02", "clean_clickstream", "Clean clickstream", (RAW,), ("events", "click_users")),
-    Stage("03", "user_mapping", "User mapping (clickstream ↔ customers)", (RAW, "orders", "events"),
+    Stage("03", "user_mapping", "User mapping (clickstream ↔ customers)", (RAW, "orders", "orders_info", "events"),
           ("links", "links_info")),
-    Stage("04", "hybrid_features", "Hybrid features", ("orders", "events", "links", "links_info"),
+    Stage("04", "hybrid_features", "Hybrid features", ("orders", "orders_info", "events", "links", "links_info"),
           ("snapshots", "click_snapshots")),
-    Stage("05", "clv_models", "CLV models", ("orders", "snapshots", "click_snapshots", "links_info"),
-          ("predictions", "clv_table", "clv_table_parquet", "scores", "model_params")),
-    Stage("06", "evaluate", "Evaluation", (RAW, "orders", "scores", "predictions", "clv_table", "model_params"),
+    Stage("05", "clv_models", "CLV models and backtests", ("orders", "orders_info", "snapshots", "click_snapshots", "links_info"),
+          ("predictions", "scores", "backtest_scores", "model_params")),
+    Stage("06", "evaluate", "Evaluation", (RAW, "orders", "scores", "backtest_scores", "predictions", "model_params"),
           ("metrics",)),
+    Stage("07", "forecast", "Forecast", ("orders", "snapshots", "click_snapshots", "links_info", "model_params", "metrics"),
+          ("clv_table", "clv_table_parquet", "forecast")),
 )
 
 _BY_NAME = {d.name: d for d in DATASETS}

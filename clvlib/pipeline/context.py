@@ -126,6 +126,15 @@ class StageContext:
         """Demo only: the hidden truth (the evaluation reads it, nothing else)."""
         return self.source.truth_dir
 
+    def truth(self):
+        """Demo only: the hidden traits (``demo_truth.csv``, see :func:`clvlib.demo.load_truth`); ``None`` on other data."""
+        path = self.truth_dir / "demo_truth.csv" if self.truth_dir else None
+        if path is None or not path.is_file():
+            return None
+        from clvlib.demo import load_truth
+
+        return load_truth(path)
+
     # ------------------------------------------------------------------ provenance
 
     def _provenance(self) -> dict[str, Any]:

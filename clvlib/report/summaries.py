@@ -20,8 +20,17 @@ _MARKETER_COLUMNS = ("model", "normalized_gini", "gini_low", "gini_high", "top10
 _BTYD_PARAMETERS = ("r", "alpha", "a", "b", "p", "q", "v")
 
 
-def _sure_sentence(rec: Recommendation, pick: pd.Series) -> str:
-    """How sure we are that the pick is the one to use."""
+def _sure_sentence(rec: Recommendation, pick: pd.Series, chosen_by: str | None = None) -> str:
+    """How sure we are that the pick is the one to use.
+
+    With ``chosen_by`` (the backtest's verdict, :func:`clvlib.evaluation.backtest.backtest_text`), the
+    choice was made on earlier cuts: say so, then how the pick did against BG/NBD on this holdout.
+    """
+    if chosen_by is not None:
+        vs = ("" if rec.pick == rec.baseline or pd.isna(pick.get("diff_vs_bgnbd")) else
+              f" On this holdout, which the choice never saw, it differs from BG/NBD by {pick['diff_vs_bgnbd']:+.3f} in "
+              f"Gini (paired 95% interval {pick['diff_low']:+.3f} to {pick['diff_high']:+.3f}).")
+        return f"Chosen on the backtests at earlier cut-offs: {chosen_by}{vs}"
     if rec.reliable:
         return (f"{model_label(rec.pick)} beats BG/NBD by {pick['diff_vs_bgnbd']:+.3f} in Gini (95% interval "
                 f"{pick['diff_low']:+.3f} to {pick['diff_high']:+.3f}): a real improvement, not noise.")
@@ -132,6 +141,7 @@ def marketer_summary(
     top10_predicted: float | None = None,
     revenue: float | None = None,
     currency: str = "BRL",
+    chosen_by: str | None = None,
 ) -> str:
     """The "For a marketer" bullet list of the evaluation report, in Markdown.
 
@@ -171,6 +181,9 @@ def marketer_summary(
         Actual holdout revenue of all customers (the top 10% captured ``top10_share`` of it).
     currency
         Currency of the amounts.
+    chosen_by
+        How the recommendation was chosen when it was chosen on backtests (a sentence); without
+        it, the recommendation is read as chosen by the paired bootstrap of ``table``.
 
     Returns
     -------
@@ -200,7 +213,7 @@ def marketer_summary(
     simple, p = t.loc[SIMPLE_RULE], t.loc[recommendation.pick]
     label = model_label(recommendation.pick)
     lift10 = p["top10_share"] / 0.10
-    sure = _sure_sentence(recommendation, p)
+    sure = _sure_sentence(recommendation, p, chosen_by)
     rule = _rule_sentence(simple, p, label, boot, recommendation.pick)
     money = ""
     if top10_predicted is not None:

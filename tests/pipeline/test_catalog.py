@@ -33,10 +33,10 @@ def code_of(path: Path) -> str:
 # --------------------------------------------------------------------------- the stages
 
 
-def test_the_pipeline_is_the_seven_stages_in_order():
+def test_the_pipeline_is_the_eight_stages_in_order():
     assert [s.key for s in STAGES] == [
         "00_inventory", "01_clean_transactions", "02_clean_clickstream", "03_user_mapping",
-        "04_hybrid_features", "05_clv_models", "06_evaluate",
+        "04_hybrid_features", "05_clv_models", "06_evaluate", "07_forecast",
     ]
     assert STAGES[0].notebook == "00_inventory.ipynb" and STAGES[0].title == "Data inventory"
 
@@ -85,8 +85,9 @@ def test_every_input_is_raw_or_written_by_an_earlier_stage():
 
 @pytest.mark.parametrize(
     ("key", "expected"),
-    [("00", ()), ("03", ("01", "02")), ("04", ("01", "02", "03")), ("05", ("01", "03", "04")), ("06", ("01", "05"))],
-    ids=["inventory-reads-raw-only", "mapping", "features", "models", "evaluate"],
+    [("00", ()), ("03", ("01", "02")), ("04", ("01", "02", "03")), ("05", ("01", "03", "04")), ("06", ("01", "05")),
+     ("07", ("01", "03", "04", "05", "06"))],
+    ids=["inventory-reads-raw-only", "mapping", "features", "models", "evaluate", "forecast"],
 )
 def test_dependencies_are_derived_from_what_a_stage_reads(key, expected):
     assert depends_on(stage(key)) == expected

@@ -105,15 +105,15 @@ def ws(tmp_path: Path) -> Workspace:
 @pytest.mark.parametrize(
     ("stages", "start", "expected"),
     [
-        (None, None, ["00", "01", "02", "03", "04", "05", "06"]),
+        (None, None, ["00", "01", "02", "03", "04", "05", "06", "07"]),
         ("00,01,03", None, ["00", "01", "03"]),
         ("3,0", None, ["00", "03"]),
         ("02-04", None, ["02", "03", "04"]),
         ("user_mapping", None, ["03"]),
         ("clean_clickstream-hybrid_features,06", None, ["02", "03", "04", "06"]),
         ("05_clv_models", None, ["05"]),
-        (None, "03", ["03", "04", "05", "06"]),
-        (None, "evaluate", ["06"]),
+        (None, "03", ["03", "04", "05", "06", "07"]),
+        (None, "evaluate", ["06", "07"]),
         ("00-02,05", "01", ["01", "02", "05"]),
         ("01,01,00", None, ["00", "01"]),
     ],
@@ -129,7 +129,7 @@ def test_stage_selection_returns_stages_in_pipeline_order(stages, start, expecte
     [
         ("9", None, r"Unknown stage '9'\. Valid stages: 00 inventory, 01 clean_transactions"),
         ("00,mapping", None, r"Unknown stage 'mapping'.*03 user_mapping"),
-        (None, "7", r"Unknown stage '7'"),
+        (None, "8", r"Unknown stage '8'"),
         ("04-02", None, r"Stage range '04-02' runs backwards; write it as 02-04"),
         ("02-", None, r"Stage range '02-' needs both ends, e\.g\. 02-04"),
         (" , ", None, r"--stages is empty\. Valid stages: 00 inventory"),
@@ -162,11 +162,11 @@ def test_a_stage_whose_inputs_the_workspace_lacks_is_named_with_the_stage_to_add
 def test_inputs_written_earlier_in_the_same_run_or_already_in_the_workspace_are_not_missing(ws):
     assert missing_inputs(parse_stage_selection(None, None), ws) == []
     assert [p.split(" reads ")[1].split(",")[0] for p in missing_inputs(parse_stage_selection("03-04"), ws)] == [
-        "data/olist_orders_cleaned.csv", "data/clickstream_events_cleaned.csv",  # 03 reads them
-        "data/olist_orders_cleaned.csv", "data/clickstream_events_cleaned.csv",  # and so does 04
+        "data/olist_orders_cleaned.csv", "data/orders_info.json", "data/clickstream_events_cleaned.csv",  # 03 reads them
+        "data/olist_orders_cleaned.csv", "data/orders_info.json", "data/clickstream_events_cleaned.csv",  # and so does 04
     ]
     ws.path("data").mkdir()
-    for name in ("olist_orders_cleaned.csv", "clickstream_events_cleaned.csv"):
+    for name in ("olist_orders_cleaned.csv", "orders_info.json", "clickstream_events_cleaned.csv"):
         ws.path(f"data/{name}").write_text("x\n")
     assert missing_inputs(parse_stage_selection("03-04"), ws) == []
 
@@ -331,7 +331,7 @@ def test_main_refuses_an_unknown_parameter_before_running_anything(tmp_path, nb_
         ("horizon_months", "three", "-p horizon_months 'three': expected an int (the str given does not fit; stage "
                                     "03_user_mapping declares horizon_months = 6), e.g. -p horizon_months 6."),
         ("cutoff", "20180228", "-p cutoff 20180228: expected a day written YYYY-MM-DD (a string), e.g. -p cutoff "
-                               "2018-02-28 (stage 03_user_mapping declares cutoff = \"2018-02-28\")."),
+                               "2018-02-28 (stage 03_user_mapping declares cutoff = None)."),
     ],
     ids=["word-for-months", "day-without-dashes"],
 )
@@ -410,11 +410,11 @@ def test_cli_exits_non_zero_naming_the_failed_stage(tmp_path):
     last = proc.stderr.strip().splitlines()[-1]
     assert last == f"run_all: stage 01_clean_transactions failed; see {ws / 'failed' / '01_clean_transactions.html'}"
     assert f"Using Kaggle data at {raw}" in proc.stdout
-    assert "[01/06] clean_transactions ... FAILED" in proc.stdout
-    assert "[02/06] clean_clickstream ... skipped (stage 01_clean_transactions failed)" in proc.stdout
+    assert "[01/07] clean_transactions ... FAILED" in proc.stdout
+    assert "[02/07] clean_clickstream ... skipped (stage 01_clean_transactions failed)" in proc.stdout
     run = json.loads((ws / "run.json").read_text())
     assert [s["status"] for s in run["stages"]] == ["not run", "failed", "skipped", "not run", "not run", "not run",
-                                                    "not run"]
+                                                    "not run", "not run"]
     assert run["stages"][1]["parameters"]["mode"] == "lenient"
     assert not (ws / ".lock").exists()
     assert run["stages"][1]["error"].startswith("ValueError: beta broke on purpose")

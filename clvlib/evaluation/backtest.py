@@ -1,0 +1,176 @@
+"""Backtests: the whole model comparison at several cut-offs, and the model chosen by them.
+
+Stage 05 fits every model at each backtest cut with the data up to that cut only
+(:func:`clvlib.models.compare.compare_at`). Here each cut's scores meet what customers then spent
+in the horizon after it: :func:`backtest_table` gives each model's normalized Gini, top-10%
+capture and total ratio per cut, :func:`backtest_summary` the mean and spread over cuts, and
+:func:`recommend_by_backtests` the model to use.
+
+The choice is made on the *earlier* cuts only; the latest cut (the holdout evaluation) then
+shows how the chosen model did on data the choice never saw. The rule, fixed before looking at
+any number: a model replaces BG/NBD x Gamma-Gamma only if its normalized Gini is higher at every
+earlier cut; among such models the one with the highest mean normalized Gini is chosen. The
+simple rule (spend so far) ranks but does not predict a value, and the demo's truth is a
+ceiling, so neither is a candidate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from clvlib.evaluation.metrics import evaluate
+from clvlib.evaluation.recommend import Contender, Recommendation
+from clvlib.features.temporal import holdout_labels
+from clvlib.models.scores import BASELINE, SIMPLE_RULE, TRUTH, model_label
+from clvlib.schemas import CUSTOMER
+
+__all__ = ["backtest_table", "backtest_summary", "recommend_by_backtests", "backtest_text", "choice_sentence", "METRICS"]
+
+#: The per-cut measures: ranking (normalized Gini), targeting (top-10% capture) and size (total ratio).
+METRICS = ("normalized_gini", "top10_share", "ratio")
+
+
+def backtest_table(orders: pd.DataFrame, scores: pd.DataFrame, splits: Sequence[dict],
+                   truth: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Each model's measures at each backtest cut against what customers then spent.
+
+    Parameters
+    ----------
+    orders
+        Cleaned orders (``customer_unique_id``, ``order_id``, ``order_purchase_timestamp``, ``order_value``).
+    scores
+        Stacked scores (:func:`clvlib.models.compare.stack_scores`): ``cut``, ``customer_unique_id``
+        and one column per model.
+    splits
+        Per cut, ``{"cutoff": "YYYY-MM-DD", "holdout_end": "YYYY-MM-DD", ...}``
+        (:func:`clvlib.models.compare.split_record`), latest first.
+    truth
+        The demo's hidden traits (:func:`clvlib.demo.load_truth`); adds the ``truth`` ceiling per cut.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (cut, model): ``cut``, ``holdout_end``, ``model``, ``name``, ``buyers``,
+        ``actual_revenue``, ``normalized_gini``, ``top10_share``, ``ratio`` (total predicted over
+        actual; missing for the simple rule and the truth, which are rankings, not forecasts).
+    """
+    if not len(splits):
+        raise ValueError("backtest_table: no backtest cut given.")
+    rows = []
+    for split in splits:
+        cut = pd.Timestamp(split["cutoff"])
+        at = scores[scores["cut"] == cut]
+        if at.empty:
+            raise ValueError(f"backtest_table: the scores have no rows at the cut {cut.date()}; "
+                             f"cuts present: {sorted(str(c.date()) for c in scores['cut'].unique())}.")
+        y = holdout_labels(orders, cut, split["holdout_end"], at[CUSTOMER])["holdout_spend"].to_numpy()
+        models = {c: at[c].to_numpy(dtype=float) for c in at.columns if c not in ("cut", CUSTOMER)}
+        if truth is not None:
+            from clvlib.demo import true_expected_value
+
+            tv = true_expected_value(truth, cut, split["holdout_end"])
+            models[TRUTH] = at[CUSTOMER].map(tv).fillna(0.0).to_numpy(dtype=float)
+        for name, s in models.items():
+            rankable = name in (SIMPLE_RULE, TRUTH)
+            m = evaluate(y, np.nan_to_num(s), y_pred=None if rankable else np.nan_to_num(s))
+            rows.append({"cut": str(cut.date()), "holdout_end": str(split["holdout_end"]), "model": name,
+                         "name": model_label(name), "buyers": int((y > 0).sum()), "actual_revenue": float(y.sum()),
+                         **{k: m.get(k, np.nan) for k in METRICS}})
+    return pd.DataFrame(rows)
+
+
+def backtest_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Per model: mean, lowest and highest of each measure over the cuts, and cuts where it beat BG/NBD.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``model``, ``name``, ``cuts``, ``<metric>_mean`` / ``_min`` / ``_max`` for every metric of
+        :data:`METRICS`, ``beats_bgnbd`` (cuts with a higher normalized Gini than BG/NBD x Gamma-Gamma's),
+        in the order models first appear in ``table``.
+    """
+    base = table[table["model"] == BASELINE].set_index("cut")["normalized_gini"]
+    rows = []
+    for model, g in table.groupby("model", sort=False):
+        row = {"model": model, "name": g["name"].iloc[0], "cuts": len(g)}
+        for k in METRICS:
+            row.update({f"{k}_mean": g[k].mean(), f"{k}_min": g[k].min(), f"{k}_max": g[k].max()})
+        gini = g.set_index("cut")["normalized_gini"]
+        row["beats_bgnbd"] = int((gini > base.reindex(gini.index)).sum()) if model != BASELINE else np.nan
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def recommend_by_backtests(table: pd.DataFrame, selection_cuts: Iterable[str], baseline: str = BASELINE,
+                           exclude: Iterable[str] = (TRUTH, SIMPLE_RULE)) -> Recommendation:
+    """The model to use, chosen on the backtest cuts in ``selection_cuts`` only.
+
+    A model replaces ``baseline`` only if its normalized Gini is higher than the baseline's at
+    every selection cut; among those, the highest mean normalized Gini wins (the first in table
+    order on a tie). Models with a higher mean but not at every cut are returned as contenders,
+    with the smallest and largest difference over the cuts in ``diff_low`` / ``diff_high``.
+    With no selection cut (a single backtest), the baseline is kept.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"cut": ["2018-01-31", "2018-01-31", "2017-12-31", "2017-12-31"],
+    ...                   "model": ["btyd:bgnbd", "hybrid:rfm"] * 2, "normalized_gini": [0.30, 0.35, 0.28, 0.31]})
+    >>> recommend_by_backtests(t, ["2018-01-31", "2017-12-31"]).pick
+    'hybrid:rfm'
+    """
+    cuts = [str(c) for c in selection_cuts]
+    t = table[table["cut"].isin(cuts)]
+    if not cuts or t.empty:
+        return Recommendation(pick=baseline, reliable=False, baseline=baseline)
+    gini = t.pivot(index="cut", columns="model", values="normalized_gini")
+    if baseline not in gini.columns:
+        raise ValueError(f"recommend_by_backtests: no {baseline!r} rows at the cuts {cuts}; models: {list(gini.columns)}.")
+    order = [m for m in dict.fromkeys(table["model"]) if m in gini.columns and m not in set(exclude) and m != baseline]
+    diff = gini[order].sub(gini[baseline], axis=0)
+    every = [m for m in order if (diff[m] > 0).all()]
+    pick = max(every, key=lambda m: (gini[m].mean(), -order.index(m))) if every else baseline
+    ahead = [m for m in order if m not in every and diff[m].mean() > 0]
+    return Recommendation(pick=pick, reliable=pick != baseline, baseline=baseline,
+                          ahead=tuple(Contender(m, float(diff[m].mean()), float(diff[m].min()), float(diff[m].max()))
+                                      for m in ahead))
+
+
+def backtest_text(summary: pd.DataFrame, rec: Recommendation, selection_cuts: Sequence[str], latest: str) -> str:
+    """The backtest's verdict in words: what was chosen on which cuts, and by how much."""
+    s = summary.set_index("model")
+    n = len(selection_cuts)
+    if n == 0:
+        return (f"With a single backtest cut ({latest}) there are no earlier cuts to choose by, so "
+                f"{model_label(rec.baseline)} is kept. Run more backtests (`-p n_backtests 4`) to choose on evidence.")
+    cuts = f"the {n} earlier cut{'s' if n > 1 else ''} ({', '.join(selection_cuts)})"
+    if rec.reliable:
+        g = s.loc[rec.pick]
+        text = (f"**{model_label(rec.pick)}** ranked customers better than {model_label(rec.baseline)} at every one of "
+                f"{cuts}, with the highest mean normalized Gini of those that did, so it is the model to use. ")
+    else:
+        text = (f"No model ranked customers better than {model_label(rec.baseline)} at every one of {cuts}, so "
+                f"**{model_label(rec.baseline)}** is kept. ")
+        if rec.ahead:
+            names = ", ".join(f"{model_label(c.model)} (by {c.diff:+.3f} on average, from {c.diff_low:+.3f} to "
+                              f"{c.diff_high:+.3f})" for c in rec.ahead)
+            text += f"Higher on average but not at every cut: {names}. "
+    g = s.loc[rec.pick]
+    text += (f"Over all backtest cuts including the latest ({latest}), {model_label(rec.pick)} had a mean normalized "
+             f"Gini of {g['normalized_gini_mean']:.3f} (from {g['normalized_gini_min']:.3f} to "
+             f"{g['normalized_gini_max']:.3f}) and its top 10% captured {g['top10_share_mean']:.0%} of the revenue on average.")
+    return text
+
+
+def choice_sentence(rec: Recommendation, selection_cuts: Sequence[str]) -> str:
+    """One sentence: which model the earlier backtest cuts chose, and on what grounds."""
+    n = len(selection_cuts)
+    if n == 0:
+        return (f"with a single backtest cut there was nothing earlier to choose by, so {model_label(rec.baseline)} "
+                "is kept.")
+    cuts = f"{'each of the ' + str(n) + ' earlier cut-offs' if n > 1 else 'the earlier cut-off'} ({', '.join(selection_cuts)})"
+    if rec.reliable:
+        return f"{model_label(rec.pick)} ranked customers better than {model_label(rec.baseline)} at {cuts}."
+    return f"no model ranked customers better than {model_label(rec.baseline)} at {cuts}, so it is kept."

@@ -1,0 +1,187 @@
+"""The whole model comparison at one cut-off: the unit of a backtest and of the forecast.
+
+At a cut, every model sees only data dated on or before it: the buy-till-you-die baselines are
+fitted on the snapshot at the cut, the hybrid variants are trained on the snapshots before it
+(whose label windows end by the cut) and score the snapshot at the cut. :func:`compare_at` returns
+every model's score per customer; stacking it over several cuts (:func:`stack_scores`) gives the
+backtest that stage 06 evaluates, and the same call at the analysis date gives the forecast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from clvlib import progress
+from clvlib.features.snapshots import snapshot
+from clvlib.models.baselines import fit_btyd_baselines
+from clvlib.models.btyd import BTYDModel
+from clvlib.models.hybrid import Variant, fit_score_snapshots
+from clvlib.models.scores import BTYD_MODELS, SIMPLE_RULE, btyd_column, is_hybrid
+from clvlib.schemas import CUSTOMER
+
+__all__ = ["CutResult", "compare_at", "compare_backtests", "stack_scores", "split_record", "cut_table"]
+
+
+@dataclass
+class CutResult:
+    """Every model at one cut.
+
+    Attributes
+    ----------
+    windows
+        The split (:func:`clvlib.features.temporal.window`).
+    features
+        The snapshot at the cut (one row per person who had bought by then).
+    scores
+        ``customer_unique_id``, the simple rule (``calibration_spend``), ``btyd:<model>`` per BTYD
+        model and ``hybrid:<variant>`` per hybrid variant: each model's predicted spend in the
+        horizon after the cut.
+    fitted, predictions, params
+        The BTYD models, their per-customer predictions and parameter estimates
+        (:func:`clvlib.models.baselines.fit_btyd_baselines`).
+    hybrid_scores, hybrid_info
+        The hybrid variants' ``hybrid:`` and ``p_buy:`` columns and their training record
+        (:func:`clvlib.models.hybrid.fit_score_snapshots`).
+    """
+
+    windows: dict
+    features: pd.DataFrame
+    scores: pd.DataFrame
+    fitted: dict[str, BTYDModel]
+    predictions: dict[str, pd.DataFrame]
+    params: pd.DataFrame
+    hybrid_scores: pd.DataFrame
+    hybrid_info: dict = field(default_factory=dict)
+
+
+def compare_at(snapshots: pd.DataFrame, click_snapshots: pd.DataFrame | None, orders: pd.DataFrame, windows: dict,
+               variants: Sequence[Variant], *, fit_method: str = "map", seed: int = 42,
+               annual_discount_rate: float = 0.10, lifetime_months: int = 24, link_info: dict | None = None,
+               cache: dict | None = None, label: str = "", btyd_models: tuple[str, ...] = tuple(BTYD_MODELS)
+               ) -> CutResult:
+    """Fit and score every model at ``windows["cut"]``.
+
+    Parameters
+    ----------
+    snapshots, click_snapshots
+        Stage 04's stacked snapshot tables; they must hold the cut and its training cuts.
+    orders
+        Cleaned orders; only those dated on or before the cut are read (for the training labels).
+    windows
+        The split (:func:`clvlib.features.temporal.window`).
+    variants
+        The hybrid feature sets (:func:`clvlib.models.hybrid.variants_for`); empty for none.
+    fit_method, seed, annual_discount_rate, lifetime_months
+        As in :func:`clvlib.models.baselines.fit_btyd_baselines`.
+    link_info
+        Link method -> coverage at the cut, reported per variant.
+    cache
+        A dict kept across calls: the hidden BG/NBD feature of each snapshot is fitted once.
+    label
+        How the progress line names this cut (e.g. ``"backtest 2 of 4"``).
+    btyd_models
+        The BTYD purchase models to fit (all by default; the forecast fits only what it needs).
+
+    Returns
+    -------
+    CutResult
+    """
+    cut = pd.Timestamp(windows["cut"])
+    missing = [str(c.date()) for c in [*windows["train_cuts"], cut] if not (snapshots["cut"] == c).any()]
+    if missing:
+        raise ValueError(f"The snapshots (data/snapshots.parquet) have no cut {', '.join(missing)}, which the split at "
+                         f"{cut.date()} needs. Rerun stages 03-04 with the same split parameters: python run_all.py --from 03")
+    progress.step(f"models at {cut.date()}{f' ({label})' if label else ''}")
+    features = snapshot(snapshots, cut)
+    fitted, predictions, params = fit_btyd_baselines(features, windows, fit_method=fit_method, seed=seed,
+                                                     annual_discount_rate=annual_discount_rate,
+                                                     lifetime_months=lifetime_months, models=btyd_models)
+    if variants:
+        hybrid_scores, hybrid_info = fit_score_snapshots(snapshots, click_snapshots, orders, windows, list(variants),
+                                                         seed=seed, progress=lambda _line: None, link_info=link_info,
+                                                         cache=cache)
+    else:
+        hybrid_scores, hybrid_info = features[[CUSTOMER]].copy(), {}
+    scores = features[[CUSTOMER, SIMPLE_RULE]].copy()
+    for name, pred in predictions.items():
+        scores[btyd_column(name)] = scores[CUSTOMER].map(pred.set_index(CUSTOMER)["predicted_value"]).to_numpy()
+    hybrid_cols = [c for c in hybrid_scores.columns if is_hybrid(c)]
+    scores = scores.merge(hybrid_scores[[CUSTOMER, *hybrid_cols]], on=CUSTOMER, how="left")
+    return CutResult(windows=windows, features=features, scores=scores, fitted=fitted, predictions=predictions,
+                     params=params, hybrid_scores=hybrid_scores, hybrid_info=hybrid_info)
+
+
+def compare_backtests(snapshots: pd.DataFrame, click_snapshots: pd.DataFrame | None, orders: pd.DataFrame,
+                      backtests: Sequence[dict], variants: Sequence[Variant], link_info: dict | None = None,
+                      cache: dict | None = None, **options) -> tuple[list[CutResult], list[str]]:
+    """:func:`compare_at` at every backtest cut, latest first; an earlier cut the data cannot support is skipped.
+
+    The latest cut is the holdout evaluation: a failure there is raised. At an earlier cut, a
+    ``ValueError`` (for example too few buyers in the training windows of a young shop's first
+    months) skips that cut with a sentence saying why, and the backtest goes on with the others.
+
+    Parameters
+    ----------
+    backtests
+        The backtest splits, latest first (``plan(...)["backtests"]``).
+    link_info
+        Cut -> (link method -> coverage at that cut).
+    options
+        Passed to :func:`compare_at` (``fit_method``, ``seed``, ...).
+
+    Returns
+    -------
+    results, skipped
+        The :class:`CutResult` of every cut that ran, latest first, and one sentence per skipped cut.
+    """
+    cache = {} if cache is None else cache
+    results, skipped = [], []
+    for k, w in enumerate(backtests):
+        label = f"backtest {k + 1} of {len(backtests)}" + (", the holdout evaluation" if k == 0 else "")
+        info = (link_info or {}).get(pd.Timestamp(w["cut"]), {})
+        try:
+            results.append(compare_at(snapshots, click_snapshots, orders, w, variants, link_info=info, cache=cache,
+                                      label=label, **options))
+        except ValueError as exc:
+            if k == 0:
+                raise
+            skipped.append(f"The backtest at {pd.Timestamp(w['cut']).date()} was skipped: {exc}")
+    return results, skipped
+
+
+def stack_scores(results: Sequence[CutResult]) -> pd.DataFrame:
+    """Every cut's scores stacked, with the ``cut`` (first column), latest cut first."""
+    frames = [r.scores.assign(cut=pd.Timestamp(r.windows["cut"])) for r in results]
+    out = pd.concat(frames, ignore_index=True)
+    return out[["cut", *[c for c in out.columns if c != "cut"]]]
+
+
+def split_record(windows: dict) -> dict:
+    """A split as plain JSON: its cut, horizon end, horizon in days and training cuts."""
+    return {"cutoff": str(windows["cut"].date()), "holdout_end": str(windows["holdout_end"].date()),
+            "horizon_days": int((windows["holdout_end"] - windows["cut"]).days),
+            "train_cuts": [str(t.date()) for t in windows["train_cuts"]]}
+
+
+def cut_table(results: Sequence[CutResult]) -> pd.DataFrame:
+    """One row per cut: the population, its repeat buyers, BG/NBD's reading and the hybrid's training data.
+
+    Columns: ``cut-off``, ``prediction window to``, ``people``, ``bought on 2+ days`` (share),
+    ``BG/NBD purchases per year while active`` (``r / alpha`` x 365.25 with ``alpha`` in days),
+    ``hybrid training person-windows`` and ``of whom bought`` (the first variant's; every variant
+    trains on the same rows).
+    """
+    rows = []
+    for r in results:
+        est = r.params[r.params["fit"] == "bgnbd"].set_index("parameter")["estimate"] if len(r.params) else pd.Series(dtype=float)
+        rate = float(est["r"] / est["alpha"] * 365.25) if {"r", "alpha"} <= set(est.index) else float("nan")
+        first = next(iter(r.hybrid_info.values()), {})
+        rows.append({"cut-off": str(r.windows["cut"].date()), "prediction window to": str(r.windows["holdout_end"].date()),
+                     "people": len(r.features), "bought on 2+ days": float((r.features["frequency"] > 0).mean()),
+                     "BG/NBD purchases per year while active": rate,
+                     "hybrid training person-windows": first.get("train_rows", float("nan")),
+                     "of whom bought": first.get("train_buyers", float("nan"))})
+    return pd.DataFrame(rows)

@@ -1,0 +1,65 @@
+"""The backtest in the reports: a figure of each model's ranking per cut-off and the tables' display settings."""
+
+from __future__ import annotations
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from clvlib.models.scores import BASELINE, SIMPLE_RULE, TRUTH
+
+__all__ = ["plot_backtest", "SUMMARY_HEADERS", "SUMMARY_FORMATS", "summary_view", "per_cut_view"]
+
+_DPI = 90
+
+SUMMARY_HEADERS = {"name": "model", "cuts": "cut-offs", "normalized_gini_mean": "normalized Gini, mean",
+                   "normalized_gini_min": "lowest", "normalized_gini_max": "highest",
+                   "top10_share_mean": "top 10% capture, mean", "ratio_mean": "predicted / actual, mean",
+                   "ratio_min": "lowest ratio", "ratio_max": "highest ratio",
+                   "beats_bgnbd": "cut-offs beating BG/NBD"}
+_PCT = "{:.1%}".format
+SUMMARY_FORMATS = {"normalized_gini_mean": "{:.3f}", "normalized_gini_min": "{:.3f}", "normalized_gini_max": "{:.3f}",
+                   "top10_share_mean": _PCT, "ratio_mean": "{:.2f}", "ratio_min": "{:.2f}", "ratio_max": "{:.2f}",
+                   "beats_bgnbd": "{:.0f}"}
+
+
+def summary_view(summary: pd.DataFrame) -> pd.DataFrame:
+    """The columns of :func:`clvlib.evaluation.backtest.backtest_summary` a reader needs, in reading order."""
+    return summary[[c for c in SUMMARY_HEADERS if c in summary.columns]]
+
+
+def per_cut_view(table: pd.DataFrame, metric: str = "normalized_gini") -> pd.DataFrame:
+    """One row per model, one column per cut-off (latest first), of one measure of the backtest table."""
+    wide = table.pivot(index="name", columns="cut", values=metric)
+    order = list(dict.fromkeys(table["name"]))
+    cuts = sorted(table["cut"].unique(), reverse=True)
+    return wide.loc[order, cuts].rename_axis(index="model", columns=None)
+
+
+def plot_backtest(table: pd.DataFrame, pick: str, title: str = "Ranking quality at each backtest cut-off") -> Figure:
+    """Normalized Gini per cut-off, one line per model; the chosen model bold, the holdout cut shaded.
+
+    Parameters
+    ----------
+    table
+        :func:`clvlib.evaluation.backtest.backtest_table` output (``cut``, ``model``, ``name``,
+        ``normalized_gini``).
+    pick
+        Score column of the chosen model.
+    """
+    fig = Figure(figsize=(8, 3.8), dpi=_DPI, layout="constrained")
+    ax = fig.subplots()
+    cuts = sorted(table["cut"].unique())
+    x = {c: i for i, c in enumerate(cuts)}
+    for model, g in table.groupby("model", sort=False):
+        g = g.sort_values("cut")
+        style = dict(lw=3, color="#dc2626", zorder=5) if model == pick else (
+            dict(lw=1.8, color="#111827", ls="--") if model == BASELINE else
+            dict(lw=1.2, color="#9ca3af", ls=":") if model in (SIMPLE_RULE, TRUTH) else dict(lw=1.2, alpha=0.8))
+        ax.plot([x[c] for c in g["cut"]], g["normalized_gini"], marker="o", label=g["name"].iloc[0], **style)
+    ax.axvspan(len(cuts) - 1.4, len(cuts) - 0.6, color="#fde68a", alpha=0.5, lw=0)
+    ax.set_xticks(range(len(cuts)), [f"{c}\n(holdout)" if i == len(cuts) - 1 else c for i, c in enumerate(cuts)])
+    ax.set_xlabel("backtest cut-off (each model fitted with data up to it)")
+    ax.set_ylabel("normalized Gini (1 = perfect ranking)")
+    ax.set_title(title)
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    return fig
