@@ -19,8 +19,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 STAGES = ["00_inventory", "01_clean_transactions", "02_clean_clickstream", "03_user_mapping",
-          "04_hybrid_features", "05_clv_models", "06_evaluate"]
+          "04_hybrid_features", "05_clv_models", "06_evaluate", "07_forecast"]
 SMALL = "6000"
+SMALL_RUN = ("-p", "n_backtests", "2")  # as the shared demo_run of conftest.py
 
 
 def run_all(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -133,9 +134,10 @@ def test_a_mistyped_parameter_is_refused_before_anything_is_written(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_same_inputs_give_the_same_files(demo_run, tmp_path):
     out, ws, _ = demo_run
-    proc = run_all("--demo", "--demo-size", SMALL, "--out-root", str(tmp_path), cwd=tmp_path)
+    proc = run_all("--demo", "--demo-size", SMALL, "--out-root", str(tmp_path), *SMALL_RUN, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     other = tmp_path / "outputs" / ws.name
     for f in sorted((ws / "data").iterdir()):

@@ -1,0 +1,85 @@
+"""Backtests: per-cut measures from hand-made scores, the summary, and the choice on the earlier cuts."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from clvlib.evaluation.backtest import (backtest_summary, backtest_table, backtest_text, choice_sentence,
+                                        recommend_by_backtests)
+
+CUTS = [{"cutoff": "2018-02-28", "holdout_end": "2018-03-31"}, {"cutoff": "2018-01-31", "holdout_end": "2018-02-28"}]
+
+
+def _orders():
+    # A buys 100 in Feb (after the 2018-01-31 cut) and 50 in March; B buys 10 in March; C and D never again
+    rows = [("A", "o1", "2018-02-10", 100.0), ("A", "o2", "2018-03-05", 50.0), ("B", "o3", "2018-03-20", 10.0),
+            ("A", "o0", "2017-12-01", 5.0)]
+    return pd.DataFrame(rows, columns=["customer_unique_id", "order_id", "order_purchase_timestamp", "order_value"]).assign(
+        order_purchase_timestamp=lambda d: pd.to_datetime(d["order_purchase_timestamp"]))
+
+
+def _scores():
+    people = ["A", "B", "C", "D"]
+    frames = []
+    for cut, good in (("2018-02-28", [60.0, 20.0, 5.0, 1.0]), ("2018-01-31", [90.0, 1.0, 2.0, 3.0])):
+        frames.append(pd.DataFrame({"cut": pd.Timestamp(cut), "customer_unique_id": people,
+                                    "calibration_spend": [5.0, 0.0, 0.0, 0.0], "btyd:bgnbd": [1.0, 2.0, 3.0, 4.0],
+                                    "hybrid:rfm": good}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_each_cut_is_measured_against_the_spend_after_it():
+    t = backtest_table(_orders(), _scores(), CUTS)
+    at = t.set_index(["cut", "model"])
+    assert at.loc[("2018-02-28", "hybrid:rfm"), "actual_revenue"] == 60.0  # A's 50 + B's 10 in March
+    assert at.loc[("2018-02-28", "hybrid:rfm"), "buyers"] == 2
+    assert at.loc[("2018-01-31", "hybrid:rfm"), "actual_revenue"] == 100.0  # A's February order only
+    # hybrid ranks A, B first on the latest cut: a perfect ranking; BG/NBD ranks them last
+    assert at.loc[("2018-02-28", "hybrid:rfm"), "normalized_gini"] == pytest.approx(1.0)
+    assert at.loc[("2018-02-28", "btyd:bgnbd"), "normalized_gini"] < 0
+    assert at.loc[("2018-02-28", "hybrid:rfm"), "ratio"] == pytest.approx(86.0 / 60.0)
+    assert np.isnan(at.loc[("2018-02-28", "calibration_spend"), "ratio"])  # a ranking, not a forecast
+
+
+def test_the_summary_gives_mean_spread_and_cuts_beating_bgnbd():
+    s = backtest_summary(backtest_table(_orders(), _scores(), CUTS)).set_index("model")
+    assert s.loc["hybrid:rfm", "cuts"] == 2 and s.loc["hybrid:rfm", "beats_bgnbd"] == 2
+    assert s.loc["hybrid:rfm", "normalized_gini_min"] <= s.loc["hybrid:rfm", "normalized_gini_mean"] <= \
+        s.loc["hybrid:rfm", "normalized_gini_max"]
+    assert np.isnan(s.loc["btyd:bgnbd", "beats_bgnbd"])
+
+
+def test_the_choice_is_made_on_the_earlier_cuts_only():
+    t = pd.DataFrame({"cut": ["2018-02-28"] * 3 + ["2018-01-31"] * 3 + ["2017-12-31"] * 3,
+                      "model": ["btyd:bgnbd", "hybrid:a", "hybrid:b"] * 3,
+                      "normalized_gini": [0.30, 0.90, 0.10,   # the latest cut (holdout) favours a: ignored
+                                          0.30, 0.31, 0.50,   # b beats BG/NBD at both earlier cuts
+                                          0.30, 0.29, 0.40]})
+    rec = recommend_by_backtests(t, ["2018-01-31", "2017-12-31"])
+    assert rec.pick == "hybrid:b" and rec.reliable
+    assert [c.model for c in rec.ahead] == []  # a's mean difference over the earlier cuts is 0: not ahead
+    assert choice_sentence(rec, ["2018-01-31", "2017-12-31"]) == (
+        "Hybrid GBM: b ranked customers better than BG/NBD x Gamma-Gamma at each of the 2 earlier cut-offs "
+        "(2018-01-31, 2017-12-31).")
+
+
+def test_a_model_ahead_on_average_but_not_at_every_cut_is_a_contender_not_the_choice():
+    t = pd.DataFrame({"cut": ["2018-01-31"] * 2 + ["2017-12-31"] * 2, "model": ["btyd:bgnbd", "hybrid:a"] * 2,
+                      "normalized_gini": [0.30, 0.60, 0.30, 0.25]})
+    rec = recommend_by_backtests(t, ["2018-01-31", "2017-12-31"])
+    assert rec.pick == "btyd:bgnbd" and not rec.reliable
+    (c,) = rec.ahead
+    assert (c.model, c.diff_low, c.diff_high) == ("hybrid:a", pytest.approx(-0.05), pytest.approx(0.30))
+    assert "so it is kept" in choice_sentence(rec, ["2018-01-31", "2017-12-31"])
+
+
+def test_with_a_single_backtest_the_baseline_is_kept_and_the_text_says_why():
+    t = backtest_table(_orders(), _scores(), CUTS[:1])
+    rec = recommend_by_backtests(t, [])
+    assert rec.pick == "btyd:bgnbd"
+    assert "no earlier cuts to choose by" in backtest_text(backtest_summary(t), rec, [], "2018-02-28")
+
+
+def test_a_cut_without_scores_is_named():
+    with pytest.raises(ValueError, match=r"no rows at the cut 2017-12-31; cuts present: \['2018-01-31', '2018-02-28'\]"):
+        backtest_table(_orders(), _scores(), [{"cutoff": "2017-12-31", "holdout_end": "2018-01-31"}])

@@ -1,0 +1,45 @@
+"""The splits of a run: backtest cut-offs ending at the cut-off, the forecast at the analysis date."""
+
+import pandas as pd
+import pytest
+
+from clvlib.features.snapshots import snapshot_cuts
+from clvlib.features.temporal import plan, resolve_cutoff
+
+
+def _days(ts):
+    return [str(pd.Timestamp(t).date()) for t in ts]
+
+
+def test_the_default_cutoff_is_the_analysis_date_minus_the_horizon_month_ends_kept():
+    assert str(resolve_cutoff(None, "2018-08-31", 6).date()) == "2018-02-28"
+    assert str(resolve_cutoff(None, "2018-06-15", 3).date()) == "2018-03-15"
+    assert str(resolve_cutoff("2017-12-31", "2018-08-31", 6).date()) == "2017-12-31"
+
+
+def test_a_cutoff_whose_holdout_ends_after_the_data_is_refused():
+    with pytest.raises(ValueError, match=r"cutoff 2018-05-31 \+ horizon_months 6 ends on 2018-11-30, after the analysis "
+                                         r"date 2018-08-31.*Use cutoff None \(= 2018-02-28\)"):
+        resolve_cutoff("2018-05-31", "2018-08-31", 6)
+
+
+def test_the_plan_has_monthly_backtests_latest_first_and_the_forecast_at_the_analysis_date():
+    p = plan(None, "2018-08-31", 6, n_train_windows=2, train_stride_months=1, n_backtests=3)
+    assert [_days([w["cut"]])[0] for w in p["backtests"]] == ["2018-02-28", "2018-01-31", "2017-12-31"]
+    assert _days(p["backtests"][2]["train_cuts"]) == ["2017-06-30", "2017-05-31"]
+    f = p["forecast"]
+    assert _days([f["cut"], f["holdout_end"]]) == ["2018-08-31", "2019-02-28"]
+    assert _days(f["train_cuts"]) == ["2018-02-28", "2018-01-31"]  # label windows end by the analysis date
+    # every cut any split needs, once, latest first; snapshot_cuts reads the plan
+    assert _days(p["cuts"]) == ["2018-08-31", "2018-02-28", "2018-01-31", "2017-12-31", "2017-08-31", "2017-07-31",
+                                "2017-06-30", "2017-05-31"]
+    assert snapshot_cuts(p) == p["cuts"]
+    for w in p["backtests"]:  # every backtest's holdout ends by the analysis date
+        assert w["holdout_end"] <= pd.Timestamp("2018-08-31")
+
+
+@pytest.mark.parametrize(("kw", "message"), [({"n_backtests": 0}, "n_backtests must be >= 1, got 0"),
+                                             ({"backtest_stride_months": 0}, "backtest_stride_months must be >= 1")])
+def test_a_plan_needs_at_least_one_backtest_and_a_positive_stride(kw, message):
+    with pytest.raises(ValueError, match=message):
+        plan(None, "2018-08-31", 6, **kw)
