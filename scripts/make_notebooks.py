@@ -283,6 +283,7 @@ cut. What customers spent after a cut is not read here: the evaluation stage (06
     code(WS + SPLIT + """fit_method = "map"  # "map" (fast point estimate) or "mcmc" (full posterior with credible intervals; slow)
 lifetime_months = 24  # horizon of the discounted lifetime value
 annual_discount_rate = 0.10  # discount rate of the lifetime value
+calibrate_buyers = True  # scale the hybrid's P(buy) so its expected buyers match BG/NBD's forecast for the window
 seed = 42  # seed of every random step""", ("parameters",)),
     code(SETUP + """from clvlib.features.temporal import plan
 from clvlib.models import btyd
@@ -296,11 +297,12 @@ from clvlib.report.display import convergence_warning, link_caveat, split_text
 from clvlib.report.notices import captured_warnings
 from clvlib.report.summaries import btyd_parameter_reading
 ctx = open_stage("05", workspace, params=dict(""" + PLAN_PARAMS + """, fit_method=fit_method, lifetime_months=lifetime_months,
-                 annual_discount_rate=annual_discount_rate, seed=seed))"""),
+                 annual_discount_rate=annual_discount_rate, calibrate_buyers=calibrate_buyers, seed=seed))"""),
     code("""orders, snaps, clicks, links = ctx.load("orders"), ctx.load("snapshots"), ctx.load("click_snapshots"), ctx.load("links_info")
 """ + PLAN + """variants = variants_for(has_key=links["real_key"], methods=tuple(m for m in links["methods"] if m != "key"))
 info_at = {c: {i["method"]: i for i in links["snapshots"] if i["cutoff"] == str(c.date())} for c in p["cuts"]}
-options = dict(fit_method=fit_method, seed=seed, annual_discount_rate=annual_discount_rate, lifetime_months=lifetime_months)
+options = dict(fit_method=fit_method, seed=seed, annual_discount_rate=annual_discount_rate, lifetime_months=lifetime_months,
+               calibrate_buyers=calibrate_buyers)
 with captured_warnings("fitting every model at each backtest cut-off") as caught:
     results, skipped = compare_backtests(snaps, clicks, orders, p["backtests"], variants, link_info=info_at, **options)
 latest = results[0]  # the holdout evaluation
@@ -318,7 +320,7 @@ show_table(latest.params.pivot(index="parameter", columns="fit", values="estimat
     md("*What to look for:* the model's bars should match the actual ones at 0, 1, 2, ... repeat purchases (log scale); a clear gap means BG/NBD does not describe these customers well."),
     code("btyd.plot_p_alive_matrix(latest.fitted['bgnbd'])"),
     md("*What to look for:* P(alive) falls for repeat buyers whose last purchase was long ago (low recency for their age), and faster the more often they bought; under BG/NBD people with no repeat purchase (left column) stay at P(alive) = 1."),
-    md("## Hybrid model at the cut-off\nA two-part gradient-boosting model: P(buys in the window) x expected spend if they buy. It is compared across feature sets: RFM only; RFM plus the orders' own behaviour (review scores, delivery delay against the estimate, installments, payment type, category, state, where the data has them); and those plus clickstream features through each link of stage 03. Each person carries a total weight of 1 across the overlapping training windows."),
+    md("## Hybrid model at the cut-off\nA two-part gradient-boosting model: P(buys in the window) x expected spend if they buy. It is compared across feature sets: RFM only; RFM plus the orders' own behaviour (review scores, delivery delay against the estimate, installments, payment type, category, state, where the data has them); and those plus clickstream features through each link of stage 03. Each person carries a total weight of 1 across the overlapping training windows. With `calibrate_buyers`, each variant's P(buy) is then moved by one common shift (in logit space, so the ranking is kept) until its expected number of buyers equals BG/NBD's forecast for the same people and window: the training windows' buy rate need not be the scoring window's."),
     code("""at_cut = info_at[w["cut"]]
 display(link_caveat(links["methods"], periods_overlap=next(iter(at_cut.values()))["clickstream_cut_applied"] if at_cut else None))
 show_table(variant_table(latest.hybrid_info))"""),

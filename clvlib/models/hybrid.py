@@ -263,5 +263,7 @@ def variant_table(info: dict) -> pd.DataFrame:
                           "people": v.get("train_people", ""), "people who bought": v.get("train_buyer_people", ""),
                           "weights": {"person": "each person counts once", "none": "each row counts once"}.get(
                               v.get("weighting"), ""),
-                          "features": len(v["features"]), "linked at cut-off": v["mapping"].get("mapped", "")}
+                          "features": len(v["features"]), "linked at cut-off": v["mapping"].get("mapped", ""),
+                          **({"expected buyers as trained": v["calibration"]["buyers_before"],
+                              "calibrated to (BG/NBD)": v["calibration"]["target_buyers"]} if "calibration" in v else {})}
                          for k, v in info.items()])
