@@ -112,20 +112,24 @@ def to_spark_sql(sql: str) -> str:
 def spark_session():
     """The active Spark session, else a local one (``local[2]``, no UI, UTC, few shuffle partitions).
 
-    Create your own session first (a cluster's) and it is the one used.
+    Create your own session first (a cluster's) and it is the one used. ``$CLVLIB_SPARK_MASTER``
+    and ``$CLVLIB_SPARK_DRIVER_MEMORY`` change the local one's master and driver memory (default 2g).
     """
-    from pyspark.sql import SparkSession
+    with warnings.catch_warnings():  # pyspark warns (on import) that it does not fully support pandas 3
+        warnings.simplefilter("ignore", FutureWarning)
+        from pyspark.sql import SparkSession
 
-    active = SparkSession.getActiveSession()
-    if active is not None:
-        return active
-    spark = (SparkSession.builder.master(os.environ.get("CLVLIB_SPARK_MASTER", "local[2]"))
-             .appName("clvlib")
-             .config("spark.ui.enabled", "false")
-             .config("spark.sql.session.timeZone", "UTC")
-             .config("spark.sql.shuffle.partitions", "8")
-             .config("spark.driver.memory", os.environ.get("CLVLIB_SPARK_DRIVER_MEMORY", "2g"))
-             .getOrCreate())
+        active = SparkSession.getActiveSession()
+        if active is not None:
+            return active
+        spark = (SparkSession.builder.master(os.environ.get("CLVLIB_SPARK_MASTER", "local[2]"))
+                 .appName("clvlib")
+                 .config("spark.ui.enabled", "false")
+                 .config("spark.ui.showConsoleProgress", "false")
+                 .config("spark.sql.session.timeZone", "UTC")
+                 .config("spark.sql.shuffle.partitions", "8")
+                 .config("spark.driver.memory", os.environ.get("CLVLIB_SPARK_DRIVER_MEMORY", "2g"))
+                 .getOrCreate())
     spark.sparkContext.setLogLevel("ERROR")
     return spark
 

@@ -172,6 +172,7 @@ def customer_features(orders: pd.DataFrame, cuts: Sequence[str | pd.Timestamp],
         raise ValueError("customer features: no cut-off given.")
     validate_columns(orders, ["order_purchase_timestamp"], "orders",
                      hint="Pass stage 01's cleaned orders (clvlib.data.transactions.build_orders).")
+    micros(orders["order_purchase_timestamp"].iloc[:0], "orders", "order_purchase_timestamp")  # timestamps?
     o = orders[on_or_before(orders["order_purchase_timestamp"], max(days))]
     first = o["order_purchase_timestamp"].min()
     for day in days:

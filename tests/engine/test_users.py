@@ -1,0 +1,84 @@
+"""Per-user clickstream features through the engine: a hand-checked log, and the pandas oracle."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import engine_oracle as oracle
+from clvlib.data.clickstream import user_features
+from clvlib.dates import end_of_day
+from clvlib.engine.users import USER_COLUMNS, user_features_at
+from clvlib.features.links import build_mapping, users_at_cuts
+from clvlib.features.snapshots import build_click_snapshots, build_links, methods_for
+
+T = pd.Timestamp
+CUT = T("2018-02-28")
+
+
+def events() -> pd.DataFrame:
+    """User 1: a session on 1 Jan (view, cart, purchase), a purchase at 23:59:59 on the cut day, one at midnight after.
+
+    User 2: one product view the day before the cut; user 3 only after the cut.
+    """
+    rows = [(1, 1, "2018-01-01 10:00:00", "page_view", 0.0), (1, 1, "2018-01-01 10:05:00", "add_to_cart", 0.0),
+            (1, 1, "2018-01-01 10:10:00", "purchase", 30.0), (1, 2, "2018-02-28 23:59:59", "purchase", 20.0),
+            (1, 3, "2018-03-01 00:00:00", "purchase", 99.0), (2, 1, "2018-02-27 12:00:00", "product_view", np.nan),
+            (3, 1, "2018-03-02 08:00:00", "login", 0.0)]
+    e = pd.DataFrame(rows, columns=["UserID", "SessionID", "Timestamp", "EventType", "Amount"])
+    e["Timestamp"] = pd.to_datetime(e["Timestamp"])
+    return e
+
+
+def test_user_features_at_the_cut_are_hand_checked():
+    got = user_features_at(events(), [(end_of_day(CUT), end_of_day(CUT))])[0].set_index("UserID")
+    assert list(got.index) == [1, 2]  # user 3 has no event by the cut
+    u1, u2 = got.loc[1], got.loc[2]
+    assert (u1["total_events"], u1["sessions"], u1["page_views"], u1["add_to_cart"], u1["purchases"]) == (4, 2, 1, 1, 2)
+    assert (u1["total_purchase_amount"], u1["mean_purchase_amount"]) == (50.0, 25.0)  # not the 99 after the cut
+    assert (u1["conversion_rate"], u1["cart_rate"], u1["events_per_session"], u1["active_days"]) == (1.0, 0.5, 2.0, 2)
+    assert (u1["first_event"], u1["last_event"]) == (T("2018-01-01 10:00:00"), T("2018-02-28 23:59:59"))
+    assert u1["recency_days"] == pytest.approx(1 / 86400, rel=1e-9)
+    assert (u1["sessions_last_30d"], u1["sessions_last_90d"], u1["purchases_last_90d"]) == (1, 2, 2)
+    assert (u2["total_events"], u2["product_views"], u2["purchases"], u2["total_purchase_amount"]) == (1, 1, 0, 0.0)
+    assert np.isnan(u2["mean_purchase_amount"]) and u2["conversion_rate"] == 0.0 and u2["recency_days"] == 1.5
+    assert list(got.reset_index().columns) == ["UserID", *USER_COLUMNS]
+
+
+def test_several_bounds_in_one_query_equal_the_pandas_oracle_at_each():
+    bounds = [(end_of_day(CUT), end_of_day(CUT)), (None, end_of_day("2018-03-02")),
+              (end_of_day("2018-01-01"), end_of_day("2018-01-05"))]
+    got = user_features_at(events(), bounds)
+    ev = events()
+    expected = [oracle.user_features(ev[ev["Timestamp"] < end_of_day(CUT)], CUT), oracle.user_features(ev),
+                oracle.user_features(ev[ev["Timestamp"] < end_of_day("2018-01-01")], "2018-01-05")]
+    for g, e in zip(got, expected):
+        pd.testing.assert_frame_equal(g, e)
+
+
+def test_user_features_keeps_its_errors():
+    with pytest.raises(ValueError, match=r"clickstream events: missing column\(s\) \['Amount'\]"):
+        user_features(events().drop(columns="Amount"))
+    with pytest.raises(ValueError, match="no events left to summarise"):
+        user_features(events().iloc[:0])
+
+
+def test_click_features_equal_the_pandas_oracle_on_a_small_demo(small_demo):
+    orders, events_, cuts = small_demo
+    until = orders[orders["order_purchase_timestamp"] < end_of_day(max(cuts))]
+    users, overlap = users_at_cuts(until, events_, cuts)
+    assert overlap  # the demo's clickstream spans the orders' period: events are cut at each cut
+    for cut, got in zip(cuts, users):
+        pd.testing.assert_frame_equal(got, oracle.click_users_at(until, events_, cut), check_exact=False, rtol=1e-9,
+                                      atol=1e-9)
+    pd.testing.assert_frame_equal(user_features(events_), oracle.user_features(events_), check_exact=False,
+                                  rtol=1e-9, atol=1e-9)
+    links, _ = build_links(orders, events_, cuts, methods_for(["rank"], has_key=False))
+    clicks = build_click_snapshots(orders, events_, links, cuts)
+    first = clicks[(clicks["cut"] == cuts[0]) & (clicks["method"] == "rank")].drop(columns=["cut", "method"])
+    mapping, _, _, _ = build_mapping(until, events_, "rank", cuts[0])
+    expected = mapping[["customer_unique_id", "UserID"]].merge(
+        oracle.click_users_at(until, events_, cuts[0]).drop(columns=["first_event", "last_event"])
+        .rename(columns=lambda c: c if c == "UserID" else f"click_{c}"), on="UserID").drop(columns="UserID")
+    pd.testing.assert_frame_equal(first.reset_index(drop=True), expected, check_exact=False, rtol=1e-9, atol=1e-9)
