@@ -18,7 +18,7 @@ from clvlib.pipeline.answer import BottomLine, bottom_line
 from clvlib.pipeline.style import BASE_CSS, page
 
 __all__ = ["PROJECT_TITLE", "SYNTHETIC_LINK_NOTE", "build_index_html", "build_workspaces_html", "bottom_line_html",
-           "downloads_html"]
+           "forecast_html", "downloads_html"]
 
 PROJECT_TITLE = "Customer lifetime value: orders + clickstream"
 
@@ -146,10 +146,14 @@ def _markdown(text: str) -> str | None:
     return str(mistune.html(text))
 
 
-def bottom_line_html(b: BottomLine | None, stale: bool = False) -> str:
+def bottom_line_html(b: BottomLine | None, stale: bool = False, evidence: bool = False) -> str:
     """The section the workspace index opens with: who to target, the revenue to expect, against the
     simple rule, how sure we are; in stage 06's own words when it stored them. Says how to get an
-    evaluation when there is none yet."""
+    evaluation when there is none yet.
+
+    With ``evidence`` (a forecast comes first, :func:`forecast_html`), the same figures are headed as
+    what they are: how the chosen ranking did on the latest backtest's holdout.
+    """
     e = html.escape
     if b is None:
         return ('<section class=answer><h2>The answer</h2><p>No evaluation yet: run stage 06 '
@@ -193,12 +197,71 @@ def bottom_line_html(b: BottomLine | None, stale: bool = False) -> str:
     words = _markdown(b.text) if b.text else None
     lis = words or "<ul>" + "".join(f"<li><b>{k}:</b> {v}</li>" for k, v in items) + "</ul>"
     note = " These figures come from an earlier run of stage 06." if stale else ""
-    return (f'<section class=answer><h2>The answer</h2>'
-            f'<p class=lead>Contact the <b>top 10%</b> of customers ranked by <b>{e(b.label)}</b>.</p>'
+    heading, lead = "The answer", f"Contact the <b>top 10%</b> of customers ranked by <b>{e(b.label)}</b>."
+    if evidence:
+        heading = f"The evidence: the backtest at {e(b.cutoff)}"
+        lead = (f"Ranked by <b>{e(b.label)}</b> with the data up to {e(b.cutoff)}, the <b>top 10%</b> then "
+                f"spent, in the {days} that the models never saw:")
+    return (f'<section class=answer><h2>{heading}</h2>'
+            f'<p class=lead>{lead}</p>'
             f"<div class=cards>{card_html}</div><div class=words>{lis}</div>"
             f"<p class=meta>A backtest: the models were fitted on data up to {e(b.cutoff)} and judged on what "
             f"customers spent from then to {e(b.holdout_end)}, which they never saw. Every figure is from "
             f'<a href="metrics.json">metrics.json</a>, written by stage 06.{note}</p></section>')
+
+
+def forecast_html(f: Mapping[str, Any] | None, stale: bool = False) -> str:
+    """The answer of a run with a forecast (stage 07's ``data/forecast.json``): from the analysis date, whom
+    to contact, the revenue predicted for them over the horizon, and how sure we are from the backtests,
+    in stage 07's own words when it stored them. Empty when there is no forecast.
+    """
+    if not isinstance(f, Mapping) or not f.get("label") or _num(f.get("predicted_top")) is None:
+        return ""
+    e = html.escape
+    currency = str(f.get("currency") or "BRL")
+    days = f"{f['horizon_days']} days" if isinstance(f.get("horizon_days"), int) else "the horizon"
+    start, end, label = e(str(f.get("start") or "")), e(str(f.get("end") or "")), e(str(f["label"]))
+    top, total = _num(f.get("predicted_top")), _num(f.get("predicted_total"))
+    n_top, n_all = f.get("top_customers"), f.get("customers")
+    who = (f"{n_top:,} of {n_all:,} customers" if isinstance(n_top, int) and isinstance(n_all, int)
+           else "the top 10% of customers")
+    cards = [(_money(top, currency), f"predicted spend of the top 10% ({who}) from {start} to {end}")]
+    if total:
+        cards.append((f"{top / total:.0%}", f"of the {_money(total, currency)} predicted for all customers"))
+    mean, low, high = (_num(f.get(k)) for k in ("top10_capture_mean", "top10_capture_min", "top10_capture_max"))
+    cuts = [str(c) for c in f.get("backtest_cuts") or []]
+    if mean is not None:
+        spread = f" (from {low:.0%} to {high:.0%})" if low is not None and high is not None else ""
+        rule = _num(f.get("rule_top10_capture_mean"))
+        cards.append((f"{mean:.0%}", f"of the next {days}' revenue captured by its top 10% on average at "
+                                     f"{len(cuts) or 'the'} backtest cut-offs{spread}"
+                                     + (f"; ranking by spend so far: {rule:.0%}" if rule is not None else "")))
+    card_html = "".join(f"<div class=card><div class=big>{v}</div><div class=what>{w}</div></div>" for v, w in cards)
+    words = _markdown(str(f["text"])) if isinstance(f.get("text"), str) and f["text"].strip() else None
+    if words is None and f.get("chosen_by"):
+        words = f"<ul><li><b>Why this model:</b> {e(str(f['chosen_by']))}</li></ul>"
+    note = " It comes from an earlier run of stage 07." if stale else ""
+    return (f"<section class=answer><h2>The answer</h2>"
+            f"<p class=lead>From <b>{start}</b>, contact the <b>top 10%</b> of customers ranked by <b>{label}</b>: "
+            f'the first rows of <a href="data/clv_table.csv">data/clv_table.csv</a>.</p>'
+            f"<div class=cards>{card_html}</div>" + (f"<div class=words>{words}</div>" if words else "")
+            + f"<p class=meta>A forecast: {label}, chosen on the backtests below, refitted with every order up to "
+            f'{start} and run over the next {days} (to {end}). From <a href="data/forecast.json">data/forecast.json'
+            f"</a>, written by stage 07.{note}</p></section>")
+
+
+def _num(v: Any) -> float | None:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return None
+    return float(v) if math.isfinite(v) else None
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _size(n: int | None) -> str:
@@ -235,9 +298,10 @@ def _name_hybrid(label: str, name: str | None) -> str:
 
 
 def build_index_html(run: Mapping[str, Any], metrics: Mapping[str, Any] | None = None,
-                     downloads: Sequence[Mapping[str, Any]] = (), hybrid_name: str | None = None) -> str:
-    """A self-contained ``index.html`` (inline CSS, no scripts): the answer first, then the files to take
-    away, then every stage with its report and headline figures.
+                     downloads: Sequence[Mapping[str, Any]] = (), hybrid_name: str | None = None,
+                     forecast: Mapping[str, Any] | None = None) -> str:
+    """A self-contained ``index.html`` (inline CSS, no scripts): the answer first (the forecast, then the
+    backtest behind it), then the files to take away, then every stage with its report and headline figures.
 
     Parameters
     ----------
@@ -250,6 +314,9 @@ def build_index_html(run: Mapping[str, Any], metrics: Mapping[str, Any] | None =
     hybrid_name
         Display name of the primary hybrid model of stage 05: the headline figures that say
         "hybrid" name it.
+    forecast
+        Stage 07's ``data/forecast.json``; read from the workspace when not given (none: the
+        answer is the backtest's, as before).
     """
     e = html.escape
     outputs = Path(run["paths"]["workspace"])
@@ -361,9 +428,16 @@ footer{margin-top:2rem;color:#8c959f;font-size:.8rem}
 """
     started = run.get("started_at") or ""
     title = run.get("project") or PROJECT_TITLE
-    stage06 = next((st for st in run["stages"] if st.get("key", "").startswith("06")), None)
-    stale = stage06 is not None and stage06.get("status") != "ok"
-    answer = bottom_line_html(bottom_line(metrics), stale=stale) if metrics else bottom_line_html(None)
+    def stale_stage(prefix: str) -> bool:
+        st = next((st for st in run["stages"] if st.get("key", "").startswith(prefix)), None)
+        return st is not None and st.get("status") != "ok"
+
+    if forecast is None:
+        forecast = _read_json(outputs / "data" / "forecast.json")
+    first = forecast_html(forecast, stale=stale_stage("07"))
+    answer = (bottom_line_html(bottom_line(metrics), stale=stale_stage("06"), evidence=bool(first)) if metrics
+              else bottom_line_html(None))
+    answer = first + answer
     body = f"""<h1>{e(title)}</h1>
 {source}
 {answer}

@@ -9,7 +9,8 @@ from html import unescape
 import pytest
 
 from clvlib.pipeline.answer import bottom_line
-from clvlib.pipeline.index import _fmt_value, _name_hybrid, bottom_line_html, build_index_html, downloads_html
+from clvlib.pipeline.index import (_fmt_value, _name_hybrid, bottom_line_html, build_index_html, downloads_html,
+                                   forecast_html)
 from clvlib.pipeline.style import external_references
 from test_run import run_record
 
@@ -144,3 +145,41 @@ def test_the_synthetic_link_note_appears_only_where_a_synthetic_link_is_all_ther
     page = build_index_html(run_record(tmp_path, demo, ["ok", "ok", "ok"]), metrics=metrics)
     assert ("without any shared identifier" in page) is shown
     assert "demo data has a real key" not in page.lower()
+
+
+# Stage 07's data/forecast.json: the chosen model refitted on every order, scored over the next horizon.
+FORECAST = {"model": "btyd:pnbd", "label": "Pareto/NBD x Gamma-Gamma", "start": "2018-08-31", "end": "2019-02-28",
+            "horizon_days": 181, "customers": 2911, "top_customers": 291, "predicted_total": 5546.2,
+            "predicted_top": 1607.7, "currency": "BRL", "chosen_by": "It ranked better at each earlier cut-off.",
+            "backtest_cuts": ["2018-02-28", "2018-01-31", "2017-12-31"], "top10_capture_mean": 0.2737,
+            "top10_capture_min": 0.1707, "top10_capture_max": 0.3863, "rule_top10_capture_mean": 0.3304}
+
+
+def test_with_a_forecast_the_index_answers_from_the_analysis_date_and_shows_the_backtest_as_evidence(tmp_path):
+    record = run_record(tmp_path, True, ["ok", "ok", "ok"])
+    data = tmp_path / "outputs" / "demo-500-seed3" / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    (data / "forecast.json").write_text(__import__("json").dumps(
+        {**FORECAST, "text": "\n- **Who to target from 2018-08-31:** the first **291 customers**.\n"}))
+    page = build_index_html(record, metrics=METRICS)  # read from the workspace
+    text = text_of(page)
+    assert text.index("The answer") < text.index("The evidence: the backtest at 2018-02-28") < text.index("Stage reports")
+    assert ("From 2018-08-31, contact the top 10% of customers ranked by Pareto/NBD x Gamma-Gamma: the first rows of "
+            "data/clv_table.csv.") in text
+    cards = re.findall(r"<div class=big>(.*?)</div><div class=what>(.*?)</div>", page)
+    assert [(v, unescape(w)) for v, w in cards[:3]] == [
+        ("1,608 BRL", "predicted spend of the top 10% (291 of 2,911 customers) from 2018-08-31 to 2019-02-28"),
+        ("29%", "of the 5,546 BRL predicted for all customers"),
+        ("27%", "of the next 181 days' revenue captured by its top 10% on average at 3 backtest cut-offs "
+                "(from 17% to 39%); ranking by spend so far: 33%")]
+    assert "<li><strong>Who to target from 2018-08-31:</strong> the first <strong>291 customers</strong>.</li>" in page
+    assert 'href="data/forecast.json"' in page and 'href="data/clv_table.csv"' in page
+    assert "Contact the top 10% of customers ranked by" not in text  # the backtest no longer claims to be the answer
+    assert "Ranked by Hybrid GBM: rfm+olist+click[key] with the data up to 2018-02-28, the top 10% then spent" in text
+
+
+def test_a_forecast_from_an_earlier_run_says_so_and_no_forecast_leaves_the_backtest_as_the_answer(tmp_path):
+    assert "It comes from an earlier run of stage 07." in forecast_html(FORECAST, stale=True)
+    assert forecast_html(None) == "" and forecast_html({"label": "x"}) == ""
+    page = build_index_html(run_record(tmp_path, True, ["ok", "ok", "ok"]), metrics=METRICS)
+    assert "Contact the top 10% of customers ranked by" in text_of(page) and "The evidence" not in page
