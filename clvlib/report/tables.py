@@ -145,8 +145,9 @@ def _column_strings(col: pd.Series, digits: int, fmt: Formatter | None) -> list[
     if pd.api.types.is_float_dtype(col) and len(present):
         finite = present[np.isfinite(present.astype(float))]
         if len(finite) and not (finite == finite.round()).all():
-            # one decimal count per column: three when every value is below 1 (shares, rates, correlations)
-            d = digits + 1 if (finite.abs() < 1).all() else digits
+            # one decimal count per column: three when most values are below 1 (shares, rates, correlations,
+            # Gini differences), so a column does not switch to two decimals for one value past -1 or 1
+            d = digits + 1 if (finite.abs() < 1).mean() >= 0.5 else digits
             return [format_value(v) if _is_missing(v) or not math.isfinite(v) else _unsigned_zero(f"{v:,.{d}f}")
                     for v in values]
     return [format_value(v, digits) for v in values]
@@ -184,7 +185,7 @@ def format_frame(
         ``True`` keeps the index as leading column(s), ``False`` drops it, ``None`` keeps it
         only when it has a name (a 0..n row number or a filtered positional index means nothing).
     digits
-        Decimals of non-integer floats (one more in a column whose values are all below 1).
+        Decimals of non-integer floats (one more in a column whose values are mostly below 1).
 
     Returns
     -------

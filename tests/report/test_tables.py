@@ -69,13 +69,13 @@ def test_format_frame_reads_iso_strings_as_dates_and_flattens_multiindex_columns
 
 def test_a_share_column_reads_as_percentages_unless_it_holds_something_else():
     df = pd.DataFrame({"p_le_0": [0.688, np.nan], "missing_share": [0.043, 0.0], "share of the ceiling": ["34%", "31%"],
-                       "share_x": [1.5, 0.2], "gini": [0.5, -0.0001]})
+                       "share_x": [1.5, 2.25], "gini": [0.5, -0.0001]})
     out = format_frame(df, headers={"p_le_0": "share of resamples not beating BG/NBD", "missing_share": "share missing"})
     assert out.to_dict("list") == {
         "share of resamples not beating BG/NBD": ["68.8%", MISSING],  # header says share, values are fractions
         "share missing": ["4.3%", "0.0%"],
         "share of the ceiling": ["34%", "31%"],  # already text
-        "share_x": ["1.50", "0.20"],  # not a fraction
+        "share_x": ["1.50", "2.25"],  # not a fraction
         "gini": ["0.500", "0.000"],  # not a share; a rounded-away minus sign is dropped
     }
 
@@ -95,6 +95,12 @@ def test_significant_digits_never_print_an_exponent_and_g_formats_read_that_way(
     params = pd.DataFrame({"bgnbd": [107.24, np.nan], "pnbd": [1306.2, 130795.3]}, index=pd.Index(["alpha", "beta"], name="parameter"))
     out = format_frame(params, formats={"bgnbd": "{:.4g}", "pnbd": "{:.4g}"})
     assert out.to_dict("list") == {"parameter": ["alpha", "beta"], "bgnbd": ["107.2", MISSING], "pnbd": ["1,306", "130,800"]}
+
+
+def test_a_column_mostly_below_one_keeps_three_decimals_even_past_one():
+    df = pd.DataFrame({"diff_low": [-0.22, 0.0004, -0.73, -1.04], "mean predicted": [7.83, 3.54, 2.7, 0.46]})
+    assert format_frame(df).to_dict("list") == {"diff_low": ["-0.220", "0.000", "-0.730", "-1.040"],
+                                                "mean predicted": ["7.83", "3.54", "2.70", "0.46"]}
 
 
 def test_empty_cells_read_as_missing():
