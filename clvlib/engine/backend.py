@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-__all__ = ["ENGINES", "ENGINE_ENV", "US_PER_DAY", "resolve_engine", "micros", "arrow_table", "to_spark_sql",
+__all__ = ["ENGINES", "ENGINE_ENV", "US_PER_DAY", "resolve_engine", "check_engine", "micros", "arrow_table", "to_spark_sql",
            "run_sql", "spark_session"]
 
 #: The engines every definition runs on.
@@ -51,6 +51,33 @@ def resolve_engine(engine: str | None = None) -> str:
     if name not in ENGINES:
         source = "engine=" if engine is not None else f"${ENGINE_ENV}"
         raise ValueError(f"{source}: unknown engine {name!r}; choose one of {list(ENGINES)}.")
+    return name
+
+
+def check_engine(engine: str | None = None) -> str:
+    """The engine's name (:func:`resolve_engine`) once it is known to be usable here.
+
+    DuckDB always is. Spark needs pyspark and sqlglot (``requirements.txt``) and a Java runtime
+    (17+) on the PATH or in ``$JAVA_HOME``.
+
+    Raises
+    ------
+    RuntimeError
+        Naming what is missing and how to get it.
+    """
+    import importlib.util
+    import shutil
+
+    name = resolve_engine(engine)
+    if name == "spark":
+        missing = [m for m in ("pyspark", "sqlglot") if importlib.util.find_spec(m) is None]
+        if missing:
+            raise RuntimeError(f"engine 'spark' needs {' and '.join(missing)}: "
+                               "python -m pip install -r requirements.txt")
+        java_home = os.environ.get("JAVA_HOME")
+        if shutil.which("java") is None and not (java_home and os.path.exists(os.path.join(java_home, "bin", "java"))):
+            raise RuntimeError("engine 'spark' needs Java 17 or later: install it (Debian: apt-get install "
+                               "default-jre-headless) or set JAVA_HOME.")
     return name
 
 

@@ -19,6 +19,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from clvlib.engine.backend import ENGINE_ENV
 from clvlib.io import json_safe, read_json, write_json_atomic, write_text_atomic
 from clvlib.models.scores import model_label
 from clvlib.paths import project_root
@@ -47,6 +48,8 @@ class RunConfig:
     kernel: str = "python3"
     timeout: int | None = 1800
     overrides: dict[str, Any] = field(default_factory=dict)
+    #: The engine of the per-customer and per-user aggregates (``duckdb``, ``spark``); None: the kernels' default.
+    engine: str | None = None
 
 
 def _valid_stages_text(registry: Sequence[Stage]) -> str:
@@ -247,7 +250,9 @@ def run_pipeline(
         fd, progress_file = tempfile.mkstemp(prefix=f"clvlib-{stage.key}-", suffix=".progress.jsonl")
         os.close(fd)
         try:
-            with kernel_environment(project_root(), {RUN_PID_ENV: str(os.getpid()), PROGRESS_ENV: progress_file}), \
+            engine_env = {ENGINE_ENV: config.engine} if config.engine else {}
+            with kernel_environment(project_root(), {RUN_PID_ENV: str(os.getpid()), PROGRESS_ENV: progress_file,
+                                                     **engine_env}), \
                     ProgressTail(progress_file, echo, live=live, header=header):
                 execute_stage(config.notebook_dir / stage.notebook, running, params, config.notebook_dir,
                               config.kernel, config.timeout)
@@ -369,6 +374,7 @@ def build_run_record(
         "data_source": source.to_dict(),
         "paths": {"workspace": str(config.workspace.folder), "notebook_dir": str(config.notebook_dir)},
         "kernel": config.kernel,
+        "engine": config.engine or os.environ.get(ENGINE_ENV) or "duckdb",
         "cell_timeout_seconds": config.timeout,
         "overrides": dict(config.overrides),
         "stages": [dict(s) for s in stage_records],

@@ -38,3 +38,22 @@ def test_timestamps_travel_as_microseconds_of_wall_time_and_nan_as_null():
 def test_duckdb_sql_is_transpiled_for_spark():
     spark = to_spark_sql("SELECT ARG_MAX(COALESCE(p, 'unknown'), seq) AS p FROM t GROUP BY c")
     assert spark == "SELECT MAX_BY(COALESCE(p, 'unknown'), seq) AS p FROM t GROUP BY c"
+
+
+def test_spark_is_refused_up_front_without_java(monkeypatch):
+    from clvlib.engine.backend import check_engine
+
+    assert check_engine("duckdb") == "duckdb"
+    monkeypatch.setenv("PATH", "")
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    with pytest.raises(RuntimeError, match="engine 'spark' needs Java 17 or later"):
+        check_engine("spark")
+
+
+def test_run_all_refuses_an_unknown_engine_before_anything_runs(tmp_path, capsys):
+    import run_all
+
+    with pytest.raises(SystemExit) as exit_:
+        run_all.main(["--engine", "postgres", "--out-root", str(tmp_path)])
+    assert exit_.value.code == 2 and "invalid choice: 'postgres'" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
