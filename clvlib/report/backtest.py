@@ -54,7 +54,8 @@ def plot_backtest(table: pd.DataFrame, pick: str, title: str = "Ranking quality 
         g = g.sort_values("cut")
         style = dict(lw=3, color="#dc2626", zorder=5) if model == pick else (
             dict(lw=1.8, color="#111827", ls="--") if model == BASELINE else
-            dict(lw=1.2, color="#9ca3af", ls=":") if model in (SIMPLE_RULE, TRUTH) else dict(lw=1.2, alpha=0.8))
+            dict(lw=1.2, color="#9ca3af", ls=":") if model == SIMPLE_RULE else
+            dict(lw=1.2, color="#16a34a", ls="--") if model == TRUTH else dict(lw=1.2, alpha=0.8))  # as the ceiling elsewhere
         ax.plot([x[c] for c in g["cut"]], g["normalized_gini"], marker="o", label=g["name"].iloc[0], **style)
     ax.axvspan(len(cuts) - 1.4, len(cuts) - 0.6, color="#fde68a", alpha=0.5, lw=0)
     ax.set_xticks(range(len(cuts)), [f"{c}\n(holdout)" if i == len(cuts) - 1 else c for i, c in enumerate(cuts)])

@@ -59,3 +59,17 @@ def test_share_axes_read_as_percentages_and_every_evaluation_figure_has_a_title(
     table = pd.DataFrame({"name": ["a"], "normalized_gini": [0.2], "gini_low": [0.1], "gini_high": [0.3]})
     ax = plot_intervals(table).axes[0]
     assert ax.get_title() and "0 = random order, 1 = perfect" in ax.get_xlabel()
+
+
+def test_the_backtest_figure_tells_the_simple_rule_from_the_ceiling():
+    import pandas as pd
+
+    from clvlib.report.backtest import plot_backtest
+
+    rows = [(cut, m, name, g) for cut in ("2018-01-31", "2018-02-28")
+            for m, name, g in (("calibration_spend", "Calibration spend (simple rule)", 0.3),
+                               ("btyd:bgnbd", "BG/NBD x Gamma-Gamma", 0.2), ("truth", "Hidden true expected value (ceiling)", 0.9))]
+    table = pd.DataFrame(rows, columns=["cut", "model", "name", "normalized_gini"])
+    lines = {ln.get_label(): ln for ln in plot_backtest(table, "btyd:bgnbd").axes[0].get_lines()}
+    rule, ceiling = lines["Calibration spend (simple rule)"], lines["Hidden true expected value (ceiling)"]
+    assert (rule.get_color(), rule.get_linestyle()) != (ceiling.get_color(), ceiling.get_linestyle())
