@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from clvlib.dates import DAY, end_of_day, far_outside, on_or_before
+from clvlib.dates import end_of_day, far_outside, on_or_before
 from clvlib.data.droplog import DropLog
+from clvlib.engine.customers import summary_at
 from clvlib.io import read_table
 
 __all__ = [
@@ -338,10 +339,13 @@ def customer_summary(
     order_col: str = "order_id",
     date_col: str = "order_purchase_timestamp",
     value_col: str = "order_value",
+    engine: str | None = None,
 ) -> pd.DataFrame:
     """One row per person: frequency, spend, recency and tenure as of ``analysis_date``.
 
-    Required columns: ``customer_col``, ``order_col``, ``date_col``, ``value_col``.
+    Computed by the engine (:func:`clvlib.engine.customers.summary_at`; ``engine``: ``"duckdb"``,
+    the default, or ``"spark"``). Required columns: ``customer_col``, ``order_col``, ``date_col``,
+    ``value_col``.
 
     Returns
     -------
@@ -361,22 +365,8 @@ def customer_summary(
             f"orders table: {int(late.sum())} order(s) are dated after the analysis date {end.date()}; "
             "filter them first (build_orders does)."
         )
-    g = orders.groupby(customer_col, sort=True)
-    out = pd.DataFrame(
-        {
-            "frequency": g[order_col].nunique(),
-            "total_spent": g[value_col].sum(),
-            "first_purchase": g[date_col].min(),
-            "last_purchase": g[date_col].max(),
-        }
-    )
-    out["avg_order_value"] = out["total_spent"] / out["frequency"]
-    out["recency_days"] = ((end - out["last_purchase"]) / DAY).astype("float64")
-    out["tenure_days"] = ((end - out["first_purchase"]) / DAY).astype("float64")
-    out["active_span_days"] = ((out["last_purchase"] - out["first_purchase"]) / DAY).astype("float64")
-    cols = ["frequency", "total_spent", "avg_order_value", "recency_days", "tenure_days",
-            "active_span_days", "first_purchase", "last_purchase"]
-    return out[cols].reset_index()
+    return summary_at(orders, [analysis_date], customer_col=customer_col, order_col=order_col, date_col=date_col,
+                      value_col=value_col, engine=engine)[0]
 
 
 def value_agreement(tables: Mapping[str, pd.DataFrame]) -> dict:

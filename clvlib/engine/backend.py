@@ -12,6 +12,11 @@ valid on both, the definitions use a small portable subset:
   would otherwise order NaN above every number).
 * Divisions divide DOUBLEs (``CAST(... AS DOUBLE)``), never by a possible zero (Spark's ANSI mode
   raises on it).
+* Amounts are summed with ``FSUM`` (DuckDB's compensated, Kahan, sum: pandas' groupby sums are
+  compensated too, so totals agree to the last bit nearly always, and hardly depend on the order
+  in which parallel threads combine rows; equal totals matter: the rank link ranks them). Spark
+  has no compensated sum: there ``FSUM`` becomes ``SUM``. Time differences are summed as integers
+  (exact).
 
 Both engines return Arrow, converted to pandas by the same code, so they give the same frames.
 """
@@ -26,7 +31,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-__all__ = ["ENGINES", "ENGINE_ENV", "US_PER_DAY", "resolve_engine", "check_engine", "micros", "arrow_table", "to_spark_sql",
+__all__ = ["ENGINES", "ENGINE_ENV", "US_PER_DAY", "resolve_engine", "check_engine", "micros", "from_micros", "arrow_table", "to_spark_sql",
            "run_sql", "spark_session"]
 
 #: The engines every definition runs on.
@@ -100,6 +105,13 @@ def micros(values: pd.Series | pd.Timestamp, table: str = "table", column: str =
     return pd.Series(pd.arrays.IntegerArray(ints, np.asarray(ts.isna())), index=values.index)
 
 
+def from_micros(values: pd.Series, dtype) -> pd.Series:
+    """Integer microseconds (as :func:`micros` writes them) back to timestamps of ``dtype`` (a time zone re-attached)."""
+    ts = pd.to_datetime(values, unit="us")
+    tz = getattr(dtype, "tz", None)
+    return (ts.dt.tz_localize(tz) if tz is not None else ts).astype(dtype)
+
+
 def arrow_table(frame: pd.DataFrame, columns: Mapping[str, str], times: tuple[str, ...] = (),
                 strings: tuple[str, ...] = (), table: str = "table") -> pa.Table:
     """The columns a definition reads, renamed to its names, as an Arrow table.
@@ -130,10 +142,16 @@ def arrow_table(frame: pd.DataFrame, columns: Mapping[str, str], times: tuple[st
 
 
 def to_spark_sql(sql: str) -> str:
-    """A DuckDB-dialect query in Spark SQL (sqlglot)."""
+    """A DuckDB-dialect query in Spark SQL (sqlglot; ``FSUM`` becomes ``SUM``)."""
     import sqlglot
+    from sqlglot import exp
 
-    return sqlglot.transpile(sql, read="duckdb", write="spark")[0]
+    def fsum_to_sum(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Anonymous) and node.name.upper() == "FSUM":
+            return exp.Sum(this=node.expressions[0])
+        return node
+
+    return sqlglot.parse_one(sql, read="duckdb").transform(fsum_to_sum).sql(dialect="spark")
 
 
 def spark_session():

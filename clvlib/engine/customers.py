@@ -28,10 +28,10 @@ import pandas as pd
 import pyarrow as pa
 
 from clvlib.dates import end_of_day, on_or_before
-from clvlib.engine.backend import US_PER_DAY, arrow_table, micros, run_sql
+from clvlib.engine.backend import US_PER_DAY, arrow_table, from_micros, micros, run_sql
 from clvlib.io import validate_columns
 
-__all__ = ["ORDER_INPUTS", "CATEGORICAL", "customer_features_sql", "customer_features", "window_spend"]
+__all__ = ["ORDER_INPUTS", "CATEGORICAL", "customer_features_sql", "customer_features", "summary_at", "window_spend"]
 
 D = US_PER_DAY
 #: SQL name -> column of the cleaned orders (stage 01), besides the customer column.
@@ -46,22 +46,26 @@ _TIMES = ("ts", "review_ts", "delivered_ts", "estimated_ts")
 #: The last order's categorical columns.
 CATEGORICAL = ("payment_type", "product_category", "customer_state")
 
+#: A delivery completed by the cut: its delay in microseconds (NULL otherwise; integers sum exactly).
+_DELAY = "CASE WHEN delivered_ts < cut_end THEN delivered_ts - estimated_ts END"
 #: Feature groups: (SQL inputs needed, [(output column, aggregate over the orders seen at the cut)]).
 _GROUPS: list[tuple[tuple[str, ...], list[tuple[str, str]]]] = [
     ((), [("n_orders", "COUNT(DISTINCT order_id)"),
-          ("calibration_spend", "SUM(value)"),
+          ("calibration_spend", "FSUM(value)"),
           ("days_since_last", f"(MAX(cut_end) - MAX(ts)) / {D}")]),
     (("review_score", "review_ts"), [
         ("review_score_mean", "AVG(CASE WHEN review_ts < cut_end THEN review_score END)"),
         ("has_review", "CAST(MAX(CASE WHEN review_ts < cut_end AND review_score IS NOT NULL THEN 1 ELSE 0 END)"
                        " AS BIGINT)")]),
     (("delivered_ts", "estimated_ts"), [
-        ("delivery_delay_days", f"AVG(CASE WHEN delivered_ts < cut_end THEN (delivered_ts - estimated_ts) / {D} END)"),
+        ("delivery_delay_days",
+         f"CASE WHEN COUNT({_DELAY}) > 0 THEN CAST(SUM({_DELAY}) AS DOUBLE) / COUNT({_DELAY}) / {D} END"),
         ("late_share", "AVG(CASE WHEN delivered_ts < cut_end AND estimated_ts IS NOT NULL"
                        " THEN CAST(delivered_ts > estimated_ts AS DOUBLE) END)")]),
     (("installments",), [("installments_max", "MAX(installments)")]),
     (("n_items",), [("n_items_mean", "AVG(n_items)")]),
-    (("freight",), [("freight_share", "CASE WHEN SUM(value) > 0 THEN COALESCE(SUM(freight), 0) / SUM(value) END")]),
+    (("freight",), [("freight_share",
+                     "CASE WHEN SUM(value) > 0 THEN COALESCE(FSUM(freight), 0) / FSUM(value) END")]),
 ] + [((c,), [(c, f"ARG_MAX(COALESCE({c}, 'unknown'), seq)")]) for c in CATEGORICAL]
 
 
@@ -90,7 +94,7 @@ o AS (
 per_day AS (
     SELECT cut_pos, customer, day, cut_day, value,
            MIN(day) OVER (PARTITION BY cut_pos, customer) AS first_day
-    FROM (SELECT cut_pos, customer, day, MAX(cut_day) AS cut_day, SUM(value) AS value
+    FROM (SELECT cut_pos, customer, day, MAX(cut_day) AS cut_day, FSUM(value) AS value
           FROM o GROUP BY cut_pos, customer, day) AS d
 ),
 rfm AS (
@@ -98,7 +102,8 @@ rfm AS (
            COUNT(*) - 1 AS frequency,
            CAST(MAX(day) - MIN(day) AS DOUBLE) AS recency,
            CAST(MAX(cut_day) - MIN(day) AS DOUBLE) AS T,
-           COALESCE(AVG(CASE WHEN day > first_day THEN value END), 0) AS monetary_value
+           CASE WHEN COUNT(*) > 1 THEN FSUM(CASE WHEN day > first_day THEN value END) / (COUNT(*) - 1)
+                ELSE 0 END AS monetary_value
     FROM per_day GROUP BY cut_pos, customer
 ),
 agg AS (
@@ -199,6 +204,44 @@ def customer_features(orders: pd.DataFrame, cuts: Sequence[str | pd.Timestamp],
     return out
 
 
+def summary_at(orders: pd.DataFrame, cuts: Sequence[str | pd.Timestamp], customer_col: str = "customer_unique_id",
+               order_col: str = "order_id", date_col: str = "order_purchase_timestamp", value_col: str = "order_value",
+               engine: str | None = None) -> list[pd.DataFrame]:
+    """Every person's order summary as of each cut (one query), one frame per cut in the order given.
+
+    Orders dated before the end of each cut day: ``frequency`` (distinct orders), ``total_spent``,
+    ``avg_order_value``, ``recency_days`` and ``tenure_days`` (from the last / first purchase to
+    the end of the cut day), ``active_span_days`` (first to last purchase), ``first_purchase``,
+    ``last_purchase`` (the input's timestamp dtype); sorted by ``customer_col``. People without an
+    order by a cut are absent from it.
+
+    Required columns: ``customer_col``, ``order_col``, ``date_col``, ``value_col``.
+    """
+    days = [pd.Timestamp(c).normalize() for c in cuts]
+    table = arrow_table(orders, {"customer": customer_col, "order_id": order_col, "ts": date_col, "value": value_col},
+                        times=("ts",), table="orders")
+    cut_table = arrow_table(pd.DataFrame({"cut_pos": np.arange(len(days)), "cut_end": [end_of_day(d) for d in days]}),
+                            {"cut_pos": "cut_pos", "cut_end": "cut_end"}, times=("cut_end",))
+    sql = f"""
+WITH agg AS (
+    SELECT c.cut_pos, o.customer, MAX(c.cut_end) AS cut_end, COUNT(DISTINCT o.order_id) AS frequency,
+           FSUM(o.value) AS total_spent, MIN(o.ts) AS first_purchase, MAX(o.ts) AS last_purchase
+    FROM orders AS o JOIN cuts AS c ON o.ts < c.cut_end
+    GROUP BY c.cut_pos, o.customer
+)
+SELECT cut_pos, customer, frequency, total_spent, total_spent / frequency AS avg_order_value,
+       (cut_end - last_purchase) / {D} AS recency_days, (cut_end - first_purchase) / {D} AS tenure_days,
+       (last_purchase - first_purchase) / {D} AS active_span_days, first_purchase, last_purchase
+FROM agg ORDER BY cut_pos, customer
+"""
+    res = run_sql(sql, {"orders": table, "cuts": cut_table}, engine).rename(columns={"customer": customer_col})
+    res[customer_col] = res[customer_col].astype(orders[customer_col].dtype)
+    for c in ("first_purchase", "last_purchase"):
+        res[c] = from_micros(res[c], orders[date_col].dtype)
+    bounds = np.searchsorted(res["cut_pos"].to_numpy(), np.arange(len(days) + 1))
+    return [res.iloc[bounds[k]:bounds[k + 1]].drop(columns="cut_pos").reset_index(drop=True) for k in range(len(days))]
+
+
 def window_spend(orders: pd.DataFrame, start: str | pd.Timestamp, end: str | pd.Timestamp,
                  customer_col: str = "customer_unique_id", engine: str | None = None) -> pd.DataFrame:
     """Spend and number of distinct orders per customer in the window (``start``, ``end``] (whole days).
@@ -214,7 +257,7 @@ def window_spend(orders: pd.DataFrame, start: str | pd.Timestamp, end: str | pd.
     table = arrow_table(orders, {"customer": customer_col, "order_id": "order_id", "ts": "order_purchase_timestamp",
                                  "value": "order_value"}, times=("ts",), table="orders")
     sql = f"""
-SELECT customer, SUM(value) AS holdout_spend, COUNT(DISTINCT order_id) AS holdout_orders
+SELECT customer, FSUM(value) AS holdout_spend, COUNT(DISTINCT order_id) AS holdout_orders
 FROM orders WHERE ts >= {lo} AND ts < {hi}
 GROUP BY customer ORDER BY customer
 """

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from clvlib.engine.backend import US_PER_DAY, arrow_table, micros, run_sql
+from clvlib.engine.backend import US_PER_DAY, arrow_table, from_micros, micros, run_sql
 from clvlib.schemas import EVENT_TYPES
 
 __all__ = ["COUNT_COLUMNS", "USER_COLUMNS", "user_features_sql", "user_features_at"]
@@ -54,7 +54,7 @@ agg AS (
            {counts},
            COUNT(DISTINCT CASE WHEN event = 'purchase' THEN session END) AS purchase_sessions,
            COUNT(DISTINCT CASE WHEN event = 'add_to_cart' THEN session END) AS cart_sessions,
-           COALESCE(SUM(CASE WHEN event = 'purchase' THEN amount END), 0) AS total_purchase_amount,
+           COALESCE(FSUM(CASE WHEN event = 'purchase' THEN amount END), 0) AS total_purchase_amount,
            COUNT(DISTINCT FLOOR(ts / {D})) AS active_days,
            MIN(ts) AS first_event,
            MAX(ts) AS last_event,
@@ -120,9 +120,7 @@ def user_features_at(
     res = run_sql(user_features_sql(), {"events": table, "bounds": bound_table}, engine)
     res = res.rename(columns={"uid": user_col})
     res[user_col] = res[user_col].astype(events[user_col].dtype)
-    dtype = events[ts_col].dtype
     for c in ("first_event", "last_event"):  # back from microseconds, in the input's dtype
-        ts = pd.to_datetime(res[c], unit="us")
-        res[c] = (ts.dt.tz_localize(dtype.tz) if getattr(dtype, "tz", None) is not None else ts).astype(dtype)
+        res[c] = from_micros(res[c], events[ts_col].dtype)
     cuts = np.searchsorted(res["bound"].to_numpy(), np.arange(len(bounds) + 1))
     return [res.iloc[cuts[k]:cuts[k + 1]].drop(columns="bound").reset_index(drop=True) for k in range(len(bounds))]

@@ -19,10 +19,11 @@ import numpy as np
 import pandas as pd
 
 from clvlib.data.clickstream import period_overlaps
-from clvlib.dates import end_of_day, on_or_before
+from clvlib.dates import end_of_day
+from clvlib.engine.customers import summary_at
 from clvlib.engine.users import user_features_at
 
-__all__ = ["no_links", "no_click_snapshots", "METHODS", "activity_score", "map_users", "link_correlations", "users_at_cuts", "inputs_at_cutoff", "build_mapping"]
+__all__ = ["no_links", "no_click_snapshots", "METHODS", "activity_score", "map_users", "link_correlations", "users_at_cuts", "inputs_at_cuts", "inputs_at_cutoff", "mapping_from", "build_mapping"]
 
 METHODS = ("rank", "random", "key")
 
@@ -171,44 +172,47 @@ def users_at_cuts(orders: pd.DataFrame, events: pd.DataFrame, cuts: Sequence[str
     return user_features_at(events, bounds, engine=engine), overlap
 
 
+def inputs_at_cuts(orders: pd.DataFrame, events: pd.DataFrame, cuts: Sequence[str | pd.Timestamp],
+                   engine: str | None = None) -> tuple[list[tuple[pd.DataFrame, pd.DataFrame]], bool]:
+    """:func:`inputs_at_cutoff` at every cut: two engine queries (customers, users) for all of them.
+
+    Returns
+    -------
+    inputs : list of (customers, users)
+        One pair per cut, in the order given.
+    clickstream_cut_applied : bool
+    """
+    days = [pd.Timestamp(c).normalize() for c in cuts]
+    users, overlap = users_at_cuts(orders, events, days, engine=engine)
+    customers = summary_at(orders, days, engine=engine)
+    return list(zip(customers, users)), overlap
+
+
 def inputs_at_cutoff(
     orders: pd.DataFrame, events: pd.DataFrame, cutoff: str | pd.Timestamp, engine: str | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame, bool]:
     """Customer and clickstream-user summaries from data dated on or before ``cutoff`` only.
 
-    Customers are summarised from their orders up to the cut-off. Clickstream events are cut
-    at the same date when the clickstream's period overlaps the orders' period; when it does not
-    (the Kaggle pair: 2024 against 2016-2018) no date can be aligned and every event is used.
+    Customers are summarised from their orders up to the cut-off
+    (:func:`clvlib.data.transactions.customer_summary`). Clickstream events are cut at the same
+    date when the clickstream's period overlaps the orders' period; when it does not (the Kaggle
+    pair: 2024 against 2016-2018) no date can be aligned and every event is used.
 
     Returns
     -------
     customers, users, clickstream_cut_applied
     """
-    from clvlib.data.transactions import customer_summary
-
-    cut = pd.Timestamp(cutoff).normalize()
-    users, overlap = users_at_cuts(orders, events, [cut], engine=engine)
-    return customer_summary(orders[on_or_before(orders["order_purchase_timestamp"], cut)], cut), users[0], overlap
+    inputs, overlap = inputs_at_cuts(orders, events, [cutoff], engine=engine)
+    return (*inputs[0], overlap)
 
 
-def build_mapping(
-    orders: pd.DataFrame,
-    events: pd.DataFrame,
-    method: str,
-    cutoff: str | pd.Timestamp,
-    seed: int = 42,
-    key: pd.DataFrame | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
-    """Build a mapping from data dated on or before ``cutoff`` only (see :func:`inputs_at_cutoff`).
+def mapping_from(customers: pd.DataFrame, users: pd.DataFrame, overlap: bool, method: str,
+                 cutoff: str | pd.Timestamp, seed: int = 42, key: pd.DataFrame | None = None) -> tuple[pd.DataFrame, dict]:
+    """The mapping of one method from the summaries at a cut (:func:`inputs_at_cutoff`), and its info.
 
     ``info["clickstream_cut_applied"]`` says whether the clickstream could be cut at the same
     date, so the report can say so when it could not.
-
-    Returns
-    -------
-    mapping, customers_at_cut, users_at_cut, info
     """
-    customers, users, overlap = inputs_at_cutoff(orders, events, cutoff)
     mapping = map_users(customers, users, method=method, seed=seed, key=key)
     info = {
         "method": method,
@@ -220,9 +224,28 @@ def build_mapping(
         "coverage": len(mapping) / len(customers),
         "real_key": method == "key",
     }
+    return mapping, info
+
+
+def build_mapping(
+    orders: pd.DataFrame,
+    events: pd.DataFrame,
+    method: str,
+    cutoff: str | pd.Timestamp,
+    seed: int = 42,
+    key: pd.DataFrame | None = None,
+    engine: str | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
+    """Build a mapping from data dated on or before ``cutoff`` only (see :func:`inputs_at_cutoff`).
+
+    Returns
+    -------
+    mapping, customers_at_cut, users_at_cut, info
+        ``info`` as :func:`mapping_from` gives it.
+    """
+    customers, users, overlap = inputs_at_cutoff(orders, events, cutoff, engine=engine)
+    mapping, info = mapping_from(customers, users, overlap, method, cutoff, seed=seed, key=key)
     return mapping, customers, users, info
-
-
 
 
 def no_links() -> pd.DataFrame:

@@ -16,7 +16,7 @@ import pandas as pd
 from clvlib import progress
 from clvlib.dates import on_or_before
 from clvlib.engine.customers import customer_features
-from clvlib.features.links import build_mapping, inputs_at_cutoff, users_at_cuts
+from clvlib.features.links import inputs_at_cutoff, inputs_at_cuts, mapping_from, users_at_cuts
 from clvlib.features.temporal import linked_click_features
 from clvlib.schemas import CUSTOMER, USER
 
@@ -52,8 +52,12 @@ def methods_for(methods: Iterable[str], has_key: bool) -> list[str]:
 
 
 def build_links(orders: pd.DataFrame, events: pd.DataFrame, cuts: Sequence[pd.Timestamp], methods: Sequence[str],
-                seed: int = 42, key: pd.DataFrame | None = None) -> tuple[pd.DataFrame, list[dict]]:
+                seed: int = 42, key: pd.DataFrame | None = None,
+                engine: str | None = None) -> tuple[pd.DataFrame, list[dict]]:
     """Links per (cut, method), each built from data dated on or before its cut.
+
+    The customers' and users' summaries at every cut come from two engine queries
+    (:func:`clvlib.features.links.inputs_at_cuts`); ``engine``: ``"duckdb"`` (default) or ``"spark"``.
 
     Returns
     -------
@@ -61,14 +65,16 @@ def build_links(orders: pd.DataFrame, events: pd.DataFrame, cuts: Sequence[pd.Ti
         ``cut``, ``method``, ``customer_unique_id``, ``UserID``.
     info : list of dict
         Per (cut, method): coverage and whether the clickstream could be cut at the same date
-        (see :func:`clvlib.features.links.build_mapping`).
+        (see :func:`clvlib.features.links.mapping_from`).
     """
     orders = _until(orders, cuts)
+    progress.step(f"customers and clickstream users at {len(cuts)} cuts")
+    inputs, overlap = inputs_at_cuts(orders, events, cuts, engine=engine)
     frames, info = [], []
-    for cut in cuts:
-        progress.step(f"links ({', '.join(methods)}) as of {pd.Timestamp(cut).date()}", list(cuts).index(cut), len(cuts))
+    for i, (cut, (customers, users)) in enumerate(zip(cuts, inputs)):
+        progress.step(f"links ({', '.join(methods)}) as of {pd.Timestamp(cut).date()}", i, len(cuts))
         for m in methods:
-            mapping, _, _, meta = build_mapping(orders, events, m, cut, seed=seed, key=key)
+            mapping, meta = mapping_from(customers, users, overlap, m, cut, seed=seed, key=key)
             frames.append(mapping[[CUSTOMER, USER]].assign(cut=pd.Timestamp(cut), method=m))
             info.append(meta)
     links = pd.concat(frames, ignore_index=True)[["cut", "method", CUSTOMER, USER]]

@@ -128,3 +128,35 @@ def click_users_at(orders: pd.DataFrame, events: pd.DataFrame, cut) -> pd.DataFr
     overlap = period_overlaps(events, orders["order_purchase_timestamp"].min(), orders["order_purchase_timestamp"].max())
     ev = events[on_or_before(events["Timestamp"], cut)] if overlap else events
     return user_features(ev, reference_date=cut if overlap else None)
+
+
+def customer_summary(orders: pd.DataFrame, analysis_date, customer_col: str = "customer_unique_id",
+                     order_col: str = "order_id", date_col: str = "order_purchase_timestamp",
+                     value_col: str = "order_value") -> pd.DataFrame:
+    """One row per person as of ``analysis_date`` (the pandas reference; orders already cut)."""
+    end = end_of_day(analysis_date)
+    g = orders.groupby(customer_col, sort=True)
+    out = pd.DataFrame({"frequency": g[order_col].nunique(), "total_spent": g[value_col].sum(),
+                        "first_purchase": g[date_col].min(), "last_purchase": g[date_col].max()})
+    out["avg_order_value"] = out["total_spent"] / out["frequency"]
+    out["recency_days"] = ((end - out["last_purchase"]) / DAY).astype("float64")
+    out["tenure_days"] = ((end - out["first_purchase"]) / DAY).astype("float64")
+    out["active_span_days"] = ((out["last_purchase"] - out["first_purchase"]) / DAY).astype("float64")
+    cols = ["frequency", "total_spent", "avg_order_value", "recency_days", "tenure_days",
+            "active_span_days", "first_purchase", "last_purchase"]
+    return out[cols].reset_index()
+
+
+def build_links(orders: pd.DataFrame, events: pd.DataFrame, cuts, methods, seed: int = 42, key=None) -> pd.DataFrame:
+    """Links per (cut, method) from the pandas summaries (the reference of ``build_links``' table)."""
+    from clvlib.features.links import map_users
+
+    orders = orders[on_or_before(orders["order_purchase_timestamp"], max(cuts))]
+    frames = []
+    for cut in cuts:
+        customers = customer_summary(orders[on_or_before(orders["order_purchase_timestamp"], cut)], cut)
+        users = click_users_at(orders, events, cut)
+        for m in methods:
+            mapping = map_users(customers, users, method=m, seed=seed, key=key)
+            frames.append(mapping[["customer_unique_id", "UserID"]].assign(cut=pd.Timestamp(cut), method=m))
+    return pd.concat(frames, ignore_index=True)[["cut", "method", "customer_unique_id", "UserID"]]

@@ -1,4 +1,4 @@
-"""The engine on the real Kaggle data: snapshots, click features and labels equal the pandas oracle (slow)."""
+"""The engine on the real Kaggle data: snapshots, labels, links and click features equal the pandas oracle (slow)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 
 import engine_oracle as oracle
 from clvlib.features.links import users_at_cuts
-from clvlib.features.snapshots import build_snapshots
+from clvlib.features.snapshots import build_links, build_snapshots
 from clvlib.features.temporal import holdout_labels
 
 pytestmark = [pytest.mark.realdata, pytest.mark.slow]
@@ -25,6 +25,12 @@ def test_real_snapshots_and_labels_equal_the_pandas_oracle(real_inputs):
     people = snaps.loc[snaps["cut"] == cuts[-1], "customer_unique_id"]
     _same(holdout_labels(orders, cuts[-1], "2018-08-31", people),
           oracle.holdout_labels(orders, cuts[-1], "2018-08-31", people))
+
+
+def test_real_links_equal_the_pandas_oracle(real_inputs):
+    orders, events, cuts = real_inputs
+    links, _ = build_links(orders, events, cuts, ["rank", "random"])
+    pd.testing.assert_frame_equal(links, oracle.build_links(orders, events, cuts, ["rank", "random"]))
 
 
 def test_real_click_users_at_every_cut_equal_the_pandas_oracle(real_inputs):

@@ -74,7 +74,8 @@ def test_click_features_equal_the_pandas_oracle_on_a_small_demo(small_demo):
                                       atol=1e-9)
     pd.testing.assert_frame_equal(user_features(events_), oracle.user_features(events_), check_exact=False,
                                   rtol=1e-9, atol=1e-9)
-    links, _ = build_links(orders, events_, cuts, methods_for(["rank"], has_key=False))
+    links, _ = build_links(orders, events_, cuts, methods_for(["rank", "random"], has_key=False))
+    pd.testing.assert_frame_equal(links, oracle.build_links(orders, events_, cuts, ["rank", "random"]))
     clicks = build_click_snapshots(orders, events_, links, cuts)
     first = clicks[(clicks["cut"] == cuts[0]) & (clicks["method"] == "rank")].drop(columns=["cut", "method"])
     mapping, _, _, _ = build_mapping(until, events_, "rank", cuts[0])
