@@ -11,10 +11,29 @@ This module gives two that are:
   integrated out (``P(alive at u) = exp(-mu (u - cut))``): the best prediction given
   everything before the window. Still unknowable from data, but it no longer sees the
   future. (Or, with ``dropout_before_start="integrated"``, from the traits alone.)
-* :func:`observable_expected_value` (in :mod:`clvlib.demo.observable`) -- the best
-  prediction possible from the observable data alone (orders and the keyed clickstream up
-  to the cut), computed exactly from the demo's own generative model: the posterior mean of
-  the holdout value.
+* :func:`clvlib.demo.observable.observable_expected_value` -- the best prediction
+  possible from the observable data alone (orders and the keyed clickstream up to the cut),
+  computed from the demo's own generative model: the posterior mean of the holdout value.
+
+Normalized Gini against the delivered holdout spend on the default demo (40,000 persons,
+seed 42; cut 2018-02-28, holdout to 2018-08-31, the 23,293 people with a delivered order
+by the cut; ``tests/demo/test_ceilings.py`` and ``tests/demo/test_observable.py``, marked
+slow, recompute them):
+
+======================================================================  =====
+score                                                                   Gini
+======================================================================  =====
+``true_expected_value`` (realised dropout: sees deaths in the holdout)  0.919
+``trait_expected_value`` (traits + alive at the cut; the default)       0.908
+``trait_expected_value(dropout_before_start="integrated")``             0.863
+``observable_expected_value`` (orders + keyed clickstream)              0.558
+``observable_expected_value`` with orders only (no clickstream)         0.419
+======================================================================  =====
+
+A model's share of a ceiling is its Gini divided by the ceiling's: the keyed hybrid of the
+README (0.419) is at 46% of the trait ceiling and 75% of the observable one; BG/NBD x
+Gamma-Gamma (0.281) at 31% and 50% (and at 67% of the orders-only ceiling, the one a
+model without clickstream can aim at).
 
 References
 ----------
