@@ -288,7 +288,7 @@ seed = 42  # seed of every random step""", ("parameters",)),
     code(SETUP + """from clvlib.features.temporal import plan
 from clvlib.models import btyd
 from clvlib.models.baselines import model_meta
-from clvlib.models.compare import compare_backtests, cut_table, split_record, stack_scores
+from clvlib.models.compare import add_intervals, compare_backtests, cut_table, split_record, stack_scores
 from clvlib.models.hybrid import variant_table, variants_for
 from clvlib.models.predictions import predictions_table, scores_table
 from clvlib.models.scores import primary_hybrid
@@ -306,11 +306,12 @@ options = dict(fit_method=fit_method, seed=seed, annual_discount_rate=annual_dis
 with captured_warnings("fitting every model at each backtest cut-off") as caught:
     results, skipped = compare_backtests(snaps, clicks, orders, p["backtests"], variants, link_info=info_at, **options)
 latest = results[0]  # the holdout evaluation
+interval_note = add_intervals(latest, "bgnbd", seed=seed)
 display(Markdown(split_text(w, latest.features)))
 display(caught.callout({f"{name} predictions": latest.predictions[name][["expected_purchases", "p_alive", "predicted_value"]]
                         for name in latest.predictions} | {"hybrid scores": latest.hybrid_scores.filter(like="hybrid:")}))"""),
     md("## Buy-till-you-die baselines at the cut-off\nBG/NBD and Pareto/NBD model each person's purchase rate and the chance they have silently left; Gamma-Gamma models the value of their orders (fitted on repeat customers; a one-time buyer gets the population mean). Fitted with pymc-marketing by maximum likelihood (flat priors: the MAP estimate is the MLE); parameters below."),
-    code("""display(Markdown(btyd_parameter_reading(latest.params)))
+    code("""display(Markdown(btyd_parameter_reading(latest.params)), Markdown("Per-customer intervals of BG/NBD x Gamma-Gamma in `data/clv_predictions.csv`: " + interval_note))
 if fit_method == "mcmc":
     display(convergence_warning(latest.params), show_table(latest.params))
 show_table(latest.params.pivot(index="parameter", columns="fit", values="estimate"),
@@ -330,7 +331,7 @@ show_table(cut_table(results), caption="One row per backtest cut-off; the first 
     code("""primary = primary_hybrid(links["real_key"])
 clv_predictions = predictions_table(latest.predictions, latest.hybrid_scores, primary)
 meta = model_meta(w, primary, fit_method, latest.fitted, latest.hybrid_info)
-meta.update(backtests=[split_record(r.windows) for r in results], forecast=split_record(p["forecast"]),
+meta.update(backtests=[split_record(r.windows) for r in results], forecast=split_record(p["forecast"]), interval_note=interval_note,
             analysis_date=str(p["analysis_date"].date()), options=options,
             plan=dict(""" + PLAN_PARAMS + """, analysis_date=str(p["analysis_date"].date())))
 ctx.save("predictions", clv_predictions)
@@ -355,6 +356,7 @@ from clvlib.evaluation.holdout import holdout_scores
 from clvlib.evaluation.metrics import decile_table
 from clvlib.evaluation.summary import ceiling_shares, metrics_record, metrics_table, placebo_table, top_predicted_revenue
 from clvlib.models import btyd
+from clvlib.models.btyd.intervals import interval_coverage
 from clvlib.models.predictions import clv_table_for, decile_revenue, segment_summary
 from clvlib.models.scores import BASELINE, TRUTH, model_label
 from clvlib.pipeline.context import open_stage
@@ -439,7 +441,15 @@ figures.plot_deciles(y, S[second].to_numpy(), model_label(second), currency=ctx.
             placebo_caveat(placebo))
 else:
     display(Markdown("This dataset has no event log: there is no clickstream model to compare."))"""),
-    code("""if ceiling is not None:
+    code("""coverage = None
+if ceiling is not None and "predicted_value_low" in preds.columns:
+    truth_at = preds[CUSTOMER].map(pd.Series(S[TRUTH].to_numpy(), index=scores[CUSTOMER].to_numpy()))
+    coverage = interval_coverage(truth_at, preds["predicted_value_low"], preds["predicted_value_high"])
+    display(Markdown(f"**Demo only: the intervals.** {meta['interval_note']} They hold the hidden true expected value of "
+                     f"**{coverage['coverage']:.0%}** of the {coverage['n']:,} customers at the cut-off; {coverage['below']:.0%} "
+                     f"of the truths lie below their interval and {coverage['above']:.0%} above (BG/NBD counts every one-time "
+                     "buyer as alive, while some have left)."))
+if ceiling is not None:
     display(Markdown(f"**Demo only: the ceiling.** Ranking customers by their hidden true expected value gives a normalized Gini of **{ceiling:.3f}**."))
     display(show_table(ceiling_shares(table), headers={"name": "model", "normalized_gini": "normalized Gini", "share_of_ceiling": "share of the ceiling"},
                        formats={"share_of_ceiling": "{:.0%}"}))"""),
@@ -450,7 +460,8 @@ ctx.save("metrics", metrics_record(holdout_start=meta["cutoff"], holdout_end=met
                                    marketer={"text": summary_text, **marketer_facts(table, rec, **answer)},
                                    backtest={"cuts": [b["cutoff"] for b in meta["backtests"]], "selection_cuts": selection,
                                              "recommended": rec.pick, "chosen_by": choice_sentence(rec, selection),
-                                             "table": bt, "summary": summary}))
+                                             "table": bt, "summary": summary},
+                                   intervals={"note": meta.get("interval_note"), "coverage_of_truth": coverage}))
 bg, h = table.set_index("model").loc[BASELINE], table.set_index("model").loc[second]
 ctx.finish({"recommended model": model_label(rec.pick), "chosen on": ", ".join(selection) or "(no earlier cut-off)",
             "holdout buyers": f"{(y > 0).mean():.2%}",
@@ -468,7 +479,7 @@ NB["07_forecast"] = [
 act on is `data/clv_table.csv` (and `data/clv_table.parquet`); stages 05 and 06 are the evidence for trusting it."""),
     code(WS, ("parameters",)),
     code(SETUP + """from clvlib.features.temporal import plan
-from clvlib.models.compare import compare_at
+from clvlib.models.compare import add_intervals, compare_at
 from clvlib.models.hybrid import variants_for
 from clvlib.models.predictions import clv_table_for, decile_revenue, segment_summary
 from clvlib.models.scores import hybrid_column, model_label
@@ -490,6 +501,7 @@ with captured_warnings(f"fitting {model_label(pick)} with all the data") as caug
     result = compare_at(snaps, clicks, orders, fw, variants, link_info=info, label="the forecast",
                         btyd_models=("bgnbd", "pnbd") if pick == "btyd:pnbd" else ("bgnbd",), **meta["options"])
 horizon_days = (fw["holdout_end"] - fw["cut"]).days
+interval_note = add_intervals(result, "bgnbd", seed=meta["options"]["seed"])
 clv = clv_table_for(pick, result.scores, result.predictions["bgnbd"], horizon_days, result.hybrid_scores)
 facts = forecast_facts(clv, metrics, str(fw["cut"].date()), str(fw["holdout_end"].date()), currency=ctx.currency)
 answer = forecast_text(facts)
@@ -497,6 +509,7 @@ display(Markdown("## The answer" + answer), caught.callout({"forecast": clv[["pr
 display(link_caveat(links["methods"], periods_overlap=next(iter(info.values()))["clickstream_cut_applied"]) if variants and variants[0].method else Markdown(""))"""),
     md("## The CLV table to take away\nOne row per customer, highest predicted value first. `predicted_value` is the chosen model's prediction of what the customer will spend over the forecast window; `p_buy` is its chance that they buy at all (hybrid models only); `predicted_value_bgnbd`, `expected_purchases_bgnbd` and `p_alive` come from BG/NBD x Gamma-Gamma fitted at the analysis date; `decile` and `segment` rank customers by `predicted_value`."),
     code("""headers = clv_headers(ctx.currency, horizon_days)
+display(Markdown("BG/NBD's " + interval_note.replace("`predicted_value_low` / `_high`", "`predicted_value_bgnbd_low` / `_high`")))
 show_table(clv.drop(columns=["segment_meaning", "model", "horizon_days"]), headers=headers, formats=clv_formats(), max_rows=10,
            full_table="data/clv_table.csv (and data/clv_table.parquet)")"""),
     md("### Segments"),

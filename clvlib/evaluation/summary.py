@@ -153,6 +153,7 @@ def metrics_record(
     baseline: str = BASELINE,
     marketer: Mapping[str, Any] | None = None,
     backtest: Mapping[str, Any] | None = None,
+    intervals: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The content of ``metrics.json``: the holdout, the settings and every evaluation table.
 
@@ -188,6 +189,9 @@ def metrics_record(
         The backtest: ``cuts``, ``selection_cuts`` (the earlier cuts the choice was made on),
         ``recommended`` (score column), ``chosen_by`` (the reason in words), ``table`` and ``summary``
         (:func:`clvlib.evaluation.backtest.backtest_table` / ``backtest_summary`` as DataFrames).
+    intervals
+        The per-customer intervals at the cut-off: what they cover (``note``) and, on the demo, their
+        coverage of the hidden true expected value (:func:`clvlib.models.btyd.intervals.interval_coverage`).
 
     Returns
     -------
@@ -220,7 +224,7 @@ def metrics_record(
     } | ({"marketer": dict(marketer)} if marketer is not None else {}) | (
         {"backtest": {k: ([{c: _none_if_nan(x) for c, x in r.items()} for r in v.to_dict("records")]
                           if isinstance(v, pd.DataFrame) else v) for k, v in backtest.items()}}
-        if backtest is not None else {})
+        if backtest is not None else {}) | ({"intervals": dict(intervals)} if intervals is not None else {})
 
 
 def top_predicted_revenue(scores: pd.DataFrame, model: str, frac: float = 0.10) -> float | None:
