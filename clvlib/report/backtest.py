@@ -52,7 +52,7 @@ def plot_backtest(table: pd.DataFrame, pick: str, title: str = "Ranking quality 
     x = {c: i for i, c in enumerate(cuts)}
     for model, g in table.groupby("model", sort=False):
         g = g.sort_values("cut")
-        style = dict(lw=3, color="#dc2626", zorder=5) if model == pick else (
+        style = dict(lw=3, color="#dc2626", zorder=5, ls="--" if model == BASELINE else "-") if model == pick else (
             dict(lw=1.8, color="#111827", ls="--") if model == BASELINE else
             dict(lw=1.2, color="#9ca3af", ls=":") if model == SIMPLE_RULE else
             dict(lw=1.2, color="#16a34a", ls="--") if model == TRUTH else dict(lw=1.2, alpha=0.8))  # as the ceiling elsewhere

@@ -31,6 +31,8 @@ _KNOWN: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"resamples had no buyer or no non-buyer"),
      "Some bootstrap resamples had no buyer and were left out: the intervals rest on fewer resamples than asked "
      "for and are rougher."),
+    (re.compile(r"At the snapshot of (\S+) the BG/NBD feature is left missing: (.*?)\.?$", re.DOTALL),
+     "At the training snapshot of {0} the hybrid model went without its BG/NBD feature: {1}."),
 )
 
 
@@ -46,7 +48,7 @@ def explain_warning(message: str) -> str:
         m = pattern.search(message)
         if m:
             return sentence.format(*m.groups())
-    return f"The library warned: “{message.strip()}”."
+    return f"The library warned: “{message.strip().rstrip('.')}”."
 
 
 def non_finite_rows(frame: pd.DataFrame) -> int:

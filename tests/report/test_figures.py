@@ -73,3 +73,5 @@ def test_the_backtest_figure_tells_the_simple_rule_from_the_ceiling():
     lines = {ln.get_label(): ln for ln in plot_backtest(table, "btyd:bgnbd").axes[0].get_lines()}
     rule, ceiling = lines["Calibration spend (simple rule)"], lines["Hidden true expected value (ceiling)"]
     assert (rule.get_color(), rule.get_linestyle()) != (ceiling.get_color(), ceiling.get_linestyle())
+    # the caption reads "the dashed BG/NBD line": dashed also when BG/NBD is the chosen model
+    assert lines["BG/NBD x Gamma-Gamma"].get_linestyle() == "--"

@@ -20,6 +20,15 @@ def test_a_known_warning_reads_in_plain_words_with_its_count():
 
 def test_an_unknown_warning_is_quoted():
     assert explain_warning("something odd ") == "The library warned: “something odd”."
+    assert explain_warning("something odd.") == "The library warned: “something odd”."  # one full stop
+
+
+def test_a_snapshot_without_the_bg_nbd_feature_reads_as_one_sentence():
+    message = ("At the snapshot of 2017-01-31 the BG/NBD feature is left missing: only 4 of 980 people had bought on two "
+               "different days, too few (< 10) to estimate BG/NBD's dropout.")
+    assert explain_warning(message) == (
+        "At the training snapshot of 2017-01-31 the hybrid model went without its BG/NBD feature: only 4 of 980 people "
+        "had bought on two different days, too few (< 10) to estimate BG/NBD's dropout.")
 
 
 def test_non_finite_rows_counts_rows_with_nan_or_inf_in_numeric_columns():
