@@ -24,6 +24,15 @@ parameters it gives 0.873 instead of ``((alpha + T) / (alpha + T + t)) ** r = 0.
 written out here (tested against a simulation, and against pymc-marketing for repeat
 customers, where the two agree).
 
+Measured on the real data (not used to choose anything): at the default cut 2018-02-28
+with a 184-day holdout (55,524 people; 654 bought, 104,559 BRL), the fitted BG/NBD expects
+680.0 buyers (Pareto/NBD 761.7) where the hybrid variants' P(buy) sums to 871-909. Predicted
+over actual holdout revenue, before -> after calibrating P(buy) to the BG/NBD target:
+rfm 1.385 -> 1.037, rfm+olist 1.227 -> 0.946, rfm+olist+click[rank] 1.206 -> 0.941,
+rfm+olist+click[random] 1.207 -> 0.943 (BG/NBD x Gamma-Gamma itself: 1.060); the
+normalized Gini moved by less than 0.0005. On the default demo BG/NBD expects 270 buyers
+against 297.
+
 References
 ----------
 .. [1] Fader, P. S., Hardie, B. G. S., & Lee, K. L. (2005). "Counting your customers the
@@ -52,7 +61,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "LogitShift",
+    "CalibratedValue",
     "calibrate_probabilities",
+    "calibrate_expected_value",
     "bgnbd_prob_no_purchase",
     "prob_any_purchase",
     "expected_buyers",
@@ -158,6 +169,60 @@ def calibrate_probabilities(p: Any, target: float, *, weights: Any = None) -> Lo
             break
         delta -= gap / slope
     return LogitShift(expit(z + delta), float(delta))
+
+
+class CalibratedValue(NamedTuple):
+    """Result of :func:`calibrate_expected_value`."""
+
+    values: np.ndarray
+    probabilities: np.ndarray
+    shift: float
+
+
+def calibrate_expected_value(value: Any, p_buy: Any, target: float, *, weights: Any = None) -> CalibratedValue:
+    """Calibrate a two-part model's expected value ``P(buy) x E[spend | buy]`` through its P(buy).
+
+    ``P(buy)`` is moved by :func:`calibrate_probabilities` to sum to ``target``; the spend
+    given a purchase (``value / p_buy``) is kept, so each value becomes
+    ``value * p_calibrated / p_buy`` (0 where ``p_buy`` is 0).
+
+    Parameters
+    ----------
+    value
+        Expected value per customer (e.g. ``hybrid:<variant>`` of the scores table).
+    p_buy
+        The model's P(buy) for the same customers (``p_buy:<variant>``).
+    target
+        Expected number of buyers, e.g. :func:`expected_buyers`.
+    weights
+        As in :func:`calibrate_probabilities`.
+
+    Returns
+    -------
+    CalibratedValue
+        ``values``, ``probabilities`` (calibrated P(buy)) and ``shift``.
+
+    Raises
+    ------
+    ValueError
+        If ``value`` and ``p_buy`` differ in length, ``value`` is negative or not finite,
+        or as :func:`calibrate_probabilities` raises.
+
+    Examples
+    --------
+    >>> out = calibrate_expected_value([10.0, 40.0], [0.5, 0.5], 1.5)   # P(buy) 0.5 -> 0.75
+    >>> out.values.tolist()
+    [15.0, 60.0]
+    """
+    v = np.asarray(value, dtype="float64").ravel()
+    p = np.asarray(p_buy, dtype="float64").ravel()
+    if v.shape != p.shape:
+        raise ValueError(f"calibrate_expected_value: value has {v.size} entries but p_buy has {p.size}.")
+    if not np.isfinite(v).all() or (v < 0).any():
+        raise ValueError("calibrate_expected_value: value must be finite and non-negative.")
+    cal = calibrate_probabilities(p, target, weights=weights)
+    ratio = np.divide(cal.probabilities, p, out=np.zeros_like(p), where=p > 0)
+    return CalibratedValue(v * ratio, cal.probabilities, cal.shift)
 
 
 def bgnbd_prob_no_purchase(frequency: Any, recency: Any, T: Any, horizon: float, r: float, alpha: float, a: float,

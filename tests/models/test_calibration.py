@@ -10,6 +10,7 @@ from scipy.special import expit, logit
 from clvlib.models.btyd import BTYDModel
 from clvlib.models.calibration import (
     bgnbd_prob_no_purchase,
+    calibrate_expected_value,
     calibrate_probabilities,
     expected_buyers,
     prob_any_purchase,
@@ -216,3 +217,15 @@ def test_calibrating_to_the_bgnbd_target_lands_the_total():
     assert abs(out.probabilities.sum() - target) < 1e-9
     assert out.shift == pytest.approx(-0.35, abs=1e-9)  # recovers the distortion exactly
     np.testing.assert_allclose(out.probabilities, truth, rtol=1e-8)
+
+
+def test_calibrating_an_expected_value_keeps_the_spend_given_a_purchase():
+    # P(buy) 0.5 -> 0.75 for both (shift log 3); spends given a purchase 20 and 80 are kept; a zero P(buy) stays 0
+    out = calibrate_expected_value([10.0, 40.0, 0.0], [0.5, 0.5, 0.0], 1.5)
+    np.testing.assert_allclose(out.values, [15.0, 60.0, 0.0], rtol=1e-12)
+    np.testing.assert_allclose(out.probabilities, [0.75, 0.75, 0.0], rtol=1e-12)
+    assert out.shift == pytest.approx(np.log(3.0), abs=1e-12)
+    with pytest.raises(ValueError, match="value has 1 entries but p_buy has 2"):
+        calibrate_expected_value([1.0], [0.1, 0.2], 0.2)
+    with pytest.raises(ValueError, match="finite and non-negative"):
+        calibrate_expected_value([-1.0, 1.0], [0.1, 0.2], 0.2)
