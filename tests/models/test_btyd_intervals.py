@@ -274,3 +274,15 @@ def test_standard_errors_match_the_spread_of_estimates_over_simulated_datasets()
     emp = np.std(np.array(logs), axis=0, ddof=1)
     # 30 datasets: the sample sd is within ~+-30% of the true sd with high probability
     np.testing.assert_allclose(emp, np.sqrt(np.diag(cov)), rtol=0.35)
+
+
+def test_a_purchase_model_alone_gets_purchase_intervals(bg_fit, simulated):
+    d = bg_fit.to_dict()
+    d["params"].pop("spend")
+    loaded = BTYDModel.from_dict(d)
+    rfm = simulated.drop(columns="monetary_value")
+    for kind in ("parameters", "traits"):
+        iv = predict_intervals(loaded, rfm, 26, n_draws=50, fit_rfm=rfm, uncertainty=kind)
+        assert list(iv.columns) == [CUSTOMER, "expected_purchases_low", "expected_purchases_high"]
+        assert (iv["expected_purchases_low"] <= iv["expected_purchases_high"]).all()
+    assert list(iv.attrs["covariance"]) == ["purchase"]
