@@ -358,7 +358,7 @@ from clvlib.evaluation.summary import ceiling_shares, metrics_record, metrics_ta
 from clvlib.models import btyd
 from clvlib.models.btyd.intervals import interval_coverage
 from clvlib.models.predictions import clv_table_for, decile_revenue, segment_summary
-from clvlib.models.scores import BASELINE, TRUTH, model_label
+from clvlib.models.scores import BASELINE, OBSERVABLE, TRUTH, model_label
 from clvlib.pipeline.context import open_stage
 from clvlib.report import backtest as backtest_figures, figures
 from clvlib.report.display import callout, holdout_text, placebo_caveat
@@ -371,7 +371,7 @@ ctx = open_stage("06", workspace, params=dict(n_boot=n_boot, bootstrap_seed=boot
 bt = backtest_table(orders, ctx.load("backtest_scores"), meta["backtests"], truth=ctx.truth())
 selection = [b["cutoff"] for b in meta["backtests"][1:]]  # the earlier cuts choose; the latest is the holdout
 rec = recommend_by_backtests(bt, selection)
-y, S = holdout_scores(orders, scores, meta, truth_dir=ctx.truth_dir)
+y, S = holdout_scores(orders, scores, meta, truth_dir=ctx.truth_dir, raw_dir=ctx.source.raw_dir)
 actual = pd.Series(y, index=scores[CUSTOMER].to_numpy())
 display(Markdown(holdout_text(y, meta, orders)))
 if (y > 0).sum() < 100:
@@ -420,7 +420,7 @@ show_table(table[["name", "spearman", "top10_share", "top1_share", "roc_auc", "p
     code("""ceiling = float(table.set_index("model").loc[TRUTH, "normalized_gini"]) if TRUTH in S.columns else None
 figures.plot_intervals(table, ceiling)"""),
     md("*What to look for:* intervals that do not overlap differ reliably; the recommendation compares each model with BG/NBD on the same resamples (the table above), which is sharper than comparing these bars by eye."),
-    code("""figures.plot_lorenz(y, S, list(dict.fromkeys(["calibration_spend", "btyd:bgnbd", "btyd:pnbd", meta["primary_hybrid"], rec.pick])) + ([TRUTH] if ceiling else []))"""),
+    code("""figures.plot_lorenz(y, S, list(dict.fromkeys(["calibration_spend", "btyd:bgnbd", "btyd:pnbd", meta["primary_hybrid"], rec.pick])) + [c for c in (TRUTH, OBSERVABLE) if c in S.columns])"""),
     md("*What to look for:* the higher a curve, the more holdout revenue a list of that length captures; read it at the share of customers you can contact."),
     md("## BG/NBD: expected against actual purchases\nLeft, the calibration period: how many people made 0, 1, 2, ... repeat purchases, against populations simulated from the fitted model. Right, the holdout: the average number of purchases in the holdout, actual and predicted, for people grouped by their calibration repeat purchases."),
     code("""cal = btyd.calibration_holdout_summary(orders, "customer_unique_id", "order_purchase_timestamp", "order_value",
@@ -445,14 +445,20 @@ else:
 if ceiling is not None and "predicted_value_low" in preds.columns:
     truth_at = preds[CUSTOMER].map(pd.Series(S[TRUTH].to_numpy(), index=scores[CUSTOMER].to_numpy()))
     coverage = interval_coverage(truth_at, preds["predicted_value_low"], preds["predicted_value_high"])
-    display(Markdown(f"**Demo only: the intervals.** {meta['interval_note']} They hold the hidden true expected value of "
+    display(Markdown(f"**Demo only: the intervals.** {meta['interval_note']} They hold the expected value given the hidden traits of "
                      f"**{coverage['coverage']:.0%}** of the {coverage['n']:,} customers at the cut-off; {coverage['below']:.0%} "
                      f"of the truths lie below their interval and {coverage['above']:.0%} above (BG/NBD counts every one-time "
                      "buyer as alive, while some have left)."))
 if ceiling is not None:
-    display(Markdown(f"**Demo only: the ceiling.** Ranking customers by their hidden true expected value gives a normalized Gini of **{ceiling:.3f}**."))
-    display(show_table(ceiling_shares(table), headers={"name": "model", "normalized_gini": "normalized Gini", "share_of_ceiling": "share of the ceiling"},
-                       formats={"share_of_ceiling": "{:.0%}"}))"""),
+    observable = S.get(OBSERVABLE)
+    display(Markdown(f"**Demo only: two ceilings.** Ranking customers by their expected value given the hidden traits (and whether they are "
+                     f"still alive at the cut-off) gives a normalized Gini of **{ceiling:.3f}**: what a model could reach if it knew each "
+                     "person's traits. The best prediction possible from the observable orders and clickstream up to the cut-off, "
+                     "computed from the demo's own generative model, reaches "
+                     + (f"**{table.set_index('model').loc[OBSERVABLE, 'normalized_gini']:.3f}**: the ceiling a model can actually aim at." if observable is not None else "(not computed).")))
+    display(show_table(ceiling_shares(table), headers={"name": "model", "normalized_gini": "normalized Gini", "share_of_ceiling": "share of the traits' ceiling",
+                                                       "share_of_observable": "share of the observable ceiling"},
+                       formats={"share_of_ceiling": "{:.0%}", "share_of_observable": "{:.0%}"}))"""),
     code("""deciles = {c: decile_table(y, S[c].to_numpy()) for c in dict.fromkeys((BASELINE, second))}
 ctx.save("metrics", metrics_record(holdout_start=meta["cutoff"], holdout_end=meta["holdout_end"], y_true=y, n_boot=n_boot,
                                    seed=bootstrap_seed, demo=ctx.demo, table=table, boot=boot, placebo=placebo,

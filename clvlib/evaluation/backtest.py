@@ -24,7 +24,7 @@ import pandas as pd
 from clvlib.evaluation.metrics import evaluate
 from clvlib.evaluation.recommend import Contender, Recommendation
 from clvlib.features.temporal import holdout_labels
-from clvlib.models.scores import BASELINE, SIMPLE_RULE, TRUTH, model_label
+from clvlib.models.scores import BASELINE, CEILINGS, SIMPLE_RULE, TRUTH, model_label
 from clvlib.schemas import CUSTOMER
 
 __all__ = ["backtest_table", "backtest_summary", "recommend_by_backtests", "backtest_text", "choice_sentence", "METRICS"]
@@ -48,7 +48,8 @@ def backtest_table(orders: pd.DataFrame, scores: pd.DataFrame, splits: Sequence[
         Per cut, ``{"cutoff": "YYYY-MM-DD", "holdout_end": "YYYY-MM-DD", ...}``
         (:func:`clvlib.models.compare.split_record`), latest first.
     truth
-        The demo's hidden traits (:func:`clvlib.demo.load_truth`); adds the ``truth`` ceiling per cut.
+        The demo's hidden traits (:func:`clvlib.demo.load_truth`); adds the ``truth`` ceiling per cut
+        (:func:`clvlib.demo.ceilings.trait_expected_value`).
 
     Returns
     -------
@@ -69,12 +70,12 @@ def backtest_table(orders: pd.DataFrame, scores: pd.DataFrame, splits: Sequence[
         y = holdout_labels(orders, cut, split["holdout_end"], at[CUSTOMER])["holdout_spend"].to_numpy()
         models = {c: at[c].to_numpy(dtype=float) for c in at.columns if c not in ("cut", CUSTOMER)}
         if truth is not None:
-            from clvlib.demo import true_expected_value
+            from clvlib.demo.ceilings import trait_expected_value
 
-            tv = true_expected_value(truth, cut, split["holdout_end"])
+            tv = trait_expected_value(truth, cut, split["holdout_end"])
             models[TRUTH] = at[CUSTOMER].map(tv).fillna(0.0).to_numpy(dtype=float)
         for name, s in models.items():
-            rankable = name in (SIMPLE_RULE, TRUTH)
+            rankable = name in (SIMPLE_RULE, *CEILINGS)
             m = evaluate(y, np.nan_to_num(s), y_pred=None if rankable else np.nan_to_num(s))
             rows.append({"cut": str(cut.date()), "holdout_end": str(split["holdout_end"]), "model": name,
                          "name": model_label(name), "buyers": int((y > 0).sum()), "actual_revenue": float(y.sum()),
@@ -105,7 +106,7 @@ def backtest_summary(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def recommend_by_backtests(table: pd.DataFrame, selection_cuts: Iterable[str], baseline: str = BASELINE,
-                           exclude: Iterable[str] = (TRUTH, SIMPLE_RULE)) -> Recommendation:
+                           exclude: Iterable[str] = (*CEILINGS, SIMPLE_RULE)) -> Recommendation:
     """The model to use, chosen on the backtest cuts in ``selection_cuts`` only.
 
     A model replaces ``baseline`` only if its normalized Gini is higher than the baseline's at

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from clvlib.models.scores import BASELINE, TRUTH
+from clvlib.models.scores import BASELINE, CEILINGS
 
 __all__ = ["Contender", "Recommendation", "recommend"]
 
@@ -68,7 +68,7 @@ class Recommendation:
     ahead: tuple[Contender, ...] = ()
 
 
-def recommend(table: pd.DataFrame, baseline: str = BASELINE, exclude: Iterable[str] = (TRUTH,)) -> Recommendation:
+def recommend(table: pd.DataFrame, baseline: str = BASELINE, exclude: Iterable[str] = CEILINGS) -> Recommendation:
     """Choose the model to recommend from a metrics table with paired bootstrap differences.
 
     Required columns

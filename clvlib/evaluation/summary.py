@@ -11,7 +11,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from clvlib.evaluation.metrics import evaluate
-from clvlib.models.scores import BASELINE, SIMPLE_RULE, TRUTH, click_variant, hybrid_column, model_label
+from clvlib.models.scores import BASELINE, CEILINGS, OBSERVABLE, SIMPLE_RULE, TRUTH, click_variant, hybrid_column, model_label
 
 __all__ = [
     "BASELINE",
@@ -29,7 +29,7 @@ def metrics_table(y_true: np.ndarray, scores: pd.DataFrame, boot: pd.DataFrame |
     """One row per model: point metrics, and the bootstrap interval of the normalized Gini when given."""
     rows = []
     for col in scores.columns:
-        m = evaluate(y_true, scores[col].to_numpy(), y_pred=scores[col].to_numpy() if col != TRUTH else None)
+        m = evaluate(y_true, scores[col].to_numpy(), y_pred=scores[col].to_numpy() if col not in CEILINGS else None)
         row = {"model": col, "name": model_label(col), **m}
         if boot is not None:
             b = boot[(boot["model"] == col) & (boot["metric"] == "normalized_gini")]
@@ -110,7 +110,8 @@ def ceiling_shares(table: pd.DataFrame, truth: str = TRUTH) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``name``, ``normalized_gini`` and ``share_of_ceiling = normalized_gini / ceiling``,
-        one row per model in table order (the truth's own share is 1).
+        one row per model in table order (the truth's own share is 1); with an ``observable``
+        row (the demo's best prediction from observable data), also ``share_of_observable``.
 
     Raises
     ------
@@ -128,9 +129,11 @@ def ceiling_shares(table: pd.DataFrame, truth: str = TRUTH) -> pd.DataFrame:
                          "shares of it are meaningless. Check the truth column.")
     if "name" not in table.columns:
         raise ValueError("ceiling_shares: the metrics table lacks column 'name'; build it with metrics_table(...).")
-    return table.assign(share_of_ceiling=table["normalized_gini"] / ceiling)[
-        ["name", "normalized_gini", "share_of_ceiling"]
-    ]
+    out = table.assign(share_of_ceiling=table["normalized_gini"] / ceiling)
+    observable = ceiling_gini(table, OBSERVABLE)
+    if observable is not None and observable > 0:  # the second ceiling: what observable data allow
+        out = out.assign(share_of_observable=table["normalized_gini"] / observable)
+    return out[[c for c in ("name", "normalized_gini", "share_of_ceiling", "share_of_observable") if c in out.columns]]
 
 
 def _none_if_nan(value: Any) -> Any:

@@ -26,10 +26,16 @@ __all__ = [
     "hybrid_variant",
     "model_label",
     "primary_hybrid",
+    "OBSERVABLE",
+    "CEILINGS",
 ]
 
 SIMPLE_RULE = "calibration_spend"
 TRUTH = "truth"
+#: The demo's second ceiling: the best prediction from observable data alone, under the demo's own model.
+OBSERVABLE = "observable"
+#: Score columns that are ceilings of the demo, not models: never recommended, never forecasts.
+CEILINGS = (TRUTH, OBSERVABLE)
 #: The buy-till-you-die purchase models fitted by stage 05, with their display names.
 BTYD_MODELS = {"bgnbd": "BG/NBD x Gamma-Gamma", "pnbd": "Pareto/NBD x Gamma-Gamma"}
 
@@ -77,7 +83,8 @@ def hybrid_variant(column: str) -> str:
     return column.split(":", 1)[1]
 
 
-_LABELS = {SIMPLE_RULE: "Calibration spend (simple rule)", TRUTH: "Hidden true expected value (ceiling)",
+_LABELS = {SIMPLE_RULE: "Calibration spend (simple rule)", TRUTH: "Expected value given the hidden traits (ceiling)",
+           OBSERVABLE: "Best prediction from observable data (ceiling)",
            **{btyd_column(k): v for k, v in BTYD_MODELS.items()}}
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from clvlib.evaluation.recommend import recommend
-from clvlib.models.scores import BASELINE, SIMPLE_RULE, TRUTH
+from clvlib.models.scores import BASELINE, CEILINGS, SIMPLE_RULE
 
 __all__ = ["BottomLine", "bottom_line"]
 
@@ -116,7 +116,7 @@ def _recommended(metrics: Mapping[str, Any], baseline: str) -> tuple[str, bool, 
     columns = ("normalized_gini", "diff_vs_bgnbd", "diff_low", "diff_high")
     table = pd.DataFrame([{"model": k, **{c: _num(v.get(c)) for c in columns}} for k, v in models.items()])
     rec = recommend(table.astype({c: float for c in columns}), baseline=baseline,
-                    exclude=[m for m in (TRUTH,) if m in models])
+                    exclude=[m for m in CEILINGS if m in models])
     return rec.pick, rec.reliable, tuple(c.model for c in rec.ahead)
 
 

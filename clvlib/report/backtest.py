@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from matplotlib.figure import Figure
 
-from clvlib.models.scores import BASELINE, SIMPLE_RULE, TRUTH
+from clvlib.models.scores import BASELINE, OBSERVABLE, SIMPLE_RULE, TRUTH
 
 __all__ = ["plot_backtest", "SUMMARY_HEADERS", "SUMMARY_FORMATS", "summary_view", "per_cut_view"]
 
@@ -55,7 +55,7 @@ def plot_backtest(table: pd.DataFrame, pick: str, title: str = "Ranking quality 
         style = dict(lw=3, color="#dc2626", zorder=5, ls="--" if model == BASELINE else "-") if model == pick else (
             dict(lw=1.8, color="#111827", ls="--") if model == BASELINE else
             dict(lw=1.2, color="#9ca3af", ls=":") if model == SIMPLE_RULE else
-            dict(lw=1.2, color="#16a34a", ls="--") if model == TRUTH else dict(lw=1.2, alpha=0.8))  # as the ceiling elsewhere
+            dict(lw=1.2, color="#16a34a", ls="--") if model in (TRUTH, OBSERVABLE) else dict(lw=1.2, alpha=0.8))  # as the ceiling elsewhere
         ax.plot([x[c] for c in g["cut"]], g["normalized_gini"], marker="o", label=g["name"].iloc[0], **style)
     ax.axvspan(len(cuts) - 1.4, len(cuts) - 0.6, color="#fde68a", alpha=0.5, lw=0)
     ax.set_xticks(range(len(cuts)), [f"{c}\n(holdout)" if i == len(cuts) - 1 else c for i, c in enumerate(cuts)])
