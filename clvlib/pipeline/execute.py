@@ -41,8 +41,16 @@ def check_kernel(name: str = "python3") -> str:
 @contextmanager
 def kernel_environment(root: Path, extra: Mapping[str, str] | None = None):
     """Environment of the notebook kernels: the project root first on PYTHONPATH (so kernels import
-    ``clvlib`` without installing it), plus ``extra`` variables; restored afterwards."""
+    ``clvlib`` without installing it), plus ``extra`` variables; restored afterwards.
+
+    OpenMP (scikit-learn's gradient boosting) gets one thread fewer than the machine has cores (at
+    least one) unless ``OMP_NUM_THREADS`` is set: its threads spin-wait for each other, so they must
+    not outnumber the free cores. On 2 cores a ``TwoPartModel`` fit on 76,000 rows took 1.5 s on one
+    thread and 0.85 s on two when the machine was otherwise idle, but 1.7 s against 84 s while other
+    processes ran (``scripts/bench_threads.py``).
+    """
     changes = {"PYTHONPATH": os.pathsep.join([str(root)] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])),
+               **({} if os.environ.get("OMP_NUM_THREADS") else {"OMP_NUM_THREADS": str(max(1, (os.cpu_count() or 2) - 1))}),
                **(extra or {})}
     old = {k: os.environ.get(k) for k in changes}
     os.environ.update(changes)
