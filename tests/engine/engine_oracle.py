@@ -160,3 +160,17 @@ def build_links(orders: pd.DataFrame, events: pd.DataFrame, cuts, methods, seed:
             mapping = map_users(customers, users, method=m, seed=seed, key=key)
             frames.append(mapping[["customer_unique_id", "UserID"]].assign(cut=pd.Timestamp(cut), method=m))
     return pd.concat(frames, ignore_index=True)[["cut", "method", "customer_unique_id", "UserID"]]
+
+
+def build_click_snapshots(orders: pd.DataFrame, events: pd.DataFrame, links: pd.DataFrame, cuts) -> pd.DataFrame:
+    """The linked users' ``click_*`` features per (cut, method, customer) (the pandas reference)."""
+    from clvlib.features.temporal import linked_click_features
+
+    orders = orders[on_or_before(orders["order_purchase_timestamp"], max(cuts))]
+    frames = []
+    for cut in cuts:
+        users = click_users_at(orders, events, cut)
+        at_cut = links[links["cut"] == pd.Timestamp(cut)]
+        for m in at_cut["method"].drop_duplicates():
+            frames.append(linked_click_features(users, at_cut[at_cut["method"] == m]).assign(cut=pd.Timestamp(cut), method=m))
+    return pd.concat(frames, ignore_index=True)
