@@ -19,11 +19,12 @@ from clvlib import progress
 from clvlib.features.snapshots import snapshot
 from clvlib.models.baselines import fit_btyd_baselines
 from clvlib.models.btyd import BTYDModel
+from clvlib.models.btyd.spend import AllOrdersSpend, with_spend
 from clvlib.models.hybrid import Variant, fit_score_snapshots
-from clvlib.models.scores import BTYD_MODELS, SIMPLE_RULE, btyd_column, is_hybrid
+from clvlib.models.scores import ALL_ORDERS_SPEND, BTYD_MODELS, SIMPLE_RULE, btyd_column, is_hybrid
 from clvlib.schemas import CUSTOMER
 
-__all__ = ["CutResult", "compare_at", "calibrate_hybrid", "add_intervals", "compare_backtests", "stack_scores", "split_record", "cut_table"]
+__all__ = ["CutResult", "compare_at", "add_all_orders_spend", "calibrate_hybrid", "add_intervals", "compare_backtests", "stack_scores", "split_record", "cut_table"]
 
 
 @dataclass
@@ -38,11 +39,13 @@ class CutResult:
         The snapshot at the cut (one row per person who had bought by then).
     scores
         ``customer_unique_id``, the simple rule (``calibration_spend``), ``btyd:<model>`` per BTYD
-        model and ``hybrid:<variant>`` per hybrid variant: each model's predicted spend in the
-        horizon after the cut.
+        model (with ``btyd:bgnbd+first`` when BG/NBD is fitted) and ``hybrid:<variant>`` per hybrid
+        variant: each model's predicted spend in the horizon after the cut.
     fitted, predictions, params
         The BTYD models, their per-customer predictions and parameter estimates
-        (:func:`clvlib.models.baselines.fit_btyd_baselines`).
+        (:func:`clvlib.models.baselines.fit_btyd_baselines`); ``bgnbd+first`` is BG/NBD's
+        predictions with the all-orders spend (:class:`clvlib.models.btyd.spend.AllOrdersSpend`,
+        in ``fitted`` and, as ``fit == "bgnbd+first"``, in ``params``).
     hybrid_scores, hybrid_info
         The hybrid variants' ``hybrid:`` and ``p_buy:`` columns and their training record
         (:func:`clvlib.models.hybrid.fit_score_snapshots`).
@@ -51,7 +54,7 @@ class CutResult:
     windows: dict
     features: pd.DataFrame
     scores: pd.DataFrame
-    fitted: dict[str, BTYDModel]
+    fitted: dict[str, BTYDModel | AllOrdersSpend]
     predictions: dict[str, pd.DataFrame]
     params: pd.DataFrame
     hybrid_scores: pd.DataFrame
@@ -85,6 +88,8 @@ def compare_at(snapshots: pd.DataFrame, click_snapshots: pd.DataFrame | None, or
         How the progress line names this cut (e.g. ``"backtest 2 of 4"``).
     btyd_models
         The BTYD purchase models to fit (all by default; the forecast fits only what it needs).
+        With BG/NBD comes ``btyd:bgnbd+first``: its expected purchases x Gamma-Gamma fitted on
+        every purchase up to the cut, the first included (:func:`add_all_orders_spend`).
     calibrate_buyers
         Calibrate each hybrid variant's P(buy) to the scoring window (:func:`calibrate_hybrid`):
         its expected number of buyers is set to BG/NBD's forecast for the same people and window.
@@ -103,6 +108,7 @@ def compare_at(snapshots: pd.DataFrame, click_snapshots: pd.DataFrame | None, or
     fitted, predictions, params = fit_btyd_baselines(features, windows, fit_method=fit_method, seed=seed,
                                                      annual_discount_rate=annual_discount_rate,
                                                      lifetime_months=lifetime_months, models=btyd_models)
+    params = add_all_orders_spend(features, fitted, predictions, params, fit_method=fit_method, seed=seed)
     if variants:
         hybrid_scores, hybrid_info = fit_score_snapshots(snapshots, click_snapshots, orders, windows, list(variants),
                                                          seed=seed, progress=lambda _line: None, link_info=link_info,
@@ -119,6 +125,32 @@ def compare_at(snapshots: pd.DataFrame, click_snapshots: pd.DataFrame | None, or
     scores = scores.merge(hybrid_scores[[CUSTOMER, *hybrid_cols]], on=CUSTOMER, how="left")
     return CutResult(windows=windows, features=features, scores=scores, fitted=fitted, predictions=predictions,
                      params=params, hybrid_scores=hybrid_scores, hybrid_info=hybrid_info)
+
+
+def add_all_orders_spend(features: pd.DataFrame, fitted: dict, predictions: dict[str, pd.DataFrame],
+                         params: pd.DataFrame, *, fit_method: str = "map", seed: int = 42) -> pd.DataFrame:
+    """Add every all-orders spend score whose purchase model is fitted (``bgnbd+first``), in place.
+
+    Gamma-Gamma is fitted on every person's purchase days and mean spend per purchase day up to
+    the cut, the first purchase included (:class:`clvlib.models.btyd.spend.AllOrdersSpend`), and
+    multiplies the purchase model's expected purchases: ``fitted[name]`` is the spend model,
+    ``predictions[name]`` the purchase model's predictions with that spend.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``params`` with the spend model's ``p``, ``q``, ``v`` added (``fit`` = the name).
+    """
+    frames = [params]
+    for name, (purchase, _label) in ALL_ORDERS_SPEND.items():
+        if purchase not in fitted:
+            continue
+        progress.step(f"BTYD: fitting Gamma-Gamma on every order for {name} by {fit_method.upper()}")
+        spend = AllOrdersSpend(method=fit_method, random_seed=seed).fit(features)
+        fitted[name] = spend
+        predictions[name] = with_spend(predictions[purchase], spend.expected_spend(features))
+        frames.append(spend.params_.assign(fit=name))
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else params
 
 
 def calibrate_hybrid(hybrid_scores: pd.DataFrame, hybrid_info: dict, bgnbd: BTYDModel | dict, features: pd.DataFrame,

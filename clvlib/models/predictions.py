@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from clvlib.models.scores import SIMPLE_RULE, btyd_column, is_hybrid, p_buy_column, hybrid_variant, model_label
+from clvlib.models.scores import ALL_ORDERS_SPEND, SIMPLE_RULE, btyd_column, is_hybrid, p_buy_column, hybrid_variant, model_label
 from clvlib.schemas import CUSTOMER
 
 __all__ = ["SEGMENTS", "SEGMENT_MEANINGS", "segment_customers", "predictions_table", "scores_table", "clv_table", "clv_table_for",
@@ -47,7 +47,8 @@ def predictions_table(btyd: Mapping[str, pd.DataFrame], hybrid_scores: pd.DataFr
     ----------
     btyd
         ``{"bgnbd": predictions, "pnbd": predictions}`` from :meth:`BTYDModel.predict`, in the same
-        customer order, keyed by ``customer_col``.
+        customer order, keyed by ``customer_col``; any other BTYD score (``"bgnbd+first"``) adds its
+        ``predicted_value_<name>`` column after ``predicted_value_pnbd``.
     hybrid_scores
         ``customer_col`` and the ``hybrid:`` / ``p_buy:`` columns of every variant.
     primary
@@ -58,23 +59,32 @@ def predictions_table(btyd: Mapping[str, pd.DataFrame], hybrid_scores: pd.DataFr
         raise ValueError(f"primary hybrid {primary!r} is not among the hybrid scores {list(hybrid_scores.columns)}.")
     out = btyd["bgnbd"].merge(hybrid_scores, on=customer_col, how="left")
     out["predicted_value_pnbd"] = btyd["pnbd"]["predicted_value"].to_numpy()
+    extra = {name: f"predicted_value_{name}" for name in btyd if name not in ("bgnbd", "pnbd")}
+    for name, col in extra.items():
+        btyd_column(name)  # refuses an unknown BTYD score
+        out[col] = btyd[name]["predicted_value"].to_numpy()
     out["predicted_value_hybrid"] = out[primary]
     out["p_buy_hybrid"] = out[p_buy_column(hybrid_variant(primary))]
     out["decile"], out["segment"] = segment_customers(out["predicted_value_hybrid"])
     keep = [customer_col, "expected_purchases", "p_alive", "expected_spend", "predicted_value", "clv_lifetime",
-            "predicted_value_pnbd", "predicted_value_hybrid", "p_buy_hybrid", "decile", "segment"]
+            "predicted_value_pnbd", *extra.values(), "predicted_value_hybrid", "p_buy_hybrid", "decile", "segment"]
     keep += [c for c in out.columns if c.startswith("predicted_value_") and c.endswith(("_low", "_high"))]
     return out[keep]
 
 
 def scores_table(features: pd.DataFrame, predictions: pd.DataFrame, hybrid_scores: pd.DataFrame,
                  customer_col: str = CUSTOMER) -> pd.DataFrame:
-    """Every model's score per customer: the simple rule, each BTYD model, each hybrid variant."""
+    """Every model's score per customer: the simple rule, each BTYD model, each hybrid variant.
+
+    The BTYD scores are ``predicted_value`` (BG/NBD), ``predicted_value_pnbd`` and any
+    ``predicted_value_<name>`` of another BTYD score in ``predictions`` (``bgnbd+first``).
+    """
     hybrid_cols = [c for c in hybrid_scores.columns if is_hybrid(c)]
-    merged = predictions[[customer_col, "predicted_value", "predicted_value_pnbd"]].merge(
-        hybrid_scores[[customer_col, *hybrid_cols]], on=customer_col)
+    names = {"predicted_value": btyd_column("bgnbd"), "predicted_value_pnbd": btyd_column("pnbd")}
+    names |= {f"predicted_value_{n}": btyd_column(n) for n in ALL_ORDERS_SPEND if f"predicted_value_{n}" in predictions.columns}
+    merged = predictions[[customer_col, *names]].merge(hybrid_scores[[customer_col, *hybrid_cols]], on=customer_col)
     out = features[[customer_col, SIMPLE_RULE]].merge(merged, on=customer_col)
-    return out.rename(columns={"predicted_value": btyd_column("bgnbd"), "predicted_value_pnbd": btyd_column("pnbd")})
+    return out.rename(columns=names)
 
 
 def clv_table(predictions: pd.DataFrame, model: str, horizon_days: int,

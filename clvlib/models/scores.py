@@ -5,6 +5,8 @@ and read only through this module:
 
 - ``calibration_spend``: the simple rule (rank by spend so far);
 - ``btyd:<purchase model>``: a buy-till-you-die model x Gamma-Gamma (``btyd:bgnbd``, ``btyd:pnbd``);
+- ``btyd:bgnbd+first``: BG/NBD's expected purchases x Gamma-Gamma fitted on every purchase, the first
+  included, so a one-time buyer's spend follows their first order (:mod:`clvlib.models.btyd.spend`);
 - ``hybrid:<variant>``: the two-part gradient-boosting model with a feature set, e.g.
   ``hybrid:rfm+olist+click[key]``; its P(buys again) is ``p_buy:<variant>``;
 - ``truth``: the demo's hidden true expected value (evaluation only).
@@ -17,6 +19,8 @@ __all__ = [
     "BASELINE",
     "TRUTH",
     "BTYD_MODELS",
+    "ALL_ORDERS_SPEND",
+    "FIRST_ORDER",
     "btyd_column",
     "hybrid_column",
     "p_buy_column",
@@ -38,13 +42,18 @@ OBSERVABLE = "observable"
 CEILINGS = (TRUTH, OBSERVABLE)
 #: The buy-till-you-die purchase models fitted by stage 05, with their display names.
 BTYD_MODELS = {"bgnbd": "BG/NBD x Gamma-Gamma", "pnbd": "Pareto/NBD x Gamma-Gamma"}
+#: BTYD scores whose spend is Gamma-Gamma on every purchase, the first included
+#: (:class:`clvlib.models.btyd.spend.AllOrdersSpend`): name -> (purchase model, display name).
+ALL_ORDERS_SPEND = {"bgnbd+first": ("bgnbd", "BG/NBD x Gamma-Gamma with the first order")}
+#: BG/NBD with the all-orders spend: one-time buyers' spend follows their first order.
+FIRST_ORDER = "bgnbd+first"
 
 
-def btyd_column(purchase_model: str) -> str:
-    """Score column of a BTYD model (``"bgnbd"`` -> ``"btyd:bgnbd"``)."""
-    if purchase_model not in BTYD_MODELS:
-        raise ValueError(f"purchase model must be one of {list(BTYD_MODELS)}, got {purchase_model!r}.")
-    return f"btyd:{purchase_model}"
+def btyd_column(name: str) -> str:
+    """Score column of a BTYD model (``"bgnbd"`` -> ``"btyd:bgnbd"``, ``"bgnbd+first"`` -> ``"btyd:bgnbd+first"``)."""
+    if name not in BTYD_MODELS and name not in ALL_ORDERS_SPEND:
+        raise ValueError(f"BTYD model must be one of {[*BTYD_MODELS, *ALL_ORDERS_SPEND]}, got {name!r}.")
+    return f"btyd:{name}"
 
 
 #: The reference every model is compared with.
@@ -85,7 +94,8 @@ def hybrid_variant(column: str) -> str:
 
 _LABELS = {SIMPLE_RULE: "Calibration spend (simple rule)", TRUTH: "Expected value given the hidden traits (ceiling)",
            OBSERVABLE: "Best prediction from observable data (ceiling)",
-           **{btyd_column(k): v for k, v in BTYD_MODELS.items()}}
+           **{btyd_column(k): v for k, v in BTYD_MODELS.items()},
+           **{btyd_column(k): label for k, (_, label) in ALL_ORDERS_SPEND.items()}}
 
 
 def model_label(column: str) -> str:
