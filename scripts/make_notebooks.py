@@ -121,7 +121,9 @@ figures.orders_per_person(summary["frequency"])"""),
     md("*What to look for:* the spread of order values (log scale) and how far the mean sits above the median: a few large orders pull the mean up."),
     md("## The customer table\nFirst rows, and a summary of every column:"),
     code("""show_table(summary.head(), headers={"total_spent": f"total_spent ({ctx.currency})", "avg_order_value": f"avg_order_value ({ctx.currency})"})"""),
-    code("""show_table(summary.describe().T.rename_axis("column"), index=True, headers={"count": "values", "50%": "median"}, max_rows=60)"""),
+    code("""show_table(summary.describe().T.rename_axis("column").rename(index={"total_spent": f"total_spent ({ctx.currency})",
+                                                                       "avg_order_value": f"avg_order_value ({ctx.currency})"}),
+           index=True, headers={"count": "values", "50%": "median"}, max_rows=60)"""),
     code("""ctx.save("customers", summary)
 ctx.save("orders", orders)
 ctx.save("orders_info", {"analysis_date": str(used_date.date()), "first_order": str(orders["order_purchase_timestamp"].min().date()),
@@ -159,7 +161,7 @@ facts = clickstream_facts(events, users) if cleaned.has_events else {"text": "No
 display(Markdown(facts["text"] + ("\\n\\n" + facts["note"] if facts["note"] else "")))"""),
     md("## Per-user features\nFirst rows and a summary of every column. `mean_purchase_amount` is missing (not 0) for a user who never purchased."),
     code("""show_table(users.head(), transpose=True, label="UserID", caption="The first five users, one column each (headed by UserID).")"""),
-    code("""show_table(users.describe().T.rename_axis("column"), index=True, headers={"count": "values", "50%": "median"}, max_rows=60)"""),
+    code("""show_table(users.drop(columns=["UserID"]).describe().T.rename_axis("column"), index=True, headers={"count": "values", "50%": "median"}, max_rows=60)"""),
     code("""ctx.save("click_users", users)
 ctx.save("events", events)
 ctx.finish({"users": len(users), "events kept": len(events), "period": facts["period"],
@@ -206,7 +208,7 @@ else:
 show_table(placebo, index=True, headers={"customer_measure": "customer's (orders)", "user_measure": "linked user's (clickstream)"},
            caption="Spearman correlation across linked pairs, one column per link method (+1: rise together; 0: unrelated).") if has_events else None"""),
     code("""figures.link_scatter(linked, "total_spent", "total_purchase_amount", f"spend to cut-off ({ctx.currency})",
-                     f"linked user's clickstream purchase amount ({ctx.currency})") if has_events else None"""),
+                     f"linked user's clickstream purchase amount ({ctx.currency if key is not None else 'the event log’s own unit'})") if has_events else None"""),
     code("""display(Markdown("*What to look for:* the random panel is the placebo, with no pattern; whatever the rank panel shows "
                  "beyond it is made by the pairing. A key panel, when the data has a real key, shows what the two sides really "
                  "share. Users who never purchased sit on the bottom line (0).")) if has_events else None"""),
@@ -373,7 +375,7 @@ selection = [b["cutoff"] for b in meta["backtests"][1:]]  # the earlier cuts cho
 rec = recommend_by_backtests(bt, selection)
 y, S = holdout_scores(orders, scores, meta, truth_dir=ctx.truth_dir, raw_dir=ctx.source.raw_dir)
 actual = pd.Series(y, index=scores[CUSTOMER].to_numpy())
-display(Markdown(holdout_text(y, meta, orders)))
+display(Markdown(holdout_text(y, meta, orders, currency=ctx.currency)))
 if (y > 0).sum() < 100:
     display(callout(f"Only {int((y > 0).sum())} people bought in the holdout: every figure below is noisy and the intervals are wide.", kind="warning"))"""),
     md("## The answer, for a marketer"),
@@ -516,8 +518,8 @@ display(link_caveat(links["methods"], periods_overlap=next(iter(info.values()))[
     md("## The CLV table to take away\nOne row per customer, highest predicted value first. `predicted_value` is the chosen model's prediction of what the customer will spend over the forecast window; `p_buy` is its chance that they buy at all (hybrid models only); `predicted_value_bgnbd`, `expected_purchases_bgnbd` and `p_alive` come from BG/NBD x Gamma-Gamma fitted at the analysis date; `decile` and `segment` rank customers by `predicted_value`."),
     code("""headers = clv_headers(ctx.currency, horizon_days)
 display(Markdown("BG/NBD's " + interval_note.replace("`predicted_value_low` / `_high`", "`predicted_value_bgnbd_low` / `_high`")))
-show_table(clv.drop(columns=["segment_meaning", "model", "horizon_days"]), headers=headers, formats=clv_formats(), max_rows=10,
-           full_table="data/clv_table.csv (and data/clv_table.parquet)")"""),
+show_table(clv.drop(columns=["segment_meaning", "model", "horizon_days"]).dropna(axis=1, how="all"), headers=headers,
+           formats=clv_formats(), max_rows=10, full_table="data/clv_table.csv (and data/clv_table.parquet)")"""),
     md("### Segments"),
     code("""show_table(segment_summary(clv), headers=headers, formats=clv_formats())"""),
     code("""figures.decile_revenue(decile_revenue(clv), f"Predicted revenue by decile of {model_label(pick)}, {fw['cut'].date()} to {fw['holdout_end'].date()}",

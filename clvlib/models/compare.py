@@ -280,7 +280,7 @@ def split_record(windows: dict) -> dict:
 def cut_table(results: Sequence[CutResult]) -> pd.DataFrame:
     """One row per cut: the population, its repeat buyers, BG/NBD's reading and the hybrid's training data.
 
-    Columns: ``cut-off``, ``prediction window to``, ``people``, ``bought on 2+ days`` (share),
+    Columns: ``cut-off``, ``prediction window to``, ``people``, ``share who bought on 2+ days``,
     ``BG/NBD purchases per year while active`` (``r / alpha`` x 365.25 with ``alpha`` in days),
     ``hybrid training person-windows`` and ``of whom bought`` (the first variant's; every variant
     trains on the same rows).
@@ -291,7 +291,7 @@ def cut_table(results: Sequence[CutResult]) -> pd.DataFrame:
         rate = float(est["r"] / est["alpha"] * 365.25) if {"r", "alpha"} <= set(est.index) else float("nan")
         first = next(iter(r.hybrid_info.values()), {})
         rows.append({"cut-off": str(r.windows["cut"].date()), "prediction window to": str(r.windows["holdout_end"].date()),
-                     "people": len(r.features), "bought on 2+ days": float((r.features["frequency"] > 0).mean()),
+                     "people": len(r.features), "share who bought on 2+ days": float((r.features["frequency"] > 0).mean()),
                      "BG/NBD purchases per year while active": rate,
                      "hybrid training person-windows": first.get("train_rows", float("nan")),
                      "of whom bought": first.get("train_buyers", float("nan"))})

@@ -310,9 +310,11 @@ def run_pipeline(
 
 #: Files the index offers to take away, in this order, when the workspace has them: (path, what it holds).
 TAKE_AWAY = (
-    ("data/clv_table.csv", "the CLV table: one row per customer with predicted value, P(alive), decile and segment"),
+    ("data/clv_table.csv", "the forecast from the analysis date: one row per customer with predicted value, its "
+                           "interval, P(alive), decile and segment"),
     ("data/clv_table.parquet", "the same table as Parquet"),
-    ("data/clv_predictions.csv", "every model's prediction per customer at the cut-off"),
+    ("data/forecast.json", "the forecast in brief: the model and why, the horizon, the predicted revenue, the answer in words"),
+    ("data/clv_predictions.csv", "the predictions per customer at the evaluation cut-off (the latest backtest)"),
     ("metrics.json", "every evaluation figure of stage 06"),
     ("run.json", "this run: stages, times, parameters, versions"),
 )

@@ -48,8 +48,8 @@ def forecast_facts(clv: pd.DataFrame, metrics: Mapping[str, Any], start: str, en
         raise ValueError("forecast_facts: the CLV table is empty.")
     bt = metrics.get("backtest") or {}
     pick = bt.get("recommended", BASELINE)
-    n_top = max(1, round(top * len(clv)))
     values = clv["predicted_value"].sort_values(ascending=False)
+    n_top = int((clv["decile"] == 1).sum()) if top == 0.10 and "decile" in clv.columns else max(1, round(top * len(clv)))
     summary = bt.get("summary", [])
     me, rule, base = _row(summary, pick), _row(summary, SIMPLE_RULE), _row(summary, BASELINE)
     holdout = metrics.get("holdout", {})
@@ -81,6 +81,9 @@ def forecast_text(f: Mapping[str, Any]) -> str:
         n = len(f["backtest_cuts"] or [])
         rule = (f", against {f['rule_top10_capture_mean']:.0%} when ranking by what customers spent so far"
                 if f.get("rule_top10_capture_mean") is not None else "")
+        if f.get("rule_top10_capture_mean") is not None and f["rule_top10_capture_mean"] >= f["top10_capture_mean"]:
+            rule += (": for a top-10% list the simple rule did as well, so the model's gain is in the amounts and in the "
+                     "ranking beyond the top tenth")
         sure = (f"- **How sure we are:** at {n} backtest cut-off{'s' if n != 1 else ''} ({', '.join(f['backtest_cuts'])}), "
                 f"each model fitted only with the data up to it, the top 10% by {f['label']} captured on average "
                 f"**{f['top10_capture_mean']:.0%}** of the revenue of the following {f['horizon_days']} days (from "
