@@ -102,6 +102,11 @@ def test_transactions_only_every_stage_runs_and_no_page_mentions_a_clickstream_l
     metrics = json.loads((ws / "metrics.json").read_text())
     assert not any("click" in m for m in metrics["models"])
     assert {"hybrid:rfm", "hybrid:rfm+olist"} <= set(metrics["models"])
+    # the backtest, the forecast and the intervals exist for a transactions-only dataset too
+    assert len(metrics["backtest"]["cuts"]) >= 2 and metrics["backtest"]["recommended"] in metrics["models"]
+    clv = pd.read_csv(ws / "data" / "clv_table.csv")
+    assert {"predicted_value", "predicted_value_bgnbd_low", "predicted_value_bgnbd_high"} <= set(clv.columns)
+    assert json.loads((ws / "data" / "forecast.json").read_text())["start"] == "2018-08-31"
     for page in sorted(ws.glob("*.html")):
         text = " ".join(re.sub(r"<[^>]+>", " ", unescape(page.read_text())).split())
         assert SYNTHETIC_LINK_NOTE[:60] not in text, page.name  # the synthetic-link caveat: no link is used here
