@@ -50,21 +50,9 @@ import pandas as pd
 
 from clvlib.demo.calibration import ORIGIN, SPLIT_P
 from clvlib.demo.timeline import DAY, day_table
-from clvlib.demo.truth import _check_truth
+from clvlib.demo.truth import _check_truth, _window
 
 __all__ = ["trait_expected_value", "survival_weighted_visible_days"]
-
-
-def _window(start: Any, end: Any) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """The window ``[s, e)``: midnight after ``start`` to midnight after ``end`` (as in ``true_expected_value``)."""
-    try:
-        s = pd.Timestamp(start).normalize() + pd.Timedelta(days=1)
-        e = pd.Timestamp(end).normalize() + pd.Timedelta(days=1)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"start and end must be dates, got {start!r} and {end!r}.") from exc
-    if e <= s:
-        raise ValueError(f"end ({pd.Timestamp(end).date()}) must be after start ({pd.Timestamp(start).date()}).")
-    return s, e
 
 
 def _days_since_origin(t: Any) -> np.ndarray:

@@ -168,6 +168,18 @@ def _check_truth(truth: pd.DataFrame, table: str) -> pd.DataFrame:
     return df
 
 
+def _window(start: Any, end: Any) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The window ``[s, e)`` of days ``(start, end]``: midnight after ``start`` to midnight after ``end``."""
+    try:
+        s = pd.Timestamp(start).normalize() + pd.Timedelta(days=1)
+        e = pd.Timestamp(end).normalize() + pd.Timedelta(days=1)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"start and end must be dates, got {start!r} and {end!r}.") from exc
+    if e <= s:
+        raise ValueError(f"end ({pd.Timestamp(end).date()}) must be after start ({pd.Timestamp(start).date()}).")
+    return s, e
+
+
 def true_expected_value(truth: pd.DataFrame, start: Any, end: Any) -> pd.Series:
     """Expected spend of each demo person in the window of days ``(start, end]``, from the hidden traits.
 
@@ -207,13 +219,7 @@ def true_expected_value(truth: pd.DataFrame, start: Any, end: Any) -> pd.Series:
         If a required column is missing or invalid, or ``end`` is not after ``start``.
     """
     df = _check_truth(truth, "truth")
-    try:
-        s = pd.Timestamp(start).normalize() + pd.Timedelta(days=1)
-        e = pd.Timestamp(end).normalize() + pd.Timedelta(days=1)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"start and end must be dates, got {start!r} and {end!r}.") from exc
-    if e <= s:
-        raise ValueError(f"end ({pd.Timestamp(end).date()}) must be after start ({pd.Timestamp(start).date()}).")
+    s, e = _window(start, end)
     first = df["first_purchase"]
     in_window = ((first >= s) & (first < e)).to_numpy(dtype=float)
     a = first.where(first > s, s)
