@@ -312,13 +312,13 @@ interval_note = add_intervals(latest, "bgnbd", seed=seed)
 display(Markdown(split_text(w, latest.features)))
 display(caught.callout({f"{name} predictions": latest.predictions[name][["expected_purchases", "p_alive", "predicted_value"]]
                         for name in latest.predictions} | {"hybrid scores": latest.hybrid_scores.filter(like="hybrid:")}))"""),
-    md("## Buy-till-you-die baselines at the cut-off\nBG/NBD and Pareto/NBD model each person's purchase rate and the chance they have silently left; Gamma-Gamma models the value of their orders (fitted on repeat customers; a one-time buyer gets the population mean). Fitted with pymc-marketing by maximum likelihood (flat priors: the MAP estimate is the MLE); parameters below."),
+    md("## Buy-till-you-die baselines at the cut-off\nBG/NBD and Pareto/NBD model each person's purchase rate and the chance they have silently left; Gamma-Gamma models the value of their orders (fitted on repeat customers; a one-time buyer gets the population mean). BG/NBD x Gamma-Gamma with the first order fits Gamma-Gamma on every purchase day instead, the first included, so a one-time buyer's expected spend lies between their first order's value and the population mean. Fitted with pymc-marketing by maximum likelihood (flat priors: the MAP estimate is the MLE); parameters below."),
     code("""display(Markdown(btyd_parameter_reading(latest.params)), Markdown("Per-customer intervals of BG/NBD x Gamma-Gamma in `data/clv_predictions.csv`: " + interval_note))
 if fit_method == "mcmc":
     display(convergence_warning(latest.params), show_table(latest.params))
 show_table(latest.params.pivot(index="parameter", columns="fit", values="estimate"),
-           headers={"bgnbd": "BG/NBD x Gamma-Gamma", "pnbd": "Pareto/NBD x Gamma-Gamma"},
-           formats={"bgnbd": "{:.4g}", "pnbd": "{:.4g}"}, caption="Fitted parameters (— : not a parameter of that model).")"""),
+           headers={"bgnbd": "BG/NBD x Gamma-Gamma", "pnbd": "Pareto/NBD x Gamma-Gamma", "bgnbd+first": "Gamma-Gamma on every order"},
+           formats={"bgnbd": "{:.4g}", "pnbd": "{:.4g}", "bgnbd+first": "{:.4g}"}, caption="Fitted parameters (— : not a parameter of that model).")"""),
     code("btyd.plot_repeat_purchases(latest.features, latest.fitted['bgnbd'])"),
     md("*What to look for:* the model's bars should match the actual ones at 0, 1, 2, ... repeat purchases (log scale); a clear gap means BG/NBD does not describe these customers well."),
     code("btyd.plot_p_alive_matrix(latest.fitted['bgnbd'])"),

@@ -18,6 +18,9 @@ the reader of a report should know:
   repeat purchases. A one-time buyer has no repeat purchase to learn from, so their
   ``expected_spend`` is the model's population mean ``p * v / (q - 1)``: the mean order
   value of repeat purchases in the population, *not* the value of their first order.
+  :class:`clvlib.models.btyd.spend.AllOrdersSpend` fits Gamma-Gamma on every purchase, the
+  first included, so their spend follows their first order (``btyd:bgnbd+first`` in the
+  model comparison).
 * Under BG/NBD a customer can only drop out right after a repeat purchase, so
   ``p_alive`` is exactly 1 for every one-time buyer. Pareto/NBD (``purchase_model="pnbd"``)
   lets one-time buyers age and gives them a P(alive) that falls with ``T``.
