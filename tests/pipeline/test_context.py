@@ -72,7 +72,7 @@ def test_a_json_dataset_round_trips(ws):
 
 def test_saving_a_name_the_stage_does_not_declare_is_refused(ws):
     with pytest.raises(ValueError, match=r"Stage 01_clean_transactions does not declare 'links' among what it "
-                                         r"writes \(orders, customers\); declare it in clvlib/pipeline/catalog\.py"):
+                                         r"writes \(orders, orders_info, customers\); declare it in clvlib/pipeline/catalog\.py"):
         ctx("01", ws).save("links", LINKS)
 
 
