@@ -117,6 +117,24 @@ def _csv_header(f: Path, ts: TableSpec, what: str) -> list[str]:
     return [h.strip() for h in header]
 
 
+def _column_names(header: list[str], columns: Sequence[str], f: Path, what: str) -> list[str]:
+    """The header's names as DuckDB's ``columns`` can take them: an empty name (R's ``write.csv`` row-name column,
+    pandas' unnamed index) or a repeated one gets a placeholder; the spec never names those. A repeated name the
+    spec does use is refused: which of the columns is meant cannot be told."""
+    repeated = sorted({c for c in columns if header.count(c) > 1})
+    if repeated:
+        raise DataInputError(f"{what}: {f} has more than one column named {repeated}; rename them so that each "
+                             "column the spec names appears once in the header.")
+    names: list[str] = []
+    for i, h in enumerate(header):
+        if h == "" or h in names:
+            h = f"column{i}"
+            while h in header or h in names:
+                h = "_" + h
+        names.append(h)
+    return names
+
+
 def _check_header(header: list[str], columns: Sequence[str], f: Path, ts: TableSpec, what: str) -> None:
     missing = [c for c in columns if c not in header]
     if not missing:
@@ -139,7 +157,10 @@ def _duckdb_error(exc: Exception, what: str, files: list[Path], ts: TableSpec) -
     fname = re.search(r"file = (.*)", msg)
     where = f"{fname.group(1).strip() if fname else files[0]}" + (f" line {line.group(1)}" if line else "")
     shown = f" ({original.group(1)[:120]!r})" if original else ""
-    if "unicode" in msg.lower() or "encoding" in msg.lower():
+    low = msg.lower()
+    # DuckDB says "Invalid unicode ... not utf-8 encoded"; a bare "encoding" may be the echo of our own SQL
+    # (encoding='utf-8') in an unrelated error, so it is not taken as an encoding problem.
+    if "unicode" in low or "encoded" in low:
         return DataInputError(f"{what}: {where}{shown} is not {ts.encoding} text (encoding). Set encoding = "
                               "\"latin-1\" (or the file's encoding) in the spec, or save the file as UTF-8.")
     cols = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", msg)
@@ -180,7 +201,7 @@ def _read_files(ts: TableSpec, columns: Sequence[str], what: str, threads: int |
             if other != header:
                 raise DataInputError(f"{what}: {f} has another header than {files[0].name} "
                                      f"({other[:8]} against {header[:8]}); all files of one table need the same columns.")
-        types = "{" + ", ".join(f"{_sql_str(h)}: 'VARCHAR'" for h in header) + "}"
+        types = "{" + ", ".join(f"{_sql_str(h)}: 'VARCHAR'" for h in _column_names(header, columns, files[0], what)) + "}"
         sql = (f"SELECT {cols} FROM read_csv({listing}, auto_detect=false, header=true, delim={_sql_str(ts.delimiter)}, "
                f"quote='\"', escape='\"', encoding={_sql_str(enc)}, columns={types}, filename={str(many).lower()})")
     try:

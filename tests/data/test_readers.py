@@ -185,3 +185,25 @@ def test_a_postgresql_table_and_query_on_a_real_server(postgres):
     with pytest.raises(DataInputError, match=r"\[orders\]: postgresql://clv@127\.0\.0\.1:\d+/postgres \(table "
                                              r"sales\.absent\): relation \"sales\.absent\" does not exist"):
         read_source(TableSpec(path=postgres, table="sales.absent"), ["customer"], "[orders]")
+
+
+def test_an_unnamed_or_repeated_header_column_is_read_past_and_not_taken_for_an_encoding_problem(tmp_path):
+    # R's write.csv writes its row names under an empty header field ("","Id","Date","Price"), as in the public
+    # apparelTrans export; pandas' to_csv writes an unnamed index the same way. Neither is a column the spec names.
+    f = csv(tmp_path, '"","Id","Date","Price"\n"1","1",2005-01-02,230.3\n"2","1",2005-09-06,84.39\n')
+    loaded = read_source(TableSpec(path=str(f)), ["Id", "Date", "Price"], "[orders]")
+    assert loaded.df.to_dict("list") == {"Id": ["1", "1"], "Date": ["2005-01-02", "2005-09-06"],
+                                         "Price": ["230.3", "84.39"]}
+    f = csv(tmp_path, "id,amount,note,note\n1,3.5,a,b\n", name="rep.csv")
+    assert read_source(TableSpec(path=str(f)), ["id", "amount"], "[orders]").df["amount"].tolist() == ["3.5"]
+    with pytest.raises(DataInputError, match=r"rep\.csv has more than one column named \['note'\]"):
+        read_source(TableSpec(path=str(f)), ["id", "note"], "[orders]")
+
+
+def test_an_error_that_only_echoes_the_encoding_parameter_is_not_reported_as_an_encoding_problem():
+    from clvlib.data.readers import _duckdb_error
+
+    err = _duckdb_error(Exception("Binder Error: No function matches ... encoding='utf-8', columns={...}"), "[orders]",
+                        [Path("t.csv")], TableSpec(path="t.csv"))
+    assert "is not utf-8 text" not in str(err)
+    assert "could not read t.csv: Binder Error" in str(err)
