@@ -78,7 +78,8 @@ def test_a_partial_run_uses_the_workspace_dataset_and_a_method_reaches_the_model
     copy = tmp_path / "o"
     shutil.copytree(out, copy)
     wcopy = copy / "outputs" / ws.name
-    proc = run_all("--from", "03", "-p", "link_methods", '["random"]', "--out-root", str(copy), cwd=tmp_path)
+    proc = run_all("--stages", "03-05", "-p", "link_methods", '["random"]', "--out-root", str(copy), *SMALL_RUN,
+                   cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "DEMO DATA" in proc.stdout
     params = json.loads((wcopy / "data" / "clv_model_params.json").read_text())
