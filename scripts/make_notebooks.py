@@ -27,8 +27,9 @@ SPLIT = ('cutoff = None  # the holdout evaluation\'s cut-off (the latest backtes
          'backtest_stride_months = 1  # months between backtest cut-offs\n')
 PLAN_PARAMS = ("cutoff=cutoff, horizon_months=horizon_months, n_train_windows=n_train_windows, "
                "train_stride_months=train_stride_months, n_backtests=n_backtests, backtest_stride_months=backtest_stride_months")
-PLAN = ('p = plan(cutoff, ctx.load("orders_info")["analysis_date"], horizon_months, n_train_windows, train_stride_months, '
-        'n_backtests, backtest_stride_months)\n'
+PLAN = ('span = ctx.load("orders_info")  # the analysis date and the first day of data\n'
+        'p = plan(cutoff, span["analysis_date"], horizon_months, n_train_windows, train_stride_months, '
+        'n_backtests, backtest_stride_months, data_start=span["first_order"])\n'
         'w = p["backtests"][0]  # the holdout evaluation: the latest backtest\n')
 
 
@@ -309,7 +310,7 @@ with captured_warnings("fitting every model at each backtest cut-off") as caught
     results, skipped = compare_backtests(snaps, clicks, orders, p["backtests"], variants, link_info=info_at, **options)
 latest = results[0]  # the holdout evaluation
 interval_note = add_intervals(latest, "bgnbd", seed=seed)
-display(Markdown(split_text(w, latest.features)))
+display(Markdown(split_text(w, latest.features) + (" " + " ".join(p["notes"]) if p["notes"] else "")))
 display(caught.callout({f"{name} predictions": latest.predictions[name][["expected_purchases", "p_alive", "predicted_value"]]
                         for name in latest.predictions} | {"hybrid scores": latest.hybrid_scores.filter(like="hybrid:")}))"""),
     md("## Buy-till-you-die baselines at the cut-off\nBG/NBD and Pareto/NBD model each person's purchase rate and the chance they have silently left; Gamma-Gamma models the value of their orders (fitted on repeat customers; a one-time buyer gets the population mean). BG/NBD x Gamma-Gamma with the first order fits Gamma-Gamma on every purchase day instead, the first included, so a one-time buyer's expected spend lies between their first order's value and the population mean. Fitted with pymc-marketing by maximum likelihood (flat priors: the MAP estimate is the MLE); parameters below."),
@@ -330,12 +331,12 @@ show_table(variant_table(latest.hybrid_info))"""),
     md("## Backtests: the same comparison at earlier cut-offs\nEvery model is fitted again at each earlier cut-off, each time with the data up to that cut only. Stage 06 measures them against what customers then spent and chooses the model on these earlier cuts; the latest cut (the holdout) then shows how the choice did on data it never saw."),
     code("""display(Markdown("\\n\\n".join(skipped)) if skipped else Markdown(""))
 show_table(cut_table(results), caption="One row per backtest cut-off; the first is the holdout evaluation.")"""),
-    code("""primary = primary_hybrid(links["real_key"])
+    code("""primary = primary_hybrid(links["real_key"], available=latest.hybrid_scores.columns)
 clv_predictions = predictions_table(latest.predictions, latest.hybrid_scores, primary)
 meta = model_meta(w, primary, fit_method, latest.fitted, latest.hybrid_info)
 meta.update(backtests=[split_record(r.windows) for r in results], forecast=split_record(p["forecast"]), interval_note=interval_note,
             analysis_date=str(p["analysis_date"].date()), options=options,
-            plan=dict(""" + PLAN_PARAMS + """, analysis_date=str(p["analysis_date"].date())))
+            plan=dict(""" + PLAN_PARAMS + """, analysis_date=str(p["analysis_date"].date()), data_start=span["first_order"]))
 ctx.save("predictions", clv_predictions)
 ctx.save("scores", scores_table(latest.features, clv_predictions, latest.hybrid_scores))
 ctx.save("backtest_scores", stack_scores(results))

@@ -82,7 +82,7 @@ def resolve_cutoff(cutoff: str | pd.Timestamp | None, analysis_date: str | pd.Ti
 
 def plan(cutoff: str | pd.Timestamp | None, analysis_date: str | pd.Timestamp, horizon_months: int,
          n_train_windows: int = 1, train_stride_months: int | None = None, n_backtests: int = 1,
-         backtest_stride_months: int = 1) -> dict:
+         backtest_stride_months: int = 1, data_start: str | pd.Timestamp | None = None) -> dict:
     """Every split a run uses: the backtests (the latest is the holdout evaluation) and the forecast.
 
     Parameters
@@ -97,6 +97,10 @@ def plan(cutoff: str | pd.Timestamp | None, analysis_date: str | pd.Timestamp, h
         As in :func:`window` (``stride_months``), for every split.
     n_backtests, backtest_stride_months
         How many backtest cuts, ``backtest_stride_months`` apart, ending at ``cutoff``.
+    data_start
+        The first day of data. A training cut before it has no customers: it is left out, an
+        earlier backtest left without any training cut is dropped, and ``notes`` says so; when
+        the holdout evaluation itself has none, a ``ValueError`` names the parameters to change.
 
     Returns
     -------
@@ -104,7 +108,7 @@ def plan(cutoff: str | pd.Timestamp | None, analysis_date: str | pd.Timestamp, h
         ``backtests``: one :func:`window` per backtest cut, latest first (``backtests[0]`` is the
         holdout evaluation at ``cutoff``); ``forecast``: the :func:`window` at the analysis date
         (its ``holdout_end`` lies in the future); ``cuts``: every snapshot cut any of them needs,
-        latest first; ``analysis_date``.
+        latest first; ``analysis_date``; ``notes``: sentences on what the data's start left out.
 
     Examples
     --------
@@ -121,8 +125,37 @@ def plan(cutoff: str | pd.Timestamp | None, analysis_date: str | pd.Timestamp, h
     backtests = [window(_shift_months(cut, -backtest_stride_months * k), horizon_months, n_train_windows,
                         train_stride_months) for k in range(n_backtests)]
     forecast = window(end, horizon_months, n_train_windows, train_stride_months)
+    notes: list[str] = []
+    if data_start is not None:
+        start = pd.Timestamp(data_start).normalize()
+        trimmed = [_from(w, start) for w in backtests]
+        if trimmed[0] is None:
+            raise ValueError(
+                f"The data start on {start.date()}, but the holdout evaluation at {cut.date()} trains on label windows of "
+                f"{horizon_months} months that start at {backtests[0]['train_cuts'][0].date()} at the latest: there is "
+                "no history to train on. Lower horizon_months, or set a later cutoff (-p cutoff YYYY-MM-DD), or add data.")
+        dropped = [str(w["cut"].date()) for w, t in zip(backtests, trimmed) if t is None]
+        short = sum(len(w["train_cuts"]) - len(t["train_cuts"]) for w, t in zip(backtests, trimmed) if t is not None)
+        backtests = [t for t in trimmed if t is not None]
+        forecast = _from(forecast, start)
+        if dropped:
+            notes.append(f"The data start on {start.date()}: the backtest cut-off{'s' if len(dropped) > 1 else ''} "
+                         f"{', '.join(dropped)} had no history to train on and {'are' if len(dropped) > 1 else 'is'} "
+                         "left out.")
+        if short:
+            notes.append(f"{short} training snapshot{'s' if short > 1 else ''} before the first day of data "
+                         f"({start.date()}) {'are' if short > 1 else 'is'} left out of the backtests.")
     cuts = {c for w in [*backtests, forecast] for c in [*w["train_cuts"], w["cut"]]}
-    return {"backtests": backtests, "forecast": forecast, "cuts": sorted(cuts, reverse=True), "analysis_date": end}
+    return {"backtests": backtests, "forecast": forecast, "cuts": sorted(cuts, reverse=True), "analysis_date": end,
+            "notes": notes}
+
+
+def _from(w: dict, start: pd.Timestamp) -> dict | None:
+    """``w`` without the training cuts before ``start``; ``None`` when none is left."""
+    keep = [(t, e) for t, e in zip(w["train_cuts"], w["label_ends"]) if t >= start]
+    if not keep:
+        return None
+    return {**w, "train_cuts": [t for t, _ in keep], "label_ends": [e for _, e in keep], "train_cut": keep[0][0]}
 
 
 def population_features(

@@ -107,10 +107,20 @@ def model_label(column: str) -> str:
     return column
 
 
-def primary_hybrid(has_key: bool) -> str:
+def primary_hybrid(has_key: bool, available=None) -> str:
     """The hybrid variant reported as *the* hybrid prediction, chosen before any evaluation.
 
     With a real key between customers and clickstream users, the variant that uses it;
-    otherwise RFM + Olist behaviour. A synthetic link is never the default.
+    otherwise RFM + Olist behaviour. A synthetic link is never the default. Given the score
+    columns ``available``, a variant that was not fitted (``rfm+olist`` on data without per-order
+    behaviour columns is the same model as ``rfm``, so it is skipped) falls back to RFM.
+
+    Examples
+    --------
+    >>> primary_hybrid(False, available=["hybrid:rfm"])
+    'hybrid:rfm'
     """
-    return hybrid_column(click_variant("key") if has_key else "rfm+olist")
+    preferred = hybrid_column(click_variant("key") if has_key else "rfm+olist")
+    if available is None or preferred in available:
+        return preferred
+    return hybrid_column("rfm+olist") if hybrid_column("rfm+olist") in available else hybrid_column("rfm")

@@ -313,8 +313,8 @@ def clv_headers(currency: str, horizon_days: int) -> dict[str, str]:
     return {
         "customer_unique_id": "customer", "predicted_value": f"predicted value, next {horizon_days} days ({currency})",
         "p_buy": "P(buys in the window)", "predicted_value_bgnbd": f"BG/NBD x Gamma-Gamma value ({currency})",
-        "predicted_value_bgnbd_low": f"BG/NBD value, 95% low ({currency})",
-        "predicted_value_bgnbd_high": f"BG/NBD value, 95% high ({currency})",
+        "predicted_value_bgnbd_low": f"BG/NBD value, 90% low ({currency})",
+        "predicted_value_bgnbd_high": f"BG/NBD value, 90% high ({currency})",
         "expected_purchases_bgnbd": "expected purchases (BG/NBD)", "p_alive": "P(alive)",
         "segment_meaning": "what it means", "meaning": "what it means", "share_of_customers": "share of customers",
         "predicted_revenue": f"predicted revenue ({currency})", "share_of_predicted": "share of predicted revenue",

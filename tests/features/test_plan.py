@@ -43,3 +43,19 @@ def test_the_plan_has_monthly_backtests_latest_first_and_the_forecast_at_the_ana
 def test_a_plan_needs_at_least_one_backtest_and_a_positive_stride(kw, message):
     with pytest.raises(ValueError, match=message):
         plan(None, "2018-08-31", 6, **kw)
+
+
+def test_training_cuts_before_the_data_start_are_left_out_and_said():
+    # CDNOW-like: 18 months of data, 1997-01-01 .. 1998-06-30
+    p = plan(None, "1998-06-30", 6, n_train_windows=6, train_stride_months=1, n_backtests=4, data_start="1997-01-01")
+    assert [len(w["train_cuts"]) for w in p["backtests"]] == [6, 5, 4, 3]
+    assert min(p["cuts"]) >= pd.Timestamp("1997-01-01")
+    assert p["notes"] == ["6 training snapshots before the first day of data (1997-01-01) are left out of the backtests."]
+    q = plan(None, "1998-06-30", 6, n_train_windows=1, n_backtests=4, backtest_stride_months=3, data_start="1997-02-15")
+    assert [_days([w["cut"]])[0] for w in q["backtests"]] == ["1997-12-31", "1997-09-30"]
+    assert "1997-06-30, 1997-03-31 had no history to train on" in q["notes"][0]
+
+
+def test_data_too_short_for_the_holdout_evaluation_names_what_to_change():
+    with pytest.raises(ValueError, match=r"The data start on 1997-01-01.*Lower horizon_months, or set a later cutoff"):
+        plan(None, "1997-06-30", 6, data_start="1997-01-01")
