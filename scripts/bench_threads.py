@@ -7,11 +7,16 @@ fifty times slower than one. Run it on an idle machine and on a busy one:
     python scripts/bench_threads.py
 """
 
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 from clvlib.models.two_part import TwoPartModel
 
