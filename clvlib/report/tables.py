@@ -327,7 +327,10 @@ def clv_headers(currency: str, horizon_days: int) -> dict[str, str]:
 
 
 def clv_formats() -> dict[str, Formatter]:
-    """Formats of the CLV tables' share columns (as percentages)."""
+    """Formats of the CLV tables: shares as percentages, amounts with two decimals."""
     pct = "{:.1%}".format
-    return {c: pct for c in ("share_of_customers", "share_of_predicted", "share_of_actual", "p_buy", "p_alive",
-                             "mean_p_alive")}
+    money = "{:,.2f}".format  # an interval's 0 reads as money like its neighbours, not as a small share
+    return {**{c: pct for c in ("share_of_customers", "share_of_predicted", "share_of_actual", "p_buy", "p_alive",
+                                "mean_p_alive")},
+            **{c: money for c in ("predicted_value", "predicted_value_bgnbd", "predicted_value_bgnbd_low",
+                                  "predicted_value_bgnbd_high")}}
