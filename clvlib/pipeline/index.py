@@ -20,7 +20,7 @@ from clvlib.pipeline.style import BASE_CSS, page
 __all__ = ["PROJECT_TITLE", "SYNTHETIC_LINK_NOTE", "build_index_html", "build_workspaces_html", "bottom_line_html",
            "forecast_html", "downloads_html"]
 
-PROJECT_TITLE = "Customer lifetime value: orders + clickstream"
+PROJECT_TITLE = "Customer lifetime value"  # the same for every dataset, with or without an event log
 
 #: Shown near the top of a workspace index whose clickstream link is synthetic.
 SYNTHETIC_LINK_NOTE = (
