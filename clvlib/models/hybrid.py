@@ -234,7 +234,8 @@ def fit_score_snapshots(
         train = pd.concat([design(tc, v.method) for tc in train_cuts], ignore_index=True)
         score = design(cut, v.method).copy()  # the cached snapshot stays as it was
         cols = feature_columns(train, v.feature_set)
-        same = next((k for k, i in info.items() if i["features"] == cols), None)
+        same = next((k.name for k in variants[:variants.index(v)]
+                     if k.method == v.method and k.name in info and info[k.name]["features"] == cols), None)
         if same is not None:  # e.g. "rfm+olist" on data without per-order behaviour columns: nothing new to learn
             progress(f"  hybrid {v.name}: the same features as {same}, not fitted again")
             continue

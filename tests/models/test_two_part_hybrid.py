@@ -157,3 +157,16 @@ def test_variant_table_says_how_many_people_and_how_they_are_weighted():
                     "weighting": "person", "features": ["a", "b"], "mapping": {}}}
     row = variant_table(info).iloc[0]
     assert (row["people"], row["people who bought"], row["weights"]) == (5, 2, "each person counts once")
+
+
+def test_a_feature_set_with_the_columns_of_an_earlier_one_is_not_fitted_twice_but_another_link_is(small_demo):
+    orders, events, key = small_demo
+    w = window("2018-02-28", 6, n_train_windows=2, stride_months=1)
+    plain = orders.drop(columns=["review_score", "review_creation_date", "order_delivered_customer_date",
+                                 "order_estimated_delivery_date", "payment_installments", "payment_type", "product_category",
+                                 "customer_state", "n_items", "freight_value"], errors="ignore")
+    variants = [Variant("rfm"), Variant("rfm+olist"), Variant("rfm+olist+click", "random"), Variant("rfm+olist+click", "key")]
+    scores, info = fit_score_variants(plain, events, w, variants, key=key, progress=lambda _: None)
+    # without per-order behaviour columns rfm+olist is rfm; the two links share column names but not values
+    assert list(info) == ["rfm", "rfm+olist+click[random]", "rfm+olist+click[key]"]
+    assert "hybrid:rfm+olist" not in scores.columns and "hybrid:rfm+olist+click[random]" in scores.columns
