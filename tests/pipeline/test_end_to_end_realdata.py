@@ -1,4 +1,4 @@
-"""The real Kaggle data through all seven stages with run_all.py, checked against the known reference band."""
+"""The real Kaggle data through all eight stages with run_all.py, checked against the known reference band."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def real_run(real_data_dir, tmp_path_factory):
 def test_all_reports_and_data_files_from_the_real_data(real_run):
     run = json.loads((real_run / "run.json").read_text())
     assert run["status"] == "ok" and run["data_source"]["demo"] is False
-    assert [s["status"] for s in run["stages"]] == ["ok"] * 7
+    assert [s["status"] for s in run["stages"]] == ["ok"] * 8
     for f in ["olist_customers_cleaned.csv", "clickstream_users_cleaned.csv", "user_links.csv",
               "snapshots.parquet", "clv_predictions.csv"]:
         assert (real_run / "data" / f).is_file()
@@ -55,3 +55,17 @@ def test_the_synthetic_link_adds_nothing_real(real_run):
     assert set(placebo) == {"rank", "random"}
     assert abs(placebo["rank"]["added_by_click"]) < 0.06
     assert abs(placebo["random"]["added_by_click"]) < 0.06
+
+
+def test_the_backtest_and_the_forecast_on_the_real_data(real_run):
+    m = json.loads((real_run / "metrics.json").read_text())
+    bt = m["backtest"]
+    assert bt["cuts"] == ["2018-02-28", "2018-01-31", "2017-12-31", "2017-11-30"]
+    assert bt["selection_cuts"] == bt["cuts"][1:]  # chosen on the earlier cuts, never on the holdout
+    assert bt["recommended"] in m["models"] and bt["recommended"] not in ("truth", "observable", "calibration_spend")
+    base = {r["model"]: r for r in bt["summary"]}["btyd:bgnbd"]
+    assert 0.10 < base["normalized_gini_mean"] < 0.22 and 0.85 < base["ratio_mean"] < 1.2
+    forecast = json.loads((real_run / "data" / "forecast.json").read_text())
+    assert (forecast["start"], forecast["end"]) == ("2018-08-31", "2019-02-28")
+    assert forecast["customers"] == 93_357  # every person with a kept order by the analysis date
+    assert forecast["model"] == bt["recommended"]
