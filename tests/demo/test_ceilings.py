@@ -82,17 +82,10 @@ def test_bad_arguments_are_refused():
 
 
 @pytest.mark.slow
-def test_ceilings_on_the_default_demo():
-    from clvlib.data.transactions import build_orders
-    from clvlib.demo.world import build_world
+def test_ceilings_on_the_default_demo(default_demo_holdout):
     from clvlib.evaluation.metrics import normalized_gini
-    from clvlib.features.temporal import holdout_labels, population_features
 
-    world = build_world(40_000, 42)
-    orders, _, _ = build_orders(world.tables, statuses=("delivered",), analysis_date="2018-08-31")
-    cut, end = pd.Timestamp("2018-02-28"), pd.Timestamp("2018-08-31")
-    ids = population_features(orders, cut).reset_index()["customer_unique_id"]
-    y = holdout_labels(orders, cut, end, ids)["holdout_spend"].to_numpy()
+    world, cut, end, ids, y = default_demo_holdout
     gini = {name: normalized_gini(y, ids.map(score).to_numpy()) for name, score in {
         "truth": true_expected_value(world.truth, cut, end),
         "known": trait_expected_value(world.truth, cut, end),

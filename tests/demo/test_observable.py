@@ -155,17 +155,10 @@ def test_orders_only_gives_a_ceiling_too(small_demo):
 
 
 @pytest.mark.slow
-def test_observable_ceiling_on_the_default_demo():
-    from clvlib.data.transactions import build_orders
-    from clvlib.demo.world import build_world
+def test_observable_ceiling_on_the_default_demo(default_demo_holdout):
     from clvlib.evaluation.metrics import normalized_gini
-    from clvlib.features.temporal import holdout_labels, population_features
 
-    world = build_world(40_000, 42)
-    orders, _, _ = build_orders(world.tables, statuses=("delivered",), analysis_date="2018-08-31")
-    cut, end = pd.Timestamp("2018-02-28"), pd.Timestamp("2018-08-31")
-    ids = population_features(orders, cut).reset_index()["customer_unique_id"]
-    y = holdout_labels(orders, cut, end, ids)["holdout_spend"].to_numpy()
+    world, cut, end, ids, y = default_demo_holdout
     obs = observable_expected_value(world.tables, world.clickstream, world.key, cut, end)
     score = ids.map(obs["observable_expected_value"])
     assert score.notna().all()
