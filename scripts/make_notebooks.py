@@ -371,10 +371,11 @@ from clvlib.report.tables import clv_formats, clv_headers
 from clvlib.schemas import CUSTOMER
 ctx = open_stage("06", workspace, params=dict(n_boot=n_boot, bootstrap_seed=bootstrap_seed))"""),
     code("""scores, preds, meta, orders = ctx.load("scores"), ctx.load("predictions"), ctx.load("model_params"), ctx.load("orders")
-bt = backtest_table(orders, ctx.load("backtest_scores"), meta["backtests"], truth=ctx.truth())
+truth = ctx.truth()  # the demo's hidden traits; None on other data
+bt = backtest_table(orders, ctx.load("backtest_scores"), meta["backtests"], truth=truth)
 selection = [b["cutoff"] for b in meta["backtests"][1:]]  # the earlier cuts choose; the latest is the holdout
 rec = recommend_by_backtests(bt, selection)
-y, S = holdout_scores(orders, scores, meta, truth_dir=ctx.truth_dir, raw_dir=ctx.source.raw_dir)
+y, S = holdout_scores(orders, scores, meta, truth=truth, raw_dir=ctx.source.raw_dir)
 actual = pd.Series(y, index=scores[CUSTOMER].to_numpy())
 display(Markdown(holdout_text(y, meta, orders, currency=ctx.currency)))
 if (y > 0).sum() < 100:

@@ -15,10 +15,10 @@ __all__ = ["holdout_scores"]
 
 
 def holdout_scores(orders: pd.DataFrame, scores: pd.DataFrame, meta: dict,
-                   truth_dir: Path | None = None, raw_dir: Path | None = None) -> tuple[np.ndarray, pd.DataFrame]:
+                   truth: pd.DataFrame | None = None, raw_dir: Path | None = None) -> tuple[np.ndarray, pd.DataFrame]:
     """Actual holdout spend per customer (in the order of ``scores``) and the model scores.
 
-    With demo data (``truth_dir`` holding ``demo_truth.csv``), adds the two ceilings of the demo
+    With the demo's hidden traits (``truth``, :func:`clvlib.demo.load_truth`), adds the two ceilings of the demo
     (:mod:`clvlib.demo.ceilings`): ``truth``, the expected holdout value given each person's hidden
     traits and whether they are alive at the cut (not their realised dropout, which no model could
     know), and, given the demo's ``raw_dir``, ``observable``: the best prediction possible from the
@@ -27,17 +27,14 @@ def holdout_scores(orders: pd.DataFrame, scores: pd.DataFrame, meta: dict,
     labels = holdout_labels(orders, meta["cutoff"], meta["holdout_end"], scores[CUSTOMER])
     y = labels["holdout_spend"].to_numpy()
     S = scores.drop(columns=[CUSTOMER]).copy()
-    truth_path = Path(truth_dir) / "demo_truth.csv" if truth_dir else None
-    if truth_path is not None and truth_path.is_file():
-        from clvlib.demo import load_truth
+    if truth is not None:
         from clvlib.demo.ceilings import trait_expected_value
 
-        tv = trait_expected_value(load_truth(truth_path), meta["cutoff"], meta["holdout_end"])
+        tv = trait_expected_value(truth, meta["cutoff"], meta["holdout_end"])
         S[TRUTH] = scores[CUSTOMER].map(tv).fillna(0.0).to_numpy()
         if raw_dir is not None:
             from clvlib.demo.observable import observable_expected_value_from_raw
 
-            ov = observable_expected_value_from_raw(raw_dir, meta["cutoff"], meta["holdout_end"])
-            ov = ov.set_index(CUSTOMER)["observable_expected_value"] if CUSTOMER in ov.columns else ov["observable_expected_value"]
-            S[OBSERVABLE] = scores[CUSTOMER].map(ov).fillna(0.0).to_numpy()
+            ov = observable_expected_value_from_raw(raw_dir, meta["cutoff"], meta["holdout_end"])  # indexed by person
+            S[OBSERVABLE] = scores[CUSTOMER].map(ov["observable_expected_value"]).fillna(0.0).to_numpy()
     return y, S
