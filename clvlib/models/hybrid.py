@@ -25,7 +25,7 @@ from clvlib.models.two_part import TwoPartModel
 from clvlib.features.temporal import attach_click_features, feature_columns, holdout_labels
 
 __all__ = ["Variant", "variants_for", "MIN_REPEAT_FOR_BTYD", "btyd_features", "btyd_feature_notes", "person_weights",
-           "fit_score_variants", "fit_score_snapshots", "variant_table"]
+           "fit_score_variants", "fit_score_snapshots", "variant_table", "training_rows", "MAX_TRAIN_ROWS"]
 
 
 @dataclass(frozen=True)
@@ -127,6 +127,73 @@ def person_weights(people: pd.Series) -> np.ndarray:
     return (1.0 / counts).to_numpy(dtype="float64")
 
 
+#: Most person-snapshots the gradient boosting trains on; beyond it the non-buyers are sampled.
+MAX_TRAIN_ROWS = 2_000_000
+
+
+def training_rows(people: list[pd.Series], labels: list[np.ndarray], weighting: str = "person",
+                  max_rows: int = MAX_TRAIN_ROWS, seed: int = 42) -> tuple[list[np.ndarray], np.ndarray | None, dict]:
+    """Which rows of each training snapshot the gradient boosting sees, and their weights.
+
+    With at most ``max_rows`` rows in all, every row is kept. Beyond it, every buyer row (label > 0)
+    is kept and each non-buyer row is kept with the same probability ``rate`` (seeded, one draw per
+    snapshot), chosen so the expected total is ``max_rows``; kept non-buyers are weighted by
+    ``1 / rate``, so weighted sums (the buy rate, the loss) estimate those of the full data. Buyers
+    are about 1% of rows, so the rare class loses nothing.
+
+    Parameters
+    ----------
+    people
+        Per training snapshot, the person ids of its rows.
+    labels
+        Per training snapshot, each row's spend in its label window (same order).
+    weighting
+        ``"person"``: each row also carries :func:`person_weights` computed on **all** rows (before
+        sampling), so a person in several overlapping windows counts once; ``"none"``: no such weight.
+    max_rows
+        The bound on kept rows (in expectation).
+    seed
+        Seed of the sampling.
+
+    Returns
+    -------
+    rows : list of numpy.ndarray
+        Per snapshot, the kept row positions (sorted).
+    weights : numpy.ndarray or None
+        One weight per kept row, in the order of ``rows``; None when every weight would be 1.
+    record : dict
+        ``rows`` and ``buyer_rows`` before sampling, ``kept_rows``, ``rate``, ``people`` and
+        ``buyer_people`` (distinct persons among all rows, and among buyer rows).
+    """
+    if len(people) != len(labels) or any(len(p) != len(y) for p, y in zip(people, labels)):
+        raise ValueError("people and labels must have one entry per snapshot, of equal lengths.")
+    if max_rows < 1:
+        raise ValueError(f"max_rows must be at least 1, got {max_rows}.")
+    n = sum(len(y) for y in labels)
+    buyers = [np.asarray(y) > 0 for y in labels]
+    n_buy = int(sum(b.sum() for b in buyers))
+    rate = 1.0 if n <= max_rows else max(min((max_rows - n_buy) / max(n - n_buy, 1), 1.0), 0.0)
+    every = pd.Index(pd.concat([pd.Series(p) for p in people], ignore_index=True).unique())
+    counts = np.zeros(len(every), dtype="int64")
+    bought = np.zeros(len(every), dtype=bool)
+    positions = [every.get_indexer(pd.Series(p)) for p in people]
+    for pos, b in zip(positions, buyers):
+        np.add.at(counts, pos, 1)
+        bought[pos[b]] = True
+    rows, weights = [], []
+    for k, (pos, b) in enumerate(zip(positions, buyers)):
+        keep = b | (np.random.default_rng([seed, k]).random(len(b)) < rate) if rate < 1 else np.ones(len(b), bool)
+        r = np.flatnonzero(keep)
+        w = np.ones(len(r)) if weighting == "none" else 1.0 / counts[pos[r]]
+        weights.append(np.where(b[r], w, w / rate) if rate < 1 else w)
+        rows.append(r)
+    record = {"rows": n, "buyer_rows": n_buy, "kept_rows": int(sum(len(r) for r in rows)), "rate": rate,
+              "people": int((counts > 0).sum()), "buyer_people": int(bought.sum())}
+    if weighting == "none" and rate == 1:
+        return rows, None, record
+    return rows, np.concatenate(weights), record
+
+
 def fit_score_variants(
     orders: pd.DataFrame,
     events: pd.DataFrame,
@@ -182,6 +249,7 @@ def fit_score_snapshots(
     link_info: dict | None = None,
     weighting: str = "person",
     cache: dict | None = None,
+    max_train_rows: int = MAX_TRAIN_ROWS,
 ) -> tuple[pd.DataFrame, dict]:
     """Train every variant on the training snapshots and score the snapshot at ``windows['cut']``.
 
@@ -195,6 +263,10 @@ def fit_score_snapshots(
     ``"none"`` gives every person-snapshot the same weight. Each variant's info records the
     weighting, the distinct people and buyers among the training rows, and sentences on the
     hidden BG/NBD fits (``btyd_notes``, see :func:`btyd_feature_notes`).
+
+    When the training snapshots stack more than ``max_train_rows`` person-snapshots (millions of
+    customers), every buyer row is kept and the others are sampled (:func:`training_rows`), so
+    memory and fitting time stay bounded; scoring runs in chunks (:meth:`TwoPartModel.predict_parts`).
 
     ``cache`` (a dict the caller keeps) holds each snapshot's BG/NBD feature by (cut, horizon in
     days), so backtests that share snapshots fit each hidden BG/NBD once.
@@ -212,11 +284,15 @@ def fit_score_snapshots(
         if (c, horizons[c]) not in cache:
             cache[(c, horizons[c])] = btyd_features(snapshot(snapshots, c), horizons[c], seed=seed)
     base = {c: cache[(c, horizons[c])] for c in [*train_cuts, cut]}
-    labels = {tc: holdout_labels(orders, tc, end, base[tc]["customer_unique_id"])["holdout_spend"]
+    labels = {tc: holdout_labels(orders, tc, end, base[tc]["customer_unique_id"])["holdout_spend"].to_numpy()
               for tc, end in zip(train_cuts, windows["label_ends"])}
-    y = pd.concat([labels[tc] for tc in train_cuts], ignore_index=True).to_numpy()
-    people = pd.concat([base[tc]["customer_unique_id"] for tc in train_cuts], ignore_index=True)
-    weights = person_weights(people) if weighting == "person" else None
+    rows, weights, sampling = training_rows([base[tc]["customer_unique_id"] for tc in train_cuts],
+                                            [labels[tc] for tc in train_cuts], weighting=weighting,
+                                            max_rows=max_train_rows, seed=seed)
+    y = np.concatenate([labels[tc][r] for tc, r in zip(train_cuts, rows)])
+    if sampling["rate"] < 1:
+        progress(f"  hybrid training data: {sampling['rows']:,} person-snapshots, more than {max_train_rows:,}; all "
+                 f"{sampling['buyer_rows']:,} buyer rows kept and {sampling['rate']:.2%} of the others, weighted up")
     btyd_fits = {str(pd.Timestamp(c).date()): base[c].attrs.get("btyd_fit", {}) for c in [*train_cuts, cut]}
     notes = btyd_feature_notes(btyd_fits)
     for note in notes:
@@ -231,14 +307,14 @@ def fit_score_snapshots(
     info: dict = {}
     for v in variants:
         clv_progress.step(f"hybrid model {v.name}: fitting on {len(train_cuts)} training windows", variants.index(v), len(variants))
-        train = pd.concat([design(tc, v.method) for tc in train_cuts], ignore_index=True)
         score = design(cut, v.method).copy()  # the cached snapshot stays as it was
-        cols = feature_columns(train, v.feature_set)
+        cols = feature_columns(score, v.feature_set)
         same = next((k.name for k in variants[:variants.index(v)]
                      if k.method == v.method and k.name in info and info[k.name]["features"] == cols), None)
         if same is not None:  # e.g. "rfm+olist" on data without per-order behaviour columns: nothing new to learn
             progress(f"  hybrid {v.name}: the same features as {same}, not fitted again")
             continue
+        train = pd.concat([design(tc, v.method).iloc[r] for tc, r in zip(train_cuts, rows)], ignore_index=True)
         for col in cols:  # one category list for training and scoring
             if isinstance(score[col].dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(train[col]):
                 tr, sc = _labels(train[col]), _labels(score[col])
@@ -247,14 +323,15 @@ def fit_score_snapshots(
                 score[col] = pd.Categorical(sc, categories=cats)
         params = {"increasing": ("btyd_expected_purchases",), **(model_params or {})}
         model = TwoPartModel(random_state=seed, **params).fit(train[cols], y, sample_weight=weights)
-        scores[hybrid_column(v.name)] = model.predict(score[cols])
-        scores[p_buy_column(v.name)] = model.predict_proba_buy(score[cols])
+        p_buy, spend = model.predict_parts(score[cols])
+        scores[hybrid_column(v.name)] = p_buy * spend
+        scores[p_buy_column(v.name)] = p_buy
         buyers = int((y > 0).sum())
-        info[v.name] = {"train_rows": len(train), "train_buyers": buyers, "features": cols,
-                        "train_people": int(people.nunique()), "train_buyer_people": int(people[y > 0].nunique()),
-                        "weighting": weighting, "btyd_notes": notes,
+        info[v.name] = {"train_rows": len(y), "train_buyers": buyers, "features": cols,
+                        "train_people": sampling["people"], "train_buyer_people": sampling["buyer_people"],
+                        "sampling": sampling, "weighting": weighting, "btyd_notes": notes,
                         "mapping": (link_info or {}).get(v.method, {}) if v.method else {}}
-        progress(f"  hybrid {v.name}: trained on {len(train):,} person-snapshots ({buyers:,} bought), {len(cols)} features")
+        progress(f"  hybrid {v.name}: trained on {len(y):,} person-snapshots ({buyers:,} bought), {len(cols)} features")
     return scores, info
 
 

@@ -121,7 +121,19 @@ class TwoPartModel:
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Expected spend in the horizon: P(buy) x E[spend | buy]."""
-        return self.predict_proba_buy(X) * self.predict_spend(X)
+        p_buy, spend = self.predict_parts(X)
+        return p_buy * spend
+
+    def predict_parts(self, X: pd.DataFrame, chunk_rows: int = 500_000) -> tuple[np.ndarray, np.ndarray]:
+        """P(buy) and E[spend | buy], scored ``chunk_rows`` rows at a time (bounded memory for millions of rows)."""
+        if chunk_rows < 1:
+            raise ValueError(f"chunk_rows must be at least 1, got {chunk_rows}.")
+        X = self._check(X)
+        parts = [(self.predict_proba_buy(X.iloc[i:i + chunk_rows]), self.predict_spend(X.iloc[i:i + chunk_rows]))
+                 for i in range(0, len(X), chunk_rows)]
+        if not parts:
+            return np.empty(0), np.empty(0)
+        return np.concatenate([p for p, _ in parts]), np.concatenate([s for _, s in parts])
 
 
 def _informative(X: pd.DataFrame) -> list[str]:

@@ -170,3 +170,55 @@ def test_a_feature_set_with_the_columns_of_an_earlier_one_is_not_fitted_twice_bu
     # without per-order behaviour columns rfm+olist is rfm; the two links share column names but not values
     assert list(info) == ["rfm", "rfm+olist+click[random]", "rfm+olist+click[key]"]
     assert "hybrid:rfm+olist" not in scores.columns and "hybrid:rfm+olist+click[random]" in scores.columns
+
+
+def test_training_rows_keep_everything_below_the_bound_with_the_person_weights():
+    from clvlib.models.hybrid import person_weights, training_rows
+
+    people = [pd.Series(["A", "B"]), pd.Series(["A", "B", "C"])]
+    labels = [np.array([0.0, 5.0]), np.array([0.0, 0.0, 7.0])]
+    rows, w, rec = training_rows(people, labels, max_rows=10)
+    assert [r.tolist() for r in rows] == [[0, 1], [0, 1, 2]]
+    np.testing.assert_allclose(w, person_weights(pd.Series(["A", "B", "A", "B", "C"])))  # 1/2, 1/2, 1/2, 1/2, 1
+    assert rec == {"rows": 5, "buyer_rows": 2, "kept_rows": 5, "rate": 1.0, "people": 3, "buyer_people": 2}
+    assert training_rows(people, labels, weighting="none", max_rows=10)[1] is None
+    with pytest.raises(ValueError, match="one entry per snapshot, of equal lengths"):
+        training_rows(people, labels[:1])
+
+
+def test_training_rows_above_the_bound_keep_every_buyer_and_weight_sampled_non_buyers_up():
+    from clvlib.models.hybrid import training_rows
+
+    rng = np.random.default_rng(0)
+    n = 50_000
+    people = [pd.Series(np.arange(n).astype(str)), pd.Series(np.arange(n).astype(str))]
+    labels = [np.where(rng.random(n) < 0.01, 10.0, 0.0) for _ in range(2)]
+    rows, w, rec = training_rows(people, labels, weighting="none", max_rows=10_000, seed=3)
+    n_buy = int(sum((y > 0).sum() for y in labels))
+    rate = (10_000 - n_buy) / (2 * n - n_buy)
+    assert rec["rate"] == pytest.approx(rate) and rec["buyer_rows"] == n_buy
+    assert all((y[r] > 0).sum() == (y > 0).sum() for y, r in zip(labels, rows))  # every buyer kept
+    assert abs(rec["kept_rows"] - 10_000) < 400  # the bound holds in expectation (binomial sd ~ 95)
+    y = np.concatenate([lab[r] for lab, r in zip(labels, rows)])
+    np.testing.assert_allclose(w[y > 0], 1.0)
+    np.testing.assert_allclose(w[y == 0], 1 / rate)
+    # the weighted buy rate estimates the full data's
+    assert (w * (y > 0)).sum() / w.sum() == pytest.approx(n_buy / (2 * n), rel=0.05)
+    again = training_rows(people, labels, weighting="none", max_rows=10_000, seed=3)[0]
+    assert all(np.array_equal(a, b) for a, b in zip(rows, again))  # seeded
+    # person weights are computed on all rows: each person is in both snapshots, so 1/2, times 1/rate if sampled
+    _, wp, _ = training_rows(people, labels, max_rows=10_000, seed=3)
+    np.testing.assert_allclose(wp, w / 2)
+
+
+def test_chunked_scoring_equals_scoring_at_once():
+    rng = np.random.default_rng(4)
+    X = pd.DataFrame({"x": rng.normal(size=3000), "z": rng.normal(size=3000)})
+    y = np.where(rng.uniform(size=3000) < 0.2 + 0.1 * (X["x"] > 0), rng.gamma(2, 20, 3000), 0.0)
+    m = TwoPartModel(random_state=0, min_samples_leaf=20).fit(X, y)
+    p, s = m.predict_parts(X, chunk_rows=700)
+    np.testing.assert_array_equal(p, m.predict_proba_buy(X))
+    np.testing.assert_array_equal(s, m.predict_spend(X))
+    np.testing.assert_array_equal(m.predict(X), p * s)
+    with pytest.raises(ValueError, match="chunk_rows must be at least 1"):
+        m.predict_parts(X, chunk_rows=0)
