@@ -15,18 +15,19 @@ outside ``valid_from``/``valid_to``, unmapped event types, orders worth 0).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
 from clvlib.data.droplog import DropLog
 from clvlib.data.readers import DataInputError, Loaded, read_source
-from clvlib.data.spec import DatasetSpec, EventsSpec, OrdersSpec
+from clvlib.data.spec import AttributeSpec, DatasetSpec, EventsSpec, OrdersSpec
 from clvlib.dates import far_outside, on_or_before
 from clvlib.schemas import CUSTOMER, EVENT_TYPES, USER
 
 __all__ = ["parse_timestamps", "check_plausible", "canonical_orders", "canonical_events", "sessionize",
-           "read_orders", "read_events", "read_link"]
+           "read_orders", "read_events", "read_link", "read_attribute"]
 
 _EXTRA = {"category": "product_category", "region": "customer_state", "payment_type": "payment_type"}
 
@@ -266,12 +267,57 @@ def canonical_events(loaded: Loaded, spec: EventsSpec, what: str = "[events]") -
     return df, log
 
 
+def read_attribute(spec: AttributeSpec, what: str, threads: int | None = None) -> pd.Series:
+    """An attribute table (``[customers]`` or ``[products]``) as a Series: key -> attribute.
+
+    Blank keys and blank attributes are left out (the attribute is then unknown); a key given two
+    different attributes is an error naming the table, how many keys and a few examples.
+    """
+    loaded = read_source(spec.source, [spec.key, spec.attribute], what, threads)
+    df = pd.DataFrame({"key": loaded.df[spec.key].astype("string").str.strip(),
+                       "value": loaded.df[spec.attribute].astype("string").str.strip()})
+    df = df[~_blank(df["key"]) & ~_blank(df["value"])].drop_duplicates()
+    dup = df["key"].duplicated(keep=False)
+    if dup.any():
+        ex = df[dup].sort_values("key").head(4).values.tolist()
+        raise DataInputError(f"{what} {loaded.label}: {int(df.loc[dup, 'key'].nunique()):,} {spec.key!r} value(s) have "
+                             f"more than one {spec.attribute!r}, e.g. {ex}. The table must give one {spec.attribute} per "
+                             f"{spec.key}.")
+    return df.set_index("key")["value"]
+
+
+#: Column names the attribute tables' values get on the rows read for [orders] (never a user's column name).
+_JOINED = {"customers": "__clv_region", "products": "__clv_category"}
+
+
 def read_orders(spec: DatasetSpec, threads: int | None = None) -> tuple[pd.DataFrame, DropLog]:
-    """Read and validate a spec's ``[orders]`` (see :func:`canonical_orders`)."""
+    """Read and validate a spec's ``[orders]`` (see :func:`canonical_orders`).
+
+    With a ``[customers]`` table each order gets its customer's region; with a ``[products]`` table
+    each order line gets its product's category (the order keeps its first line's). Orders whose
+    customer or product is not in the table keep an unknown value, counted in the drop log's notes.
+    """
     o = spec.orders
     cols: Sequence[str] = [c for c in (o.customer, o.timestamp, o.amount, o.price, o.quantity, o.order_id, o.status,
-                                       o.category, o.region, o.payment_type) if c]
-    return canonical_orders(read_source(o.source, cols, "[orders]", threads), o)
+                                       o.category, o.region, o.payment_type, o.product) if c]
+    loaded = read_source(o.source, cols, "[orders]", threads)
+    notes = []
+    for name, on, replaces in (("customers", o.customer, "region"), ("products", o.product, "category")):
+        table = getattr(spec, name)
+        if table is None:
+            continue
+        values = read_attribute(table, f"[{name}]", threads)
+        keys = loaded.df[on].astype("string").str.strip()
+        loaded.df[_JOINED[name]] = keys.map(values)
+        unmatched = keys.notna() & ~keys.isin(values.index)
+        notes.append(f"[{name}]: {int(unmatched.sum()):,} of {len(keys):,} order rows have a {on!r} with no {replaces} in "
+                     f"{table.source.describe()} (not listed, or blank there); their {replaces} is unknown"
+                     + (f" (e.g. {list(keys[unmatched].unique()[:3])})." if unmatched.any() else "."))
+        o = replace(o, **{replaces: _JOINED[name]})
+    orders, log = canonical_orders(loaded, o)
+    for note in notes:
+        log.note(note)
+    return orders, log
 
 
 def read_events(spec: DatasetSpec, threads: int | None = None) -> tuple[pd.DataFrame, DropLog] | None:

@@ -206,7 +206,7 @@ def inventory_spec(spec) -> dict:
     tables = {}
     o = spec.orders
     cols = [c for c in (o.customer, o.timestamp, o.amount, o.price, o.quantity, o.order_id, o.status, o.category,
-                        o.region, o.payment_type) if c]
+                        o.region, o.payment_type, o.product) if c]
     tables["orders"] = _profile_loaded(read_source(o.source, cols, "[orders]"), "orders", o.timestamp, None,
                                        o.source.describe(), o.timestamp_format)
     if spec.events is not None:
@@ -218,5 +218,10 @@ def inventory_spec(spec) -> dict:
         lk = spec.link
         tables["link"] = _profile_loaded(read_source(lk.source, [lk.customer, lk.user], "[link]"), "link", None,
                                          [lk.user], lk.source.describe(), None)
+    for name in ("customers", "products"):
+        at = getattr(spec, name)
+        if at is not None:
+            tables[name] = _profile_loaded(read_source(at.source, [at.key, at.attribute], f"[{name}]"), name, None,
+                                           [at.key], at.source.describe(), None)
     return {"raw_dir": str(Path(spec.file).parent) if spec.file else None, "tables": tables, "missing_files": [],
             "extra_files": [], "spec": spec.name}

@@ -25,6 +25,10 @@ users (optional)::
     [link]
     column = "customer_id"               # the events' column that holds the customer id
 
+Two optional attribute tables add features from a shop's dimension tables: ``[customers]`` (one row
+per customer: ``customer`` and ``region``) and ``[products]`` (one row per product: ``product`` and
+``category``, joined on the ``[orders] product`` column of each order line).
+
 The built-in datasets are specs too: ``olist`` (the Kaggle Olist + clickstream pair in a folder)
 and ``demo`` (the generated demo). Every key is listed in :data:`KEYS`; an unknown key is refused
 with the list of valid ones. Relative paths are resolved against the spec file's folder.
@@ -41,7 +45,8 @@ from typing import Any
 
 from clvlib.schemas import EVENT_TYPES
 
-__all__ = ["SpecError", "TableSpec", "OrdersSpec", "EventsSpec", "LinkSpec", "DatasetSpec", "KEYS",
+__all__ = ["SpecError", "TableSpec", "OrdersSpec", "EventsSpec", "LinkSpec", "AttributeSpec", "DatasetSpec", "KEYS",
+           "ATTRIBUTE_TABLES",
            "EVENT_ALIASES", "load_spec", "parse_spec", "spec_from_dict", "builtin_spec", "is_database", "duckdb_file"]
 
 
@@ -73,6 +78,7 @@ ORDERS_KEYS = {
     "category": "optional column: product category (a feature: the category of the last order)",
     "region": "optional column: the customer's region or state (a feature)",
     "payment_type": "optional column: payment type (a feature)",
+    "product": "optional column: the product id of an order line, whose category a [products] table gives",
     "valid_from": 'first valid order date "YYYY-MM-DD": earlier rows are dropped and counted',
     "valid_to": 'last valid order date "YYYY-MM-DD": later rows are dropped and counted',
 }
@@ -95,6 +101,16 @@ LINK_KEYS = {
     "customer": "key table: column holding the customer id",
     "user": "key table: column holding the events' user id",
 }
+CUSTOMERS_KEYS = {
+    **SOURCE_KEYS,
+    "customer": "column holding the customer id, as in [orders] (required; one row per customer)",
+    "region": "column holding the customer's region or state (required; a feature)",
+}
+PRODUCTS_KEYS = {
+    **SOURCE_KEYS,
+    "product": "column holding the product id, as in [orders] product (required; one row per product)",
+    "category": "column holding the product's category (required; a feature: the category of the last order)",
+}
 TOP_KEYS = {
     "name": "names the workspace and the reports (letters, digits, - and _)",
     "currency": 'currency of the amounts, e.g. "EUR" (default "units")',
@@ -106,9 +122,14 @@ TOP_KEYS = {
     "orders": "section: the orders (required for layout spec)",
     "events": "section: the event log (optional)",
     "link": "section: how customers and event users match (optional)",
+    "customers": "section: a customer table giving each customer's region (optional)",
+    "products": "section: a product table giving each product's category (optional; needs [orders] product)",
 }
 #: Every valid key, by section.
-KEYS: dict[str, dict[str, str]] = {"": TOP_KEYS, "orders": ORDERS_KEYS, "events": EVENTS_KEYS, "link": LINK_KEYS}
+KEYS: dict[str, dict[str, str]] = {"": TOP_KEYS, "orders": ORDERS_KEYS, "events": EVENTS_KEYS, "link": LINK_KEYS,
+                                   "customers": CUSTOMERS_KEYS, "products": PRODUCTS_KEYS}
+#: The optional attribute tables: section -> (its key column, its attribute column, the [orders] key they replace).
+ATTRIBUTE_TABLES = {"customers": ("customer", "region", "region"), "products": ("product", "category", "category")}
 
 #: Short names accepted in ``[events.types]`` besides our event types themselves.
 EVENT_ALIASES = {"view": "page_view", "cart": "add_to_cart", "checkout": "purchase"}
@@ -163,6 +184,16 @@ class OrdersSpec:
     payment_type: str | None = None
     valid_from: str | None = None
     valid_to: str | None = None
+    product: str | None = None
+
+
+@dataclass(frozen=True)
+class AttributeSpec:
+    """An optional table giving one attribute per key: a customer's region, a product's category."""
+
+    source: TableSpec
+    key: str
+    attribute: str
 
 
 @dataclass(frozen=True)
@@ -199,6 +230,8 @@ class DatasetSpec:
     orders: OrdersSpec | None = None
     events: EventsSpec | None = None
     link: LinkSpec | None = None
+    customers: AttributeSpec | None = None
+    products: AttributeSpec | None = None
     raw_dir: str | None = None
     size: int | None = None
     seed: int | None = None
@@ -303,8 +336,21 @@ def _orders(sec: Mapping[str, Any], origin: str, base: Path | None) -> OrdersSpe
         order_id=_str(sec, "order_id", w, origin), status=_str(sec, "status", w, origin),
         keep_statuses=tuple(keep) if keep else None, timestamp_format=_str(sec, "timestamp_format", w, origin),
         category=_str(sec, "category", w, origin), region=_str(sec, "region", w, origin),
-        payment_type=_str(sec, "payment_type", w, origin),
+        payment_type=_str(sec, "payment_type", w, origin), product=_str(sec, "product", w, origin),
         valid_from=_date(sec, "valid_from", w, origin), valid_to=_date(sec, "valid_to", w, origin))
+
+
+def _attribute(name: str, sec: Mapping[str, Any], orders: OrdersSpec, origin: str, base: Path | None) -> AttributeSpec:
+    w = f"[{name}]"
+    _check_keys(sec, KEYS[name], w, origin)
+    key, attribute, replaces = ATTRIBUTE_TABLES[name]
+    if getattr(orders, replaces):
+        raise SpecError(f"{origin}: [orders] {replaces} and {w} both give the {replaces}; keep one of them.")
+    if name == "products" and not orders.product:
+        raise SpecError(f"{origin}: [products] needs [orders] product = \"column\" (the product id of each order "
+                        "line) to join on.")
+    return AttributeSpec(source=_source(sec, w, origin, base), key=_str(sec, key, w, origin, True),
+                         attribute=_str(sec, attribute, w, origin, True))
 
 
 def _events(sec: Mapping[str, Any], origin: str, base: Path | None) -> EventsSpec:
@@ -373,7 +419,7 @@ def parse_spec(data: Mapping[str, Any], origin: str = "dataset spec", base_dir: 
     SpecError
         For an unknown key (listing the valid ones), a missing required key or an invalid value.
     """
-    _check_keys(data, {**TOP_KEYS, "file": "", "orders": "", "events": "", "link": ""}, "the top level", origin)
+    _check_keys(data, {**TOP_KEYS, "file": ""}, "the top level", origin)
     base = Path(base_dir) if base_dir is not None else None
     name = data.get("name")
     if not isinstance(name, str) or not _NAME.match(name):
@@ -382,7 +428,7 @@ def parse_spec(data: Mapping[str, Any], origin: str = "dataset spec", base_dir: 
     layout = data.get("layout", "spec")
     if layout not in ("spec", "olist", "demo"):
         raise SpecError(f"{origin}: layout must be \"spec\", \"olist\" or \"demo\", got {layout!r}.")
-    sections = {k: data.get(k) for k in ("orders", "events", "link")}
+    sections = {k: data.get(k) for k in ("orders", "events", "link", *ATTRIBUTE_TABLES)}
     for k, v in sections.items():
         if v is not None and not isinstance(v, Mapping):
             raise SpecError(f"{origin}: {k} must be a section [{k}], got {v!r}.")
@@ -390,8 +436,8 @@ def parse_spec(data: Mapping[str, Any], origin: str = "dataset spec", base_dir: 
                   description=str(data.get("description", "")), file=data.get("file"))
     if layout != "spec":
         if any(sections.values()):
-            raise SpecError(f"{origin}: layout {layout!r} reads its own files; [orders], [events] and [link] are for "
-                            "layout \"spec\".")
+            raise SpecError(f"{origin}: layout {layout!r} reads its own files; [orders], [events], [link], [customers] "
+                            "and [products] are for layout \"spec\".")
         raw_dir = data.get("raw_dir")
         if layout == "olist" and raw_dir is not None and base is not None and not Path(raw_dir).is_absolute():
             raw_dir = str(base / raw_dir)
@@ -403,7 +449,8 @@ def parse_spec(data: Mapping[str, Any], origin: str = "dataset spec", base_dir: 
     link = _link(sections["link"], origin, base) if sections["link"] is not None else None
     if link is not None and events is None:
         raise SpecError(f"{origin}: [link] needs an [events] section to link to.")
-    return DatasetSpec(**common, orders=orders, events=events, link=link)
+    extra = {k: _attribute(k, sections[k], orders, origin, base) for k in ATTRIBUTE_TABLES if sections[k] is not None}
+    return DatasetSpec(**common, orders=orders, events=events, link=link, **extra)
 
 
 def load_spec(path: str | Path) -> DatasetSpec:
@@ -434,8 +481,9 @@ def builtin_spec(name: str, raw_dir: str | Path | None = None, size: int | None 
 def spec_from_dict(d: Mapping[str, Any]) -> DatasetSpec:
     """Read back :meth:`DatasetSpec.to_dict` output (paths are already absolute)."""
     data = dict(d)
-    out: dict[str, Any] = {k: v for k, v in data.items() if k not in ("orders", "events", "link")}
-    for key, build in (("orders", _orders_from), ("events", _events_from), ("link", _link_from)):
+    out: dict[str, Any] = {k: v for k, v in data.items() if k not in ("orders", "events", "link", *ATTRIBUTE_TABLES)}
+    for key, build in (("orders", _orders_from), ("events", _events_from), ("link", _link_from),
+                       ("customers", _attribute_from), ("products", _attribute_from)):
         if data.get(key) is not None:
             out[key] = build(data[key])
     return DatasetSpec(**out)
@@ -458,6 +506,10 @@ def _events_from(d: Mapping[str, Any]) -> EventsSpec:
     d["source"] = _table_from(d["source"])
     d["types"] = {k: tuple(v) for k, v in (d.get("types") or {}).items()}
     return EventsSpec(**d)
+
+
+def _attribute_from(d: Mapping[str, Any]) -> AttributeSpec:
+    return AttributeSpec(**{**d, "source": _table_from(d["source"])})
 
 
 def _link_from(d: Mapping[str, Any]) -> LinkSpec:

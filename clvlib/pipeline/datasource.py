@@ -54,7 +54,8 @@ def spec_input_files(spec: DatasetSpec) -> dict[str, Path]:
     if spec.file:
         out["spec"] = Path(spec.file)
     parts = [("orders", spec.orders and spec.orders.source), ("events", spec.events and spec.events.source),
-             ("link", spec.link and spec.link.source)]
+             ("link", spec.link and spec.link.source), ("customers", spec.customers and spec.customers.source),
+             ("products", spec.products and spec.products.source)]
     for name, ts in parts:
         if ts is None or is_database(ts.path):
             continue

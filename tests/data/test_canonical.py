@@ -177,3 +177,40 @@ def test_a_link_column_pairs_each_user_with_one_customer(tmp_path):
     with pytest.raises(DataInputError, match=r"\[events\] column 'c': 1 UserID value\(s\) are linked to more than one "
                                              r"customer_unique_id, e.g. \[\['c1', 'v1'\], \['c2', 'v1'\]\]"):
         read_link(load_spec(tmp_path / "shop.toml"))
+
+
+def test_a_customers_table_gives_each_order_its_customers_region_and_counts_the_unmatched(tmp_path):
+    (tmp_path / "customers.csv").write_text("id,state\nc0,SP\nc1,RJ\nc1,RJ\nc2, \n", encoding="utf-8")
+    spec = shop(tmp_path, table(month_of_orders(7)),
+                extra='[customers]\npath = "customers.csv"\ncustomer = "id"\nregion = "state"')
+    orders, log = read_orders(load_spec(spec))
+    region = orders.set_index("customer_unique_id")["customer_state"].dropna()
+    assert region.groupby(level=0).first().to_dict() == {"c0": "SP", "c1": "RJ"}  # c2 (blank state), c3..c6 unknown
+    assert orders["customer_state"].isna().sum() == 5
+    notes = log.to_frame().query("step == 'note'")["reason"].tolist()
+    assert notes == ["[customers]: 5 of 7 order rows have a 'cust' with no region in "
+                     f"{tmp_path / 'customers.csv'} (not listed, or blank there); their region is unknown "
+                     "(e.g. ['c2', 'c3', 'c4'])."]
+
+
+def test_a_customer_given_two_regions_is_refused_with_examples(tmp_path):
+    (tmp_path / "customers.csv").write_text("id,state\nc0,SP\nc0,RJ\nc1,MG\n", encoding="utf-8")
+    spec = shop(tmp_path, table(month_of_orders(3)),
+                extra='[customers]\npath = "customers.csv"\ncustomer = "id"\nregion = "state"')
+    with pytest.raises(DataInputError, match=r"\[customers\] .*customers.csv: 1 'id' value\(s\) have more than one "
+                                             r"'state', e\.g\. \[\['c0', 'SP'\], \['c0', 'RJ'\]\]"):
+        read_orders(load_spec(spec))
+
+
+def test_a_products_table_gives_each_order_its_first_lines_category(tmp_path):
+    rows = ["o1,c0,2020-01-01 10:00:00,5,p1", "o1,c0,2020-01-01 10:05:00,7,p2", "o2,c1,2020-01-02 10:00:00,9,p9",
+            *[f"o{i},c{i % 3},2020-01-{i:02d} 11:00:00,3,p2" for i in range(3, 20)]]
+    (tmp_path / "products.csv").write_text("sku,cat\np1,toys\np2,books\n", encoding="utf-8")
+    spec = shop(tmp_path, table(rows, "oid,cust,ts,total,sku"),
+                extra='order_id = "oid"\nproduct = "sku"\n[products]\npath = "products.csv"\nproduct = "sku"\n'
+                      'category = "cat"')
+    orders, log = read_orders(load_spec(spec))
+    cat = orders.set_index("order_id")["product_category"]
+    assert cat["o1"] == "toys" and pd.isna(cat["o2"]) and cat["o3"] == "books"
+    assert orders.set_index("order_id").loc["o1", "order_value"] == 12
+    assert "1 of 20 order rows have a 'sku' with no category in" in log.to_frame()["reason"].iloc[-1]

@@ -132,3 +132,23 @@ def test_builtin_datasets_are_specs_too(tmp_path):
         parse_spec({"name": "k", "layout": "olist", "orders": {"path": "x"}})
     with pytest.raises(SpecError, match=r"Unknown built-in dataset 'shop'"):
         builtin_spec("shop")
+
+
+def test_attribute_tables_are_checked_at_the_door(tmp_path):
+    from clvlib.data.spec import SpecError, parse_spec, spec_from_dict
+
+    orders = {"path": "o.csv", "customer": "c", "timestamp": "t", "amount": "a"}
+    ok = parse_spec({"name": "s", "orders": {**orders, "product": "sku"},
+                     "customers": {"path": "c.csv", "customer": "c", "region": "st"},
+                     "products": {"path": "p.csv", "product": "sku", "category": "cat"}}, base_dir=tmp_path)
+    assert ok.customers.attribute == "st" and ok.products.source.path == str(tmp_path / "p.csv")
+    assert spec_from_dict(ok.to_dict()) == ok
+    with pytest.raises(SpecError, match=r"\[products\] needs \[orders\] product"):
+        parse_spec({"name": "s", "orders": orders, "products": {"path": "p.csv", "product": "sku", "category": "cat"}})
+    with pytest.raises(SpecError, match=r"\[orders\] region and \[customers\] both give the region"):
+        parse_spec({"name": "s", "orders": {**orders, "region": "r"},
+                    "customers": {"path": "c.csv", "customer": "c", "region": "st"}})
+    with pytest.raises(SpecError, match=r"unknown key\(s\) \['state'\] in \[customers\]\. Valid keys there:\n(.|\n)*region:"):
+        parse_spec({"name": "s", "orders": orders, "customers": {"path": "c.csv", "customer": "c", "state": "st"}})
+    with pytest.raises(SpecError, match=r"\[customers\] needs region = "):
+        parse_spec({"name": "s", "orders": orders, "customers": {"path": "c.csv", "customer": "c"}})
