@@ -214,3 +214,19 @@ def test_a_products_table_gives_each_order_its_first_lines_category(tmp_path):
     assert cat["o1"] == "toys" and pd.isna(cat["o2"]) and cat["o3"] == "books"
     assert orders.set_index("order_id").loc["o1", "order_value"] == 12
     assert "1 of 20 order rows have a 'sku' with no category in" in log.to_frame()["reason"].iloc[-1]
+
+
+def test_exact_duplicates_equal_pandas_duplicated_with_missing_values_and_mixed_types():
+    import numpy as np
+
+    from clvlib.data.canonical import exact_duplicates
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"u": pd.array(rng.choice(["a", "b", None], 5000), dtype="string"),
+                       "t": pd.to_datetime(rng.integers(0, 5, 5000), unit="D"),
+                       "x": np.where(rng.random(5000) < 0.2, np.nan, rng.integers(0, 3, 5000).astype(float))},
+                      index=np.arange(5000) * 3)
+    got = exact_duplicates(df)
+    pd.testing.assert_series_equal(got, df.duplicated())
+    assert got.sum() > 4000  # few distinct rows: most are repeats
+    assert not exact_duplicates(df.drop_duplicates()).any()
