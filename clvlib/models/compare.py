@@ -241,23 +241,36 @@ def add_intervals(result: CutResult, model: str = "bgnbd", *, level: float = 0.9
     the customer's true expected value over the window, not only for the model's estimate of it. A
     likelihood ridge (parameters that run off together with few repeat buyers) is held at the MAP
     along that direction. Adds ``predicted_value_low`` / ``predicted_value_high`` (and the same for
-    ``expected_purchases``); an MCMC fit keeps its own credible interval.
+    ``expected_purchases``); an MCMC fit keeps its own credible interval. For an all-orders spend
+    score (``bgnbd+first``) the purchase model's parameters and the all-orders Gamma-Gamma's are
+    both drawn, and each customer's spend trait given all their purchase days.
 
     Returns
     -------
     str
         One sentence for the report: what the interval covers, or why there is none.
     """
-    from clvlib.models.btyd.intervals import predict_intervals
+    from clvlib.models.btyd.intervals import predict_intervals, with_spend_model
+    from clvlib.models.btyd.spend import all_orders_summary
 
-    fitted = result.fitted[model]
+    if model not in result.fitted:
+        return f"No per-customer interval: {model} was not fitted."
+    fitted, spend_inputs = result.fitted[model], None
+    if model in ALL_ORDERS_SPEND:  # the purchase model's draws x the all-orders Gamma-Gamma's draws
+        purchase = ALL_ORDERS_SPEND[model][0]
+        if getattr(result.fitted[purchase], "method", "map") != "map":
+            return "No per-customer interval: the purchase model was fitted by MCMC."
+        fitted = with_spend_model(result.fitted[purchase], fitted)
+        spend_inputs = all_orders_summary(result.features).reset_index(drop=True)
+    elif not isinstance(fitted, BTYDModel):
+        return f"No per-customer interval for {model} yet (only BG/NBD and Pareto/NBD x a Gamma-Gamma spend)."
     if getattr(fitted, "method", "map") != "map":
         return "The intervals are the MCMC fit's own credible intervals."
-    rfm = result.features[[CUSTOMER, "frequency", "recency", "T", "monetary_value"]]
+    rfm = result.features[[CUSTOMER, "frequency", "recency", "T", "monetary_value"]].reset_index(drop=True)
     horizon = float((result.windows["holdout_end"] - result.windows["cut"]).days)
     try:
         iv = predict_intervals(fitted, rfm, horizon, n_draws=n_draws, level=level, seed=seed, uncertainty=uncertainty,
-                               ridge="fix")
+                               ridge="fix", spend_inputs=spend_inputs)
     except ValueError as exc:
         return f"No per-customer interval: {exc}"
     pred = result.predictions[model]
