@@ -28,6 +28,16 @@ covariates let it move with their group's repeat rate. Dropout covariates (two c
 indicator, identified only through the 2-3% of repeat buyers) are available
 (``dropout=True``) but off by default.
 
+Measured on the real Olist data (the four backtest cuts 2017-11-30 to 2018-02-28; 37,056 to
+55,524 people; ``top_k=6``, ``min_repeat=20``: 5 region and 5 category indicators plus an
+``other`` for each, 12 coefficients): 10,108 to 13,705 unique rows (against ~1,400-1,900 without
+covariates), L-BFGS-B converged at every cut in 38-45 evaluations, 4-6 s per fit on a shared
+2-core machine in a fresh process (model building and compilation included; 1.5 s inside a stage-05 run, once pytensor's cache is warm), the covariates themselves 0.5-0.7 s.
+With dropout covariates as well (36 coefficients) the fit at the latest cut stopped
+"ABNORMAL" and 9 people got non-finite predictions, so they stay off by default. The category
+effects are the larger ones (a first order in housewares or computers: a purchase rate about
+0.3-0.4 times the reference category's).
+
 References
 ----------
 .. [1] Fader, P. S., & Hardie, B. G. S. (2007). "Incorporating time-invariant covariates into
