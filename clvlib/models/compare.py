@@ -250,8 +250,8 @@ def add_intervals(result: CutResult, model: str = "bgnbd", *, level: float = 0.9
     str
         One sentence for the report: what the interval covers, or why there is none.
     """
-    from clvlib.models.btyd.intervals import predict_intervals, with_spend_model
-    from clvlib.models.btyd.spend import all_orders_summary
+    from clvlib.models.btyd.intervals import predict_intervals
+    from clvlib.models.btyd.spend import all_orders_summary, with_spend_model
 
     if model not in result.fitted:
         return f"No per-customer interval: {model} was not fitted."

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from clvlib.models.btyd import BTYDModel
-from clvlib.models.btyd.intervals import parameter_covariance, predict_intervals, with_spend_model
-from clvlib.models.btyd.spend import AllOrdersSpend, all_orders_summary, with_spend
+from clvlib.models.btyd.intervals import parameter_covariance, predict_intervals
+from clvlib.models.btyd.spend import AllOrdersSpend, all_orders_summary, with_spend, with_spend_model
 from clvlib.schemas import CUSTOMER
 
 
@@ -69,7 +69,7 @@ def test_spend_inputs_must_match_the_rfm_table_and_the_spend_model_must_be_fitte
     features, bg, spend = world
     rfm = features[[CUSTOMER, "frequency", "recency", "T", "monetary_value"]]
     with pytest.raises(ValueError, match=r"spend_inputs must hold frequency and monetary_value for every row of rfm "
-                                         r"\(10 rows for 3000"):
+                                         r"\(10 rows for 3000; columns"):
         predict_intervals(with_spend_model(bg, spend), rfm, 26.0, spend_inputs=all_orders_summary(features).iloc[:10])
     with pytest.raises(ValueError, match="with_spend_model: the spend model is not fitted"):
         with_spend_model(bg, AllOrdersSpend())

@@ -86,6 +86,7 @@ import pandas as pd
 from clvlib.features.rfm import RFM_COLUMNS, compress_rfm, unique_rows, validate_rfm
 from clvlib.models.btyd._pymc import PMM_CUSTOMER, add_weights, attach_idata, posterior_draws
 from clvlib.models.btyd.fit import PURCHASE_PARAMS, SPEND_PARAMS, flat_priors
+from clvlib.models.btyd.spend import spend_columns
 from clvlib.schemas import CUSTOMER
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -98,7 +99,6 @@ __all__ = [
     "parameter_covariance",
     "parameter_draws",
     "predict_intervals",
-    "with_spend_model",
     "interval_coverage",
 ]
 
@@ -472,11 +472,7 @@ def predict_intervals(
     ridge
         ``"raise"`` (default) or ``"fix"``: see :func:`parameter_covariance`.
     spend_inputs
-        ``frequency`` and ``monetary_value`` of the spend model for each row of ``rfm`` (same
-        index), when they are not the RFM table's repeat purchases and mean repeat value: the
-        all-orders Gamma-Gamma's purchase days and mean spend per day
-        (:func:`clvlib.models.btyd.spend.all_orders_summary`, with :func:`with_spend_model`).
-
+        The spend model's ``frequency``/``monetary_value`` per row of ``rfm``: see :func:`.spend.spend_columns`.
     Returns
     -------
     pandas.DataFrame
@@ -524,16 +520,8 @@ def predict_intervals(
     draws = parameter_draws(model, n_draws=n_draws, seed=seed, covariance=cov)
     # Unique (frequency, recency, T[, monetary_value]) rows; purchases on the unique triples.
     key = rfm[list(RFM_COLUMNS)].astype("float64")
-    if has_spend and spend_inputs is not None:
-        missing = [c for c in ("frequency", "monetary_value") if c not in spend_inputs.columns]
-        if missing or len(spend_inputs) != len(rfm):
-            raise ValueError(f"predict_intervals: spend_inputs must hold frequency and monetary_value for every row of "
-                             f"rfm ({len(spend_inputs)} rows for {len(rfm)}; missing {missing}).")
-        key["spend_x"] = spend_inputs["frequency"].to_numpy(dtype="float64")
-        key["spend_z"] = spend_inputs["monetary_value"].to_numpy(dtype="float64")
-    elif has_spend:
-        key["spend_x"] = key["frequency"]
-        key["spend_z"] = np.where(rfm["frequency"] > 0, rfm["monetary_value"].astype("float64"), 0.0)
+    if has_spend:
+        key["spend_x"], key["spend_z"] = spend_columns(rfm, spend_inputs)
     uniq, codes = unique_rows(key, list(key.columns))
     uniq3, codes3 = unique_rows(uniq, list(RFM_COLUMNS))
     uniq3.insert(0, PMM_CUSTOMER, np.arange(len(uniq3)))
@@ -566,23 +554,6 @@ def predict_intervals(
     out.attrs.update({"level": float(level), "n_draws": n_draws, "uncertainty": uncertainty, "seed": int(seed),
                       "covariance": {k: v.to_dict() for k, v in cov.items()},
                       "fixed_directions": {k: v.attrs.get("fixed_directions", []) for k, v in cov.items()}})
-    return out
-
-
-def with_spend_model(model: BTYDModel, spend: Any) -> BTYDModel:
-    """The BTYD model with another fitted Gamma-Gamma spend model, for :func:`predict_intervals`.
-
-    ``spend`` is a fitted :class:`clvlib.models.btyd.spend.AllOrdersSpend`: its Gamma-Gamma
-    model (holding the data it was fitted on, for the Hessian) and its ``p, q, v`` replace the
-    model's own; the purchase model is shared, not copied. Pass the people's all-orders inputs
-    as ``spend_inputs`` to :func:`predict_intervals`.
-    """
-    if not hasattr(spend, "spend_model_") or not hasattr(spend, "params_"):
-        raise ValueError("with_spend_model: the spend model is not fitted; call AllOrdersSpend().fit(features) first.")
-    out = copy.copy(model)
-    out.spend_model_ = spend.spend_model_
-    out.params_ = pd.concat([model.params_[model.params_["model"] != "spend"],
-                             spend.params_[["model", "parameter", "estimate"]]], ignore_index=True)
     return out
 
 
