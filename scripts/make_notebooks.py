@@ -313,13 +313,17 @@ interval_note = add_intervals(latest, "bgnbd", seed=seed)
 display(Markdown(split_text(w, latest.features) + (" " + " ".join(p["notes"]) if p["notes"] else "")))
 display(caught.callout({f"{name} predictions": latest.predictions[name][["expected_purchases", "p_alive", "predicted_value"]]
                         for name in latest.predictions} | {"hybrid scores": latest.hybrid_scores.filter(like="hybrid:")}))"""),
-    md("## Buy-till-you-die baselines at the cut-off\nBG/NBD and Pareto/NBD model each person's purchase rate and the chance they have silently left; Gamma-Gamma models the value of their orders (fitted on repeat customers; a one-time buyer gets the population mean). BG/NBD x Gamma-Gamma with the first order fits Gamma-Gamma on every purchase day instead, the first included, so a one-time buyer's expected spend lies between their first order's value and the population mean. Fitted with pymc-marketing by maximum likelihood (flat priors: the MAP estimate is the MLE); parameters below."),
+    md("## Buy-till-you-die baselines at the cut-off\nBG/NBD and Pareto/NBD model each person's purchase rate and the chance they have silently left; Gamma-Gamma models the value of their orders (fitted on repeat customers; a one-time buyer gets the population mean). BG/NBD x Gamma-Gamma with the first order fits Gamma-Gamma on every purchase day instead, the first included, so a one-time buyer's expected spend lies between their first order's value and the population mean. BG/NBD with covariates lets the purchase rate differ by the customer's region and their first order's category (fixed at the first order, so they never move with later purchases), with the same first-order spend. Fitted with pymc-marketing by maximum likelihood (flat priors: the MAP estimate is the MLE); parameters below."),
     code("""display(Markdown(btyd_parameter_reading(latest.params)), Markdown("Per-customer intervals of BG/NBD x Gamma-Gamma in `data/clv_predictions.csv`: " + interval_note))
 if fit_method == "mcmc":
     display(convergence_warning(latest.params), show_table(latest.params))
+cov = latest.fitted.get("bgnbd+cov")
+display(Markdown(cov.summary() if cov is not None else " ".join(latest.notes.values())))
 show_table(latest.params.pivot(index="parameter", columns="fit", values="estimate"),
-           headers={"bgnbd": "BG/NBD x Gamma-Gamma", "pnbd": "Pareto/NBD x Gamma-Gamma", "bgnbd+first": "Gamma-Gamma on every order"},
-           formats={"bgnbd": "{:.4g}", "pnbd": "{:.4g}", "bgnbd+first": "{:.4g}"}, caption="Fitted parameters (— : not a parameter of that model).")"""),
+           headers={"bgnbd": "BG/NBD x Gamma-Gamma", "pnbd": "Pareto/NBD x Gamma-Gamma", "bgnbd+first": "Gamma-Gamma on every order",
+                    "bgnbd+cov": "BG/NBD with covariates"},
+           formats={"bgnbd": "{:.4g}", "pnbd": "{:.4g}", "bgnbd+first": "{:.4g}", "bgnbd+cov": "{:.4g}"},
+           caption="Fitted parameters (— : not a parameter of that model). BG/NBD with covariates: alpha = alpha_scale x exp(-coefficient) for a customer of that level.")"""),
     code("btyd.plot_repeat_purchases(latest.features, latest.fitted['bgnbd'])"),
     md("*What to look for:* the model's bars should match the actual ones at 0, 1, 2, ... repeat purchases (log scale); a clear gap means BG/NBD does not describe these customers well."),
     code("btyd.plot_p_alive_matrix(latest.fitted['bgnbd'])"),

@@ -21,10 +21,10 @@ from clvlib.models.baselines import fit_btyd_baselines
 from clvlib.models.btyd import BTYDModel
 from clvlib.models.btyd.spend import AllOrdersSpend, with_spend
 from clvlib.models.hybrid import Variant, fit_score_snapshots
-from clvlib.models.scores import ALL_ORDERS_SPEND, BTYD_MODELS, SIMPLE_RULE, btyd_column, is_hybrid
+from clvlib.models.scores import ALL_ORDERS_SPEND, BTYD_MODELS, COVARIATE_BTYD, SIMPLE_RULE, btyd_column, is_hybrid
 from clvlib.schemas import CUSTOMER
 
-__all__ = ["CutResult", "compare_at", "add_all_orders_spend", "calibrate_hybrid", "add_intervals", "compare_backtests", "stack_scores", "split_record", "cut_table"]
+__all__ = ["CutResult", "compare_at", "add_all_orders_spend", "add_covariate_btyd", "calibrate_hybrid", "add_intervals", "compare_backtests", "stack_scores", "split_record", "cut_table"]
 
 
 @dataclass
@@ -49,6 +49,9 @@ class CutResult:
     hybrid_scores, hybrid_info
         The hybrid variants' ``hybrid:`` and ``p_buy:`` columns and their training record
         (:func:`clvlib.models.hybrid.fit_score_snapshots`).
+    notes
+        Model name -> one sentence on why it was not fitted at this cut (``bgnbd+cov`` without
+        a usable covariate).
     """
 
     windows: dict
@@ -59,6 +62,7 @@ class CutResult:
     params: pd.DataFrame
     hybrid_scores: pd.DataFrame
     hybrid_info: dict = field(default_factory=dict)
+    notes: dict = field(default_factory=dict)
 
 
 def compare_at(snapshots: pd.DataFrame, click_snapshots: pd.DataFrame | None, orders: pd.DataFrame, windows: dict,
@@ -89,7 +93,8 @@ def compare_at(snapshots: pd.DataFrame, click_snapshots: pd.DataFrame | None, or
     btyd_models
         The BTYD purchase models to fit (all by default; the forecast fits only what it needs).
         With BG/NBD comes ``btyd:bgnbd+first``: its expected purchases x Gamma-Gamma fitted on
-        every purchase up to the cut, the first included (:func:`add_all_orders_spend`).
+        every purchase up to the cut, the first included (:func:`add_all_orders_spend`), and
+        ``btyd:bgnbd+cov``: BG/NBD with static covariates x that spend (:func:`add_covariate_btyd`).
     calibrate_buyers
         Calibrate each hybrid variant's P(buy) to the scoring window (:func:`calibrate_hybrid`):
         its expected number of buyers is set to BG/NBD's forecast for the same people and window.
@@ -109,6 +114,7 @@ def compare_at(snapshots: pd.DataFrame, click_snapshots: pd.DataFrame | None, or
                                                      annual_discount_rate=annual_discount_rate,
                                                      lifetime_months=lifetime_months, models=btyd_models)
     params = add_all_orders_spend(features, fitted, predictions, params, fit_method=fit_method, seed=seed)
+    params, notes = add_covariate_btyd(features, orders, windows, fitted, predictions, params)
     if variants:
         hybrid_scores, hybrid_info = fit_score_snapshots(snapshots, click_snapshots, orders, windows, list(variants),
                                                          seed=seed, progress=lambda _line: None, link_info=link_info,
@@ -124,7 +130,7 @@ def compare_at(snapshots: pd.DataFrame, click_snapshots: pd.DataFrame | None, or
     hybrid_cols = [c for c in hybrid_scores.columns if is_hybrid(c)]
     scores = scores.merge(hybrid_scores[[CUSTOMER, *hybrid_cols]], on=CUSTOMER, how="left")
     return CutResult(windows=windows, features=features, scores=scores, fitted=fitted, predictions=predictions,
-                     params=params, hybrid_scores=hybrid_scores, hybrid_info=hybrid_info)
+                     params=params, hybrid_scores=hybrid_scores, hybrid_info=hybrid_info, notes=notes)
 
 
 def add_all_orders_spend(features: pd.DataFrame, fitted: dict, predictions: dict[str, pd.DataFrame],
@@ -151,6 +157,47 @@ def add_all_orders_spend(features: pd.DataFrame, fitted: dict, predictions: dict
         predictions[name] = with_spend(predictions[purchase], spend.expected_spend(features))
         frames.append(spend.params_.assign(fit=name))
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else params
+
+
+def add_covariate_btyd(features: pd.DataFrame, orders: pd.DataFrame, windows: dict, fitted: dict,
+                       predictions: dict[str, pd.DataFrame], params: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Add BG/NBD with static covariates (``bgnbd+cov``) when its spend score is there, in place.
+
+    The covariates are each person's region and first order's category, from their first order
+    on or before the cut (:func:`clvlib.models.btyd.covariates.first_order_covariates`); BG/NBD
+    with them on the purchase rate is fitted by maximum likelihood (whatever ``fit_method``: the
+    MAP is fast, MCMC over a dozen coefficients is not), and its expected purchases multiply the
+    expected spend of the all-orders Gamma-Gamma (``bgnbd+first``), so that it differs from
+    ``bgnbd+first`` only by the covariates. Without a usable covariate the model is skipped.
+
+    Returns
+    -------
+    params, notes
+        ``params`` with the model's estimates added (``fit`` = the name), and name -> the
+        one-line reason for every model skipped.
+    """
+    from clvlib.models.btyd.covariates import CovariateBGNBD, first_order_covariates
+
+    frames, notes = [params], {}
+    horizon_days = float((windows["holdout_end"] - windows["cut"]).days)
+    for name, (spend_name, label) in COVARIATE_BTYD.items():
+        if spend_name not in predictions:
+            continue
+        try:
+            cov, info = first_order_covariates(orders, features, windows["cut"])
+        except ValueError as exc:
+            notes[name] = f"{label} is not fitted: {exc}"
+            continue
+        progress.step(f"BTYD: fitting BG/NBD with {len(cov.columns) - 1} covariate indicators by MLE")
+        rfm = pd.concat([features[[CUSTOMER, "frequency", "recency", "T"]].reset_index(drop=True),
+                         cov.drop(columns=CUSTOMER).reset_index(drop=True)], axis=1)
+        model = CovariateBGNBD([c for c in cov.columns if c != CUSTOMER]).fit(rfm)
+        model.covariate_info_ = info
+        fitted[name] = model
+        spend = predictions[spend_name][[CUSTOMER, "expected_spend"]]
+        predictions[name] = with_spend(model.predict(rfm, horizon_days), spend)
+        frames.append(model.params_.assign(fit=name))
+    return (pd.concat(frames, ignore_index=True) if len(frames) > 1 else params), notes
 
 
 def calibrate_hybrid(hybrid_scores: pd.DataFrame, hybrid_info: dict, bgnbd: BTYDModel | dict, features: pd.DataFrame,
@@ -194,7 +241,9 @@ def add_intervals(result: CutResult, model: str = "bgnbd", *, level: float = 0.9
     the customer's true expected value over the window, not only for the model's estimate of it. A
     likelihood ridge (parameters that run off together with few repeat buyers) is held at the MAP
     along that direction. Adds ``predicted_value_low`` / ``predicted_value_high`` (and the same for
-    ``expected_purchases``); an MCMC fit keeps its own credible interval.
+    ``expected_purchases``); an MCMC fit keeps its own credible interval. For an all-orders spend
+    score (``bgnbd+first``) the purchase model's parameters and the all-orders Gamma-Gamma's are
+    both drawn, and each customer's spend trait given all their purchase days.
 
     Returns
     -------
@@ -202,15 +251,26 @@ def add_intervals(result: CutResult, model: str = "bgnbd", *, level: float = 0.9
         One sentence for the report: what the interval covers, or why there is none.
     """
     from clvlib.models.btyd.intervals import predict_intervals
+    from clvlib.models.btyd.spend import all_orders_summary, with_spend_model
 
-    fitted = result.fitted[model]
+    if model not in result.fitted:
+        return f"No per-customer interval: {model} was not fitted."
+    fitted, spend_inputs = result.fitted[model], None
+    if model in ALL_ORDERS_SPEND:  # the purchase model's draws x the all-orders Gamma-Gamma's draws
+        purchase = ALL_ORDERS_SPEND[model][0]
+        if getattr(result.fitted[purchase], "method", "map") != "map":
+            return "No per-customer interval: the purchase model was fitted by MCMC."
+        fitted = with_spend_model(result.fitted[purchase], fitted)
+        spend_inputs = all_orders_summary(result.features).reset_index(drop=True)
+    elif not isinstance(fitted, BTYDModel):
+        return f"No per-customer interval for {model} yet (only BG/NBD and Pareto/NBD x a Gamma-Gamma spend)."
     if getattr(fitted, "method", "map") != "map":
         return "The intervals are the MCMC fit's own credible intervals."
-    rfm = result.features[[CUSTOMER, "frequency", "recency", "T", "monetary_value"]]
+    rfm = result.features[[CUSTOMER, "frequency", "recency", "T", "monetary_value"]].reset_index(drop=True)
     horizon = float((result.windows["holdout_end"] - result.windows["cut"]).days)
     try:
         iv = predict_intervals(fitted, rfm, horizon, n_draws=n_draws, level=level, seed=seed, uncertainty=uncertainty,
-                               ridge="fix")
+                               ridge="fix", spend_inputs=spend_inputs)
     except ValueError as exc:
         return f"No per-customer interval: {exc}"
     pred = result.predictions[model]

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from clvlib.models.scores import ALL_ORDERS_SPEND, SIMPLE_RULE, btyd_column, is_hybrid, p_buy_column, hybrid_variant, model_label
+from clvlib.models.scores import ALL_ORDERS_SPEND, COVARIATE_BTYD, SIMPLE_RULE, btyd_column, is_hybrid, p_buy_column, hybrid_variant, model_label
 from clvlib.schemas import CUSTOMER
 
 __all__ = ["SEGMENTS", "SEGMENT_MEANINGS", "segment_customers", "predictions_table", "scores_table", "clv_table", "clv_table_for",
@@ -77,11 +77,12 @@ def scores_table(features: pd.DataFrame, predictions: pd.DataFrame, hybrid_score
     """Every model's score per customer: the simple rule, each BTYD model, each hybrid variant.
 
     The BTYD scores are ``predicted_value`` (BG/NBD), ``predicted_value_pnbd`` and any
-    ``predicted_value_<name>`` of another BTYD score in ``predictions`` (``bgnbd+first``).
+    ``predicted_value_<name>`` of another BTYD score in ``predictions`` (``bgnbd+first``, ``bgnbd+cov``).
     """
     hybrid_cols = [c for c in hybrid_scores.columns if is_hybrid(c)]
     names = {"predicted_value": btyd_column("bgnbd"), "predicted_value_pnbd": btyd_column("pnbd")}
-    names |= {f"predicted_value_{n}": btyd_column(n) for n in ALL_ORDERS_SPEND if f"predicted_value_{n}" in predictions.columns}
+    names |= {f"predicted_value_{n}": btyd_column(n) for n in (*ALL_ORDERS_SPEND, *COVARIATE_BTYD)
+              if f"predicted_value_{n}" in predictions.columns}
     merged = predictions[[customer_col, *names]].merge(hybrid_scores[[customer_col, *hybrid_cols]], on=customer_col)
     out = features[[customer_col, SIMPLE_RULE]].merge(merged, on=customer_col)
     return out.rename(columns=names)

@@ -7,6 +7,8 @@ and read only through this module:
 - ``btyd:<purchase model>``: a buy-till-you-die model x Gamma-Gamma (``btyd:bgnbd``, ``btyd:pnbd``);
 - ``btyd:bgnbd+first``: BG/NBD's expected purchases x Gamma-Gamma fitted on every purchase, the first
   included, so a one-time buyer's spend follows their first order (:mod:`clvlib.models.btyd.spend`);
+- ``btyd:bgnbd+cov``: BG/NBD with static covariates (region, first order's category) x that same spend
+  (:mod:`clvlib.models.btyd.covariates`);
 - ``hybrid:<variant>``: the two-part gradient-boosting model with a feature set, e.g.
   ``hybrid:rfm+olist+click[key]``; its P(buys again) is ``p_buy:<variant>``;
 - ``truth``: the demo's hidden true expected value (evaluation only).
@@ -21,6 +23,7 @@ __all__ = [
     "BTYD_MODELS",
     "ALL_ORDERS_SPEND",
     "FIRST_ORDER",
+    "COVARIATE_BTYD",
     "btyd_column",
     "hybrid_column",
     "p_buy_column",
@@ -47,12 +50,15 @@ BTYD_MODELS = {"bgnbd": "BG/NBD x Gamma-Gamma", "pnbd": "Pareto/NBD x Gamma-Gamm
 ALL_ORDERS_SPEND = {"bgnbd+first": ("bgnbd", "BG/NBD x Gamma-Gamma with the first order")}
 #: BG/NBD with the all-orders spend: one-time buyers' spend follows their first order.
 FIRST_ORDER = "bgnbd+first"
+#: BTYD scores whose purchase model has static covariates (:mod:`clvlib.models.btyd.covariates`):
+#: name -> (the score whose expected spend it uses, display name).
+COVARIATE_BTYD = {"bgnbd+cov": (FIRST_ORDER, "BG/NBD with covariates x Gamma-Gamma with the first order")}
 
 
 def btyd_column(name: str) -> str:
     """Score column of a BTYD model (``"bgnbd"`` -> ``"btyd:bgnbd"``, ``"bgnbd+first"`` -> ``"btyd:bgnbd+first"``)."""
-    if name not in BTYD_MODELS and name not in ALL_ORDERS_SPEND:
-        raise ValueError(f"BTYD model must be one of {[*BTYD_MODELS, *ALL_ORDERS_SPEND]}, got {name!r}.")
+    if name not in BTYD_MODELS and name not in ALL_ORDERS_SPEND and name not in COVARIATE_BTYD:
+        raise ValueError(f"BTYD model must be one of {[*BTYD_MODELS, *ALL_ORDERS_SPEND, *COVARIATE_BTYD]}, got {name!r}.")
     return f"btyd:{name}"
 
 
@@ -95,7 +101,8 @@ def hybrid_variant(column: str) -> str:
 _LABELS = {SIMPLE_RULE: "Calibration spend (simple rule)", TRUTH: "Expected value given the hidden traits (ceiling)",
            OBSERVABLE: "Best prediction from observable data (ceiling)",
            **{btyd_column(k): v for k, v in BTYD_MODELS.items()},
-           **{btyd_column(k): label for k, (_, label) in ALL_ORDERS_SPEND.items()}}
+           **{btyd_column(k): label for k, (_, label) in ALL_ORDERS_SPEND.items()},
+           **{btyd_column(k): label for k, (_, label) in COVARIATE_BTYD.items()}}
 
 
 def model_label(column: str) -> str:

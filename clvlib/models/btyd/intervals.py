@@ -86,6 +86,7 @@ import pandas as pd
 from clvlib.features.rfm import RFM_COLUMNS, compress_rfm, unique_rows, validate_rfm
 from clvlib.models.btyd._pymc import PMM_CUSTOMER, add_weights, attach_idata, posterior_draws
 from clvlib.models.btyd.fit import PURCHASE_PARAMS, SPEND_PARAMS, flat_priors
+from clvlib.models.btyd.spend import spend_columns
 from clvlib.schemas import CUSTOMER
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -417,8 +418,8 @@ def _trait_draws(model: BTYDModel, draws: pd.DataFrame, uniq: pd.DataFrame, p_al
     purchases = np.where(alive, purchases, 0.0)
     spend = np.full(shape, np.nan)
     if "p" in par:
-        m = uniq["monetary_value"].to_numpy()[None, :]
-        nu = rng.gamma(par["p"] * x + par["q"], 1.0 / (par["v"] + x * m), size=shape)
+        xs, m = uniq["spend_x"].to_numpy()[None, :], uniq["spend_z"].to_numpy()[None, :]
+        nu = rng.gamma(par["p"] * xs + par["q"], 1.0 / (par["v"] + xs * m), size=shape)
         spend = par["p"] / nu
     return purchases, spend
 
@@ -439,6 +440,7 @@ def predict_intervals(
     customer_col: str = CUSTOMER,
     covariance: Mapping[str, pd.DataFrame] | None = None,
     ridge: str = "raise",
+    spend_inputs: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Per-customer prediction intervals of a MAP-fitted BTYD model by a parametric bootstrap.
 
@@ -469,7 +471,8 @@ def predict_intervals(
         Output of :func:`parameter_covariance`, to reuse it across calls.
     ridge
         ``"raise"`` (default) or ``"fix"``: see :func:`parameter_covariance`.
-
+    spend_inputs
+        The spend model's ``frequency``/``monetary_value`` per row of ``rfm``: see :func:`.spend.spend_columns`.
     Returns
     -------
     pandas.DataFrame
@@ -518,7 +521,7 @@ def predict_intervals(
     # Unique (frequency, recency, T[, monetary_value]) rows; purchases on the unique triples.
     key = rfm[list(RFM_COLUMNS)].astype("float64")
     if has_spend:
-        key["monetary_value"] = np.where(rfm["frequency"] > 0, rfm["monetary_value"].astype("float64"), 0.0)
+        key["spend_x"], key["spend_z"] = spend_columns(rfm, spend_inputs)
     uniq, codes = unique_rows(key, list(key.columns))
     uniq3, codes3 = unique_rows(uniq, list(RFM_COLUMNS))
     uniq3.insert(0, PMM_CUSTOMER, np.arange(len(uniq3)))
@@ -531,7 +534,7 @@ def predict_intervals(
             "Fit with informative priors or with method='mcmc'."
         )
     purchases, p_alive = purchases3[:, codes3], p_alive3[:, codes3]
-    spend = _spend_draws(draws, uniq["frequency"].to_numpy(), uniq["monetary_value"].to_numpy()) if has_spend else None
+    spend = _spend_draws(draws, uniq["spend_x"].to_numpy(), uniq["spend_z"].to_numpy()) if has_spend else None
     if uncertainty == "traits":
         rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
         purchases, trait_spend = _trait_draws(model, draws, uniq, p_alive, float(horizon), rng)

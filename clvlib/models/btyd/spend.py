@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -53,7 +54,7 @@ from clvlib.models.btyd._pymc import PMM_CUSTOMER, posterior_draws, thinned
 from clvlib.models.btyd.fit import fit_spend_model
 from clvlib.schemas import CUSTOMER
 
-__all__ = ["SPEND_INPUTS", "all_orders_summary", "AllOrdersSpend", "with_spend"]
+__all__ = ["SPEND_INPUTS", "all_orders_summary", "AllOrdersSpend", "with_spend", "with_spend_model", "spend_columns"]
 
 #: Columns of the features at the cut that the all-orders spend model reads.
 SPEND_INPUTS = ("frequency", "calibration_spend")
@@ -258,3 +259,38 @@ def with_spend(purchases: pd.DataFrame, spend: pd.DataFrame, *, customer_col: st
     out["expected_spend"] = out[customer_col].map(s).to_numpy()
     out["predicted_value"] = out["expected_purchases"] * out["expected_spend"]
     return out
+
+
+def with_spend_model(model: Any, spend: AllOrdersSpend) -> Any:
+    """The BTYD model with another fitted Gamma-Gamma spend model, for :func:`clvlib.models.btyd.intervals.predict_intervals`.
+
+    ``spend`` is a fitted :class:`clvlib.models.btyd.spend.AllOrdersSpend`: its Gamma-Gamma
+    model (holding the data it was fitted on, for the Hessian) and its ``p, q, v`` replace the
+    model's own; the purchase model is shared, not copied. Pass the people's all-orders inputs
+    as ``spend_inputs`` to ``predict_intervals``.
+    """
+    if not hasattr(spend, "spend_model_") or not hasattr(spend, "params_"):
+        raise ValueError("with_spend_model: the spend model is not fitted; call AllOrdersSpend().fit(features) first.")
+    import copy
+
+    out = copy.copy(model)
+    out.spend_model_ = spend.spend_model_
+    out.params_ = pd.concat([model.params_[model.params_["model"] != "spend"],
+                             spend.params_[["model", "parameter", "estimate"]]], ignore_index=True)
+    return out
+
+
+def spend_columns(rfm: pd.DataFrame, spend_inputs: pd.DataFrame | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The Gamma-Gamma inputs ``(x, z)`` per row of ``rfm``, for the intervals of any spend model.
+
+    Without ``spend_inputs``: the standard model's, repeat purchases and mean repeat value (0 for
+    one-time buyers). With them (e.g. :func:`all_orders_summary` of the same people, row for row):
+    their ``frequency`` and ``monetary_value``, the all-orders model's purchase days and mean spend.
+    """
+    if spend_inputs is None:
+        return (rfm["frequency"].to_numpy(dtype="float64"),
+                np.where(rfm["frequency"] > 0, rfm["monetary_value"].to_numpy(dtype="float64"), 0.0))
+    if {"frequency", "monetary_value"} - set(spend_inputs.columns) or len(spend_inputs) != len(rfm):
+        raise ValueError(f"predict_intervals: spend_inputs must hold frequency and monetary_value for every row of "
+                         f"rfm ({len(spend_inputs)} rows for {len(rfm)}; columns {list(spend_inputs.columns)}).")
+    return (spend_inputs["frequency"].to_numpy(dtype="float64"), spend_inputs["monetary_value"].to_numpy(dtype="float64"))
