@@ -103,7 +103,16 @@ def user_features(
         (sessions with a purchase / sessions, in [0, 1]), ``cart_rate`` (sessions with an
         add-to-cart / sessions), ``events_per_session``, ``active_days``,
         ``first_event``, ``last_event``, ``recency_days`` and recent activity:
-        ``sessions_last_30d``, ``sessions_last_90d``, ``purchases_last_90d`` (before the reference date).
+        ``sessions_last_30d``, ``sessions_last_90d``, ``purchases_last_90d`` (before the reference date);
+        then browsing kept apart from buying (an order session has a purchase event, every other
+        session is a browsing session): ``order_sessions``, ``browse_sessions``, ``exposure_days``
+        (from the user's first event to the reference date), ``browse_sessions_per_day`` and
+        ``order_sessions_per_day`` (per day of exposure, at least one day), ``browse_cart_share``
+        (add-to-cart events among the events of browsing sessions; NaN without browsing),
+        ``browse_recency_days`` (to the last event of a browsing session; NaN without browsing),
+        ``browse_since_last_purchase`` (browsing sessions started after the last purchase event;
+        all of them for a user who never purchased) and ``days_since_last_purchase`` (NaN for
+        users who never purchased).
     """
     need = [user_col, session_col, ts_col, event_col, amount_col]
     missing = [c for c in need if c not in events.columns]

@@ -26,13 +26,13 @@ score                                                                   Gini
 ``true_expected_value`` (realised dropout: sees deaths in the holdout)  0.919
 ``trait_expected_value`` (traits + alive at the cut; the default)       0.908
 ``trait_expected_value(dropout_before_start="integrated")``             0.863
-``observable_expected_value`` (orders + keyed clickstream)              0.558
+``observable_expected_value`` (orders + keyed clickstream)              0.572
 ``observable_expected_value`` with orders only (no clickstream)         0.419
 ======================================================================  =====
 
 A model's share of a ceiling is its Gini divided by the ceiling's: the keyed hybrid of the
-README (0.419) is at 46% of the trait ceiling and 75% of the observable one; BG/NBD x
-Gamma-Gamma (0.281) at 31% and 50% (and at 67% of the orders-only ceiling, the one a
+README (0.419) is at 46% of the trait ceiling and 73% of the observable one; BG/NBD x
+Gamma-Gamma (0.281) at 31% and 49% (and at 67% of the orders-only ceiling, the one a
 model without clickstream can aim at).
 
 References

@@ -71,9 +71,12 @@ def draw_clickstream(
     t_dead = np.maximum(alive_end, start)[pd_] + rng.random(pd_.size) * span_dead[pd_]
     extra_span = rng.uniform(60, 700, n_extra) * DAY
     extra_start = rng.uniform(seconds_since_origin("2017-01-01"), click_end - 30 * DAY, n_extra)
+    # A clickstream-only user browses from their start for their span, as far as the export's end: the
+    # span is cut there (their sessions are not piled onto the last day).
+    extra_span = np.minimum(extra_span, click_end - extra_start)
     n_x = rng.poisson(SESSION_BASE * 2.0 * extra_span / DAY)
     px = np.repeat(np.arange(n_extra), n_x)
-    t_x = np.minimum(extra_start[px] + rng.random(px.size) * extra_span[px], click_end - 3600.0)
+    t_x = extra_start[px] + rng.random(px.size) * extra_span[px]
     b_user = np.concatenate([user_id[pa], user_id[pd_], extra_ids[px]])
     b_t = np.concatenate([t_alive, t_dead, t_x])
     b_t = (b_t // DAY) * DAY + rng.choice(24, size=b_t.size, p=HOUR_WEIGHTS / HOUR_WEIGHTS.sum()) * 3600.0 \

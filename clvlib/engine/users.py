@@ -4,6 +4,15 @@
 each of several bounds (``ts < cut_end``, or every event when a bound has no end), measured to
 a reference time (``ref``: recency and the last 30 / 90 days). A session is the pair (user,
 session id).
+
+Browsing is kept apart from buying: a session with a purchase event (before the bound) is an
+**order session**, every other session a **browsing session**. In a shop's log most purchases
+sit at the end of a session that only led to the order, so counting all sessions mixes "browses
+a lot" with "bought": the ``browse_*`` columns count only browsing. Counts are also given **per
+day of exposure** (from the user's first event, which is never before the data start, to
+``ref``), so a user seen for a week and one seen for two years compare, and **since the last
+purchase** (browsing sessions that started after the user's last purchase event, and the days
+from that purchase to ``ref``): interest that continues after an order.
 """
 
 from __future__ import annotations
@@ -16,17 +25,22 @@ import pandas as pd
 from clvlib.engine.backend import US_PER_DAY, arrow_table, from_micros, micros, run_sql
 from clvlib.schemas import EVENT_TYPES
 
-__all__ = ["COUNT_COLUMNS", "USER_COLUMNS", "user_features_sql", "user_features_at"]
+__all__ = ["COUNT_COLUMNS", "BEHAVIOUR_COLUMNS", "USER_COLUMNS", "user_features_sql", "user_features_at"]
 
 D = US_PER_DAY
 #: Event type -> its count column.
 COUNT_COLUMNS = {"page_view": "page_views", "product_view": "product_views", "add_to_cart": "add_to_cart",
                  "purchase": "purchases", "click": "clicks", "login": "logins", "logout": "logouts"}
+#: The columns that separate browsing from order sessions, per day of exposure and since the last purchase.
+BEHAVIOUR_COLUMNS = ["order_sessions", "browse_sessions", "exposure_days", "browse_sessions_per_day",
+                     "order_sessions_per_day", "browse_cart_share", "browse_recency_days",
+                     "browse_since_last_purchase", "days_since_last_purchase"]
 #: The per-user columns, in order (after the user id).
 USER_COLUMNS = ["total_events", "sessions", "page_views", "product_views", "add_to_cart", "purchases", "clicks",
                 "logins", "total_purchase_amount", "mean_purchase_amount", "conversion_rate", "cart_rate",
                 "events_per_session", "active_days", "first_event", "last_event", "recency_days",
-                "sessions_last_30d", "sessions_last_90d", "purchases_last_90d"]
+                "sessions_last_30d", "sessions_last_90d", "purchases_last_90d",
+                *BEHAVIOUR_COLUMNS]
 #: A bound "without end": later than any timestamp in microseconds.
 _NO_END = 2**62
 _US_PER_DAY = 86_400_000_000
@@ -58,11 +72,42 @@ agg AS (
            COUNT(DISTINCT FLOOR(ts / {D})) AS active_days,
            MIN(ts) AS first_event,
            MAX(ts) AS last_event,
+           MAX(CASE WHEN event = 'purchase' THEN ts END) AS last_purchase,
+           MAX(ref) AS ref,
            (MAX(ref) - MAX(ts)) / {D} AS recency_days,
            COUNT(DISTINCT CASE WHEN {recent[30]} THEN session END) AS sessions_last_30d,
            COUNT(DISTINCT CASE WHEN {recent[90]} THEN session END) AS sessions_last_90d,
            COUNT(CASE WHEN event = 'purchase' AND {recent[90]} THEN 1 END) AS purchases_last_90d
     FROM e GROUP BY bound, uid
+),
+sess AS (
+    SELECT bound, uid, session,
+           MIN(ts) AS started,
+           MAX(ts) AS ended,
+           COUNT(*) AS n_events,
+           COUNT(CASE WHEN event = 'add_to_cart' THEN 1 END) AS n_cart,
+           COUNT(CASE WHEN event = 'purchase' THEN 1 END) AS n_buy
+    FROM e GROUP BY bound, uid, session
+),
+browse AS (
+    SELECT s.bound, s.uid,
+           COUNT(*) AS browse_sessions,
+           SUM(s.n_events) AS browse_events,
+           SUM(s.n_cart) AS browse_carts,
+           MAX(s.ended) AS last_browse,
+           COUNT(CASE WHEN a.last_purchase IS NULL OR s.started > a.last_purchase THEN 1 END)
+               AS browse_since_last_purchase
+    FROM sess AS s JOIN agg AS a ON s.bound = a.bound AND s.uid = a.uid
+    WHERE s.n_buy = 0
+    GROUP BY s.bound, s.uid
+),
+feat AS (
+    SELECT a.*,
+           COALESCE(w.browse_sessions, 0) AS browse_sessions,
+           w.browse_events, w.browse_carts, w.last_browse,
+           COALESCE(w.browse_since_last_purchase, 0) AS browse_since_last_purchase,
+           CAST(a.ref - a.first_event AS DOUBLE) / {D} AS exposure_days
+    FROM agg AS a LEFT JOIN browse AS w ON a.bound = w.bound AND a.uid = w.uid
 )
 SELECT bound, uid, total_events, sessions, page_views, product_views, add_to_cart, purchases, clicks, logins,
        total_purchase_amount,
@@ -70,8 +115,17 @@ SELECT bound, uid, total_events, sessions, page_views, product_views, add_to_car
        CAST(purchase_sessions AS DOUBLE) / sessions AS conversion_rate,
        CAST(cart_sessions AS DOUBLE) / sessions AS cart_rate,
        CAST(total_events AS DOUBLE) / sessions AS events_per_session,
-       active_days, first_event, last_event, recency_days, sessions_last_30d, sessions_last_90d, purchases_last_90d
-FROM agg
+       active_days, first_event, last_event, recency_days, sessions_last_30d, sessions_last_90d, purchases_last_90d,
+       purchase_sessions AS order_sessions,
+       browse_sessions,
+       exposure_days,
+       browse_sessions / GREATEST(exposure_days, 1.0) AS browse_sessions_per_day,
+       purchase_sessions / GREATEST(exposure_days, 1.0) AS order_sessions_per_day,
+       CASE WHEN browse_events > 0 THEN CAST(browse_carts AS DOUBLE) / browse_events END AS browse_cart_share,
+       CAST(ref - last_browse AS DOUBLE) / {D} AS browse_recency_days,
+       browse_since_last_purchase,
+       CAST(ref - last_purchase AS DOUBLE) / {D} AS days_since_last_purchase
+FROM feat
 ORDER BY bound, uid
 """
 

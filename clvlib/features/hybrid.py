@@ -9,6 +9,9 @@ __all__ = ["MISSING_POLICY", "prefix_click", "hybrid_features", "missing_report"
 #: How each column that can be missing is handled, in words for the report.
 MISSING_POLICY: dict[str, str] = {
     "click_mean_purchase_amount": "left missing: a user with no clickstream purchase has no mean amount (not 0)",
+    "click_browse_cart_share": "left missing: a user with no browsing session (only order sessions) has no share",
+    "click_browse_recency_days": "left missing: a user with no browsing session has no last browsing session",
+    "click_days_since_last_purchase": "left missing: a user with no clickstream purchase has no last purchase",
     "spend_per_event": "left missing when the user has no events (division by zero is undefined)",
     "orders_per_session": "left missing when the user has no sessions",
     "clickstream_purchase_ratio": "left missing when the user has no clickstream purchase amount",

@@ -162,4 +162,4 @@ def test_observable_ceiling_on_the_default_demo(default_demo_holdout):
     obs = observable_expected_value(world.tables, world.clickstream, world.key, cut, end)
     score = ids.map(obs["observable_expected_value"])
     assert score.notna().all()
-    assert normalized_gini(y, score.to_numpy()) == pytest.approx(0.558, abs=0.002)  # independent computation: ~0.56
+    assert normalized_gini(y, score.to_numpy()) == pytest.approx(0.572, abs=0.002)  # 0.558 before the demo fix of the clickstream-only users; independent computation then: ~0.56

@@ -112,10 +112,33 @@ def user_features(events: pd.DataFrame, reference_date=None, user_col: str = "Us
     buys90 = ev[is_buy & (ev[ts_col] >= ref - pd.Timedelta(days=90))]
     out["purchases_last_90d"] = buys90.groupby(user_col).size()
     out["purchases_last_90d"] = out["purchases_last_90d"].fillna(0).astype("int64")
+    # browsing (sessions without a purchase event) apart from order sessions, per day, since the last purchase
+    key = [user_col, session_col]
+    per = ev.assign(cart=is_cart, buy=is_buy).groupby(key, sort=False).agg(
+        started=(ts_col, "min"), ended=(ts_col, "max"), n_events=(ts_col, "size"), n_cart=("cart", "sum"),
+        n_buy=("buy", "sum")).reset_index()
+    br = per[per["n_buy"] == 0]
+    last_buy = ev[ts_col].where(is_buy).groupby(ev[user_col]).max()
+    out["order_sessions"] = out["purchase_sessions"]
+    out["browse_sessions"] = br.groupby(user_col).size().reindex(out.index, fill_value=0).astype("int64")
+    out["exposure_days"] = ((ref - out["first_event"]) / DAY).astype("float64")
+    days = out["exposure_days"].clip(lower=1.0)
+    out["browse_sessions_per_day"] = out["browse_sessions"] / days
+    out["order_sessions_per_day"] = out["order_sessions"] / days
+    bg = br.groupby(user_col)
+    out["browse_cart_share"] = (bg["n_cart"].sum() / bg["n_events"].sum()).reindex(out.index).astype("float64")
+    out["browse_recency_days"] = ((ref - bg["ended"].max()) / DAY).reindex(out.index).astype("float64")
+    after = br["started"] > br[user_col].map(last_buy)
+    after |= br[user_col].map(last_buy).isna()
+    out["browse_since_last_purchase"] = br[after].groupby(user_col).size().reindex(out.index, fill_value=0).astype("int64")
+    out["days_since_last_purchase"] = ((ref - last_buy) / DAY).reindex(out.index).astype("float64")
     cols = ["total_events", "sessions", "page_views", "product_views", "add_to_cart", "purchases", "clicks",
             "logins", "total_purchase_amount", "mean_purchase_amount", "conversion_rate", "cart_rate",
             "events_per_session", "active_days", "first_event", "last_event", "recency_days",
-            "sessions_last_30d", "sessions_last_90d", "purchases_last_90d"]
+            "sessions_last_30d", "sessions_last_90d", "purchases_last_90d",
+            "order_sessions", "browse_sessions", "exposure_days", "browse_sessions_per_day",
+            "order_sessions_per_day", "browse_cart_share", "browse_recency_days", "browse_since_last_purchase",
+            "days_since_last_purchase"]
     out = out[cols]
     out.index.name = user_col
     return out.reset_index()

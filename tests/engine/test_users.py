@@ -9,7 +9,7 @@ import pytest
 import engine_oracle as oracle
 from clvlib.data.clickstream import user_features
 from clvlib.dates import end_of_day
-from clvlib.engine.users import USER_COLUMNS, user_features_at
+from clvlib.engine.users import BEHAVIOUR_COLUMNS, USER_COLUMNS, user_features_at
 from clvlib.features.links import build_mapping, users_at_cuts
 from clvlib.features.snapshots import build_click_snapshots, build_links, methods_for
 
@@ -44,6 +44,67 @@ def test_user_features_at_the_cut_are_hand_checked():
     assert (u2["total_events"], u2["product_views"], u2["purchases"], u2["total_purchase_amount"]) == (1, 1, 0, 0.0)
     assert np.isnan(u2["mean_purchase_amount"]) and u2["conversion_rate"] == 0.0 and u2["recency_days"] == 1.5
     assert list(got.reset_index().columns) == ["UserID", *USER_COLUMNS]
+
+
+def shop_log() -> pd.DataFrame:
+    """A shop's log for the browsing columns (cut 2018-02-28: reference 2018-03-01 00:00).
+
+    User 10: browses on 1 Jan from 10:00 (view, cart); buys on 10 Jan (view, cart, purchase at 12:00);
+    browses on 20 Jan (view, view, view, cart) and on 19 Feb (a login at 00:00); starts a session at
+    23:00 on the cut day whose purchase falls at midnight after the cut, and buys again on 5 Mar.
+    User 11 never buys: one session on the cut day (11:00, 12:00). User 12 only buys, on 1 Feb at 00:00.
+    """
+    rows = [(10, 1, "2018-01-01 10:00", "page_view", None), (10, 1, "2018-01-01 10:05", "add_to_cart", None),
+            (10, 2, "2018-01-10 11:50", "product_view", None), (10, 2, "2018-01-10 11:55", "add_to_cart", None),
+            (10, 2, "2018-01-10 12:00", "purchase", 40.0),
+            (10, 3, "2018-01-20 08:00", "page_view", None), (10, 3, "2018-01-20 08:01", "page_view", None),
+            (10, 3, "2018-01-20 08:02", "product_view", None), (10, 3, "2018-01-20 08:03", "add_to_cart", None),
+            (10, 4, "2018-02-19 00:00", "login", None),
+            (10, 5, "2018-02-28 23:00", "page_view", None), (10, 5, "2018-03-01 00:00", "purchase", 15.0),
+            (10, 6, "2018-03-05 09:00", "purchase", 25.0),
+            (11, 1, "2018-02-28 11:00", "page_view", None), (11, 1, "2018-02-28 12:00", "product_view", None),
+            (12, 1, "2018-02-01 00:00", "purchase", 60.0)]
+    e = pd.DataFrame(rows, columns=["UserID", "SessionID", "Timestamp", "EventType", "Amount"])
+    e["Timestamp"] = pd.to_datetime(e["Timestamp"])
+    return e.astype({"Amount": "float64"})
+
+
+def test_browsing_is_separated_from_order_sessions_per_day_and_since_the_last_purchase():
+    at_cut, early = user_features_at(shop_log(), [(end_of_day(CUT), end_of_day(CUT)),
+                                                  (end_of_day("2018-01-15"), end_of_day("2018-01-15"))])
+    got = at_cut.set_index("UserID")[BEHAVIOUR_COLUMNS]
+    exposure = 58 + 14 / 24  # 1 Jan 10:00 to 1 Mar 00:00
+    expected = pd.DataFrame({
+        # session 2 holds a purchase; 1, 3, 4 and 5 (its purchase is after the cut) are browsing
+        "order_sessions": [1, 0, 1],
+        "browse_sessions": [4, 1, 0],
+        "exposure_days": [exposure, 13 / 24, 28.0],
+        # per day of exposure, at least one day (user 11 was seen for 13 hours)
+        "browse_sessions_per_day": [4 / exposure, 1.0, 0.0],
+        "order_sessions_per_day": [1 / exposure, 0.0, 1 / 28],
+        # add_to_cart events among the events of browsing sessions: 2 of 2 + 4 + 1 + 1
+        "browse_cart_share": [2 / 8, 0.0, np.nan],
+        # to the last event of a browsing session (23:00 on the cut day; 12:00)
+        "browse_recency_days": [1 / 24, 0.5, np.nan],
+        # browsing sessions that started after the last purchase (10 Jan 12:00): 3, 4, 5; all when none
+        "browse_since_last_purchase": [2 + 1, 1, 0],
+        "days_since_last_purchase": [49.5, np.nan, 28.0],
+    }, index=pd.Index([10, 11, 12], name="UserID"))
+    pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-12)
+    # on 15 Jan only sessions 1 (browsing) and 2 (the order) have happened
+    u10 = early.set_index("UserID").loc[10, BEHAVIOUR_COLUMNS]
+    assert list(early["UserID"]) == [10]
+    assert (u10["order_sessions"], u10["browse_sessions"], u10["browse_since_last_purchase"]) == (1, 1, 0)
+    assert (u10["exposure_days"], u10["days_since_last_purchase"]) == (pytest.approx(14 + 14 / 24), 5.5)
+    assert (u10["browse_cart_share"], u10["browse_recency_days"]) == (0.5, pytest.approx(14 + 14 / 24 - 5 / 1440))
+
+
+def test_the_browsing_columns_equal_the_pandas_oracle_on_a_shop_log():
+    got = user_features_at(shop_log(), [(end_of_day(CUT), end_of_day(CUT)), (None, end_of_day("2018-03-05"))])
+    ev = shop_log()
+    expected = [oracle.user_features(ev[ev["Timestamp"] < end_of_day(CUT)], CUT), oracle.user_features(ev)]
+    for g, e in zip(got, expected):
+        pd.testing.assert_frame_equal(g, e)
 
 
 def test_several_bounds_in_one_query_equal_the_pandas_oracle_at_each():

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clvlib.features.temporal import feature_columns, holdout_labels, population_features, window
+from clvlib.engine.users import BEHAVIOUR_COLUMNS, USER_COLUMNS
+from clvlib.features.temporal import CLICK_FEATURES, feature_columns, holdout_labels, population_features, window
 
 T = pd.Timestamp
 
@@ -73,6 +74,27 @@ def test_feature_sets_nest():
     rfm, olist = feature_columns(f, "rfm"), feature_columns(f, "rfm+olist")
     assert set(rfm) < set(olist)
     assert "review_score_mean" in olist and "review_score_mean" not in rfm
+
+
+def _with_clicks(columns: list[str]) -> pd.DataFrame:
+    f = population_features(orders(), "2018-02-28")
+    return f.assign(**{f"click_{c}": 1.0 for c in columns}, has_click=1)
+
+
+def test_the_click_set_uses_the_browsing_columns_not_the_mixed_counts():
+    f = _with_clicks([c for c in USER_COLUMNS if c not in ("first_event", "last_event")])
+    cols = feature_columns(f, "rfm+olist+click")
+    assert cols == feature_columns(f, "rfm+olist") + CLICK_FEATURES
+    assert {f"click_{c}" for c in BEHAVIOUR_COLUMNS} < set(cols)
+    assert "click_total_events" not in cols and "click_sessions" not in cols and "click_conversion_rate" not in cols
+    assert all(c == "has_click" or c.removeprefix("click_") in USER_COLUMNS for c in CLICK_FEATURES)
+
+
+def test_click_snapshots_without_the_browsing_columns_are_refused():
+    old = _with_clicks(["total_events", "sessions", "purchases", "mean_purchase_amount"])
+    with pytest.raises(ValueError, match=r"click features: missing column\(s\) \['click_browse_sessions'.*rerun stage 04"):
+        feature_columns(old, "rfm+olist+click")
+    assert feature_columns(old, "rfm+olist") == feature_columns(population_features(orders(), "2018-02-28"), "rfm+olist")
 
 
 def test_errors_are_clear():
