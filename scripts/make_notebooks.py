@@ -259,8 +259,9 @@ show_table(report[(report["missing"] > 0) | report["column"].isin(["spend_per_ev
     md("## Correlations between the two sides\nSpearman correlations across linked customers. Through a synthetic link these reflect the mapping method, not the customers (see stage 03's placebo check)."),
     code("""figures.correlation_heatmap(hybrid, {
     "frequency": "orders: purchases", "total_spent": f"orders: spend ({ctx.currency})", "recency_days": "orders: days since last",
-    "click_total_events": "clicks: events", "click_total_purchase_amount": "clicks: purchase amount",
-    "click_conversion_rate": "clicks: conversion rate", "click_recency_days": "clicks: days since last",
+    "click_browse_sessions_per_day": "clicks: browsing sessions a day", "click_order_sessions": "clicks: order sessions",
+    "click_browse_since_last_purchase": "clicks: browsing since last purchase",
+    "click_total_purchase_amount": "clicks: purchase amount", "click_browse_recency_days": "clicks: days since browsing",
     "spend_per_event": f"spend per event ({ctx.currency})", "orders_per_session": "orders per session"},
     f"Spearman correlations across {len(hybrid):,} customers linked by {method}") if has_links else None"""),
     code("""display(Markdown("*What to look for:* the cells between an `orders:` row and a `clicks:` column are what the link connects. "
