@@ -68,14 +68,17 @@ def main(argv: list[str] | None = None) -> int:
         out = work / f"gen{label}"
         print(f"{label}: {n:,} persons into {out}", flush=True)
         env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"))
-        proc = subprocess.run([sys.executable, __file__, "--one", str(out), str(n), "--seed", str(a.seed),
-                               "--chunk", str(chunk)], stdout=subprocess.PIPE, text=True, env=env)
-        lines = proc.stdout.strip().splitlines()
-        print("\n".join(lines[:-1]), flush=True)
-        if proc.returncode != 0:
+        proc = subprocess.Popen([sys.executable, __file__, "--one", str(out), str(n), "--seed", str(a.seed),
+                                 "--chunk", str(chunk)], stdout=subprocess.PIPE, text=True, env=env)
+        last = ""
+        for line in proc.stdout:  # the per-chunk progress, as it comes
+            if line.startswith("    "):
+                print(line, end="", flush=True)
+            last = line
+        if proc.wait() != 0:
             print(f"{label}: failed (exit {proc.returncode})", flush=True)
             return proc.returncode
-        r = json.loads(lines[-1])
+        r = json.loads(last)
         truth = Path(r["truth_dir"])
         rows.append((label, n, r["n_chunks"], r["n_orders"], r["n_events"], r["seconds"], r["peak_rss_gb"] * 1000,
                      _mb(out / "orders.parquet"), _mb(out / "events"), _mb(truth)))
