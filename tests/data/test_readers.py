@@ -66,6 +66,12 @@ def test_a_glob_of_parquet_files_is_one_table_and_rows_say_which_file(tmp_path):
     assert loaded.where(loaded.df["u"] == "c") == "part-2.parquet row 1"
     folder = read_source(TableSpec(path=str(tmp_path / "ev")), ["u"], "[events]")
     assert len(folder.df) == 3
+    # each row's file is a categorical of the listed files, not a path string per row (memory at scale)
+    assert isinstance(loaded.file_of_row.dtype, pd.CategoricalDtype)
+    quoted = tmp_path / "it's"
+    (tmp_path / "ev").rename(quoted)
+    again = read_source(TableSpec(path=str(quoted)), ["u"], "[events]")
+    assert again.where(again.df["u"] == "b") == "part-1.parquet row 2"
 
 
 def test_nothing_matching_and_mixed_formats_are_refused(tmp_path):
