@@ -316,7 +316,7 @@ display(caught.callout({f"{name} predictions": latest.predictions[name][["expect
     md("## Buy-till-you-die baselines at the cut-off\nBG/NBD and Pareto/NBD model each person's purchase rate and the chance they have silently left; Gamma-Gamma models the value of their orders (fitted on repeat customers; a one-time buyer gets the population mean). BG/NBD x Gamma-Gamma with the first order fits Gamma-Gamma on every purchase day instead, the first included, so a one-time buyer's expected spend lies between their first order's value and the population mean. BG/NBD with covariates lets the purchase rate differ by the customer's region and their first order's category (fixed at the first order, so they never move with later purchases), with the same first-order spend. Fitted with pymc-marketing by maximum likelihood (flat priors: the MAP estimate is the MLE); parameters below."),
     code("""display(Markdown(btyd_parameter_reading(latest.params)),
         Markdown("**Per-customer intervals** in `data/clv_predictions.csv` (BG/NBD with covariates has none: the bootstrap "
-                 "does not draw its covariate coefficients):\n\n" + prediction_interval_text(interval_notes)))
+                 "does not draw its covariate coefficients):\\n\\n" + prediction_interval_text(interval_notes)))
 if fit_method == "mcmc":
     display(convergence_warning(latest.params), show_table(latest.params))
 cov = latest.fitted.get("bgnbd+cov")
@@ -458,7 +458,7 @@ if ceiling is not None:
 if coverage:
     display(Markdown("**Demo only: the per-customer 90% intervals** of stage 05 against the expected value given the hidden traits, "
                      f"for the {next(iter(coverage.values()))['n']:,} customers at the cut-off (below: the truth lies under the "
-                     "interval; above: over it). BG/NBD counts every one-time buyer as alive, while some have left.\n\n"
+                     "interval; above: over it). BG/NBD counts every one-time buyer as alive, while some have left.\\n\\n"
                      + prediction_interval_text({m: n for m, n in meta.get("interval_notes", {}).items() if m in coverage})),
             show_table(pd.DataFrame([{"model": model_label(btyd_column(m)), **c} for m, c in coverage.items()])
                        [["model", "coverage", "below", "above", "median_width", "mean_width"]],
