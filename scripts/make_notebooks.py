@@ -294,7 +294,7 @@ from clvlib.models import btyd
 from clvlib.models.baselines import model_meta
 from clvlib.models.compare import add_intervals, compare_backtests, cut_table, split_record, stack_scores
 from clvlib.models.hybrid import variant_table, variants_for
-from clvlib.models.predictions import predictions_table, scores_table
+from clvlib.models.predictions import prediction_interval_text, predictions_table, scores_table
 from clvlib.models.scores import primary_hybrid
 from clvlib.pipeline.context import open_stage
 from clvlib.report.display import convergence_warning, link_caveat, split_text
@@ -310,12 +310,14 @@ options = dict(fit_method=fit_method, seed=seed, annual_discount_rate=annual_dis
 with captured_warnings("fitting every model at each backtest cut-off") as caught:
     results, skipped = compare_backtests(snaps, clicks, orders, p["backtests"], variants, link_info=info_at, **options)
 latest = results[0]  # the holdout evaluation
-interval_note = add_intervals(latest, "bgnbd", seed=seed)
+interval_notes = {m: add_intervals(latest, m, seed=seed) for m in ("bgnbd", "bgnbd+first")}  # per-customer 90% intervals
 display(Markdown(split_text(w, latest.features) + (" " + " ".join(p["notes"]) if p["notes"] else "")))
 display(caught.callout({f"{name} predictions": latest.predictions[name][["expected_purchases", "p_alive", "predicted_value"]]
                         for name in latest.predictions} | {"hybrid scores": latest.hybrid_scores.filter(like="hybrid:")}))"""),
     md("## Buy-till-you-die baselines at the cut-off\nBG/NBD and Pareto/NBD model each person's purchase rate and the chance they have silently left; Gamma-Gamma models the value of their orders (fitted on repeat customers; a one-time buyer gets the population mean). BG/NBD x Gamma-Gamma with the first order fits Gamma-Gamma on every purchase day instead, the first included, so a one-time buyer's expected spend lies between their first order's value and the population mean. BG/NBD with covariates lets the purchase rate differ by the customer's region and their first order's category (fixed at the first order, so they never move with later purchases), with the same first-order spend. Fitted with pymc-marketing by maximum likelihood (flat priors: the MAP estimate is the MLE); parameters below."),
-    code("""display(Markdown(btyd_parameter_reading(latest.params)), Markdown("Per-customer intervals of BG/NBD x Gamma-Gamma in `data/clv_predictions.csv`: " + interval_note))
+    code("""display(Markdown(btyd_parameter_reading(latest.params)),
+        Markdown("**Per-customer intervals** in `data/clv_predictions.csv` (BG/NBD with covariates has none: the bootstrap "
+                 "does not draw its covariate coefficients):\\n\\n" + prediction_interval_text(interval_notes)))
 if fit_method == "mcmc":
     display(convergence_warning(latest.params), show_table(latest.params))
 cov = latest.fitted.get("bgnbd+cov")
@@ -339,7 +341,7 @@ show_table(cut_table(results), caption="One row per backtest cut-off; the first 
     code("""primary = primary_hybrid(links["real_key"], available=latest.hybrid_scores.columns)
 clv_predictions = predictions_table(latest.predictions, latest.hybrid_scores, primary)
 meta = model_meta(w, primary, fit_method, latest.fitted, latest.hybrid_info)
-meta.update(backtests=[split_record(r.windows) for r in results], forecast=split_record(p["forecast"]), interval_note=interval_note,
+meta.update(backtests=[split_record(r.windows) for r in results], forecast=split_record(p["forecast"]), interval_notes=interval_notes,
             analysis_date=str(p["analysis_date"].date()), options=options,
             plan=dict(""" + PLAN_PARAMS + """, analysis_date=str(p["analysis_date"].date()), data_start=span["first_order"]))
 ctx.save("predictions", clv_predictions)
@@ -365,8 +367,8 @@ from clvlib.evaluation.metrics import decile_table
 from clvlib.evaluation.summary import ceiling_shares, metrics_record, metrics_table, placebo_table, top_predicted_revenue
 from clvlib.models import btyd
 from clvlib.models.btyd.intervals import interval_coverage
-from clvlib.models.predictions import clv_table_for, decile_revenue, segment_summary
-from clvlib.models.scores import BASELINE, OBSERVABLE, TRUTH, model_label
+from clvlib.models.predictions import clv_table_for, decile_revenue, prediction_interval_text, prediction_intervals, segment_summary
+from clvlib.models.scores import BASELINE, OBSERVABLE, TRUTH, btyd_column, model_label
 from clvlib.pipeline.context import open_stage
 from clvlib.report import backtest as backtest_figures, figures
 from clvlib.report.display import callout, holdout_text, placebo_caveat
@@ -450,14 +452,20 @@ figures.plot_deciles(y, S[second].to_numpy(), model_label(second), currency=ctx.
             placebo_caveat(placebo))
 else:
     display(Markdown("This dataset has no event log: there is no clickstream model to compare."))"""),
-    code("""coverage = None
-if ceiling is not None and "predicted_value_low" in preds.columns:
+    code("""coverage = {}  # BTYD score -> how often its per-customer interval holds the demo's truth
+if ceiling is not None:
     truth_at = preds[CUSTOMER].map(pd.Series(S[TRUTH].to_numpy(), index=scores[CUSTOMER].to_numpy()))
-    coverage = interval_coverage(truth_at, preds["predicted_value_low"], preds["predicted_value_high"])
-    display(Markdown(f"**Demo only: the intervals.** {meta['interval_note']} They hold the expected value given the hidden traits of "
-                     f"**{coverage['coverage']:.0%}** of the {coverage['n']:,} customers at the cut-off; {coverage['below']:.0%} "
-                     f"of the truths lie below their interval and {coverage['above']:.0%} above (BG/NBD counts every one-time "
-                     "buyer as alive, while some have left)."))
+    coverage = {m: interval_coverage(truth_at, preds[lo], preds[hi]) for m, (lo, hi) in prediction_intervals(preds).items()}
+if coverage:
+    display(Markdown("**Demo only: the per-customer 90% intervals** of stage 05 against the expected value given the hidden traits, "
+                     f"for the {next(iter(coverage.values()))['n']:,} customers at the cut-off (below: the truth lies under the "
+                     "interval; above: over it). BG/NBD counts every one-time buyer as alive, while some have left.\\n\\n"
+                     + prediction_interval_text({m: n for m, n in meta.get("interval_notes", {}).items() if m in coverage})),
+            show_table(pd.DataFrame([{"model": model_label(btyd_column(m)), **c} for m, c in coverage.items()])
+                       [["model", "coverage", "below", "above", "median_width", "mean_width"]],
+                       headers={"coverage": "truth inside", "below": "truth below", "above": "truth above",
+                                "median_width": f"median width ({ctx.currency})", "mean_width": f"mean width ({ctx.currency})"},
+                       formats={"coverage": "{:.1%}", "below": "{:.1%}", "above": "{:.1%}", "median_width": "{:,.2f}", "mean_width": "{:,.2f}"}))
 if ceiling is not None:
     observable = S.get(OBSERVABLE)
     display(Markdown(f"**Demo only: two ceilings.** Ranking customers by their expected value given the hidden traits (and whether they are "
@@ -476,7 +484,9 @@ ctx.save("metrics", metrics_record(holdout_start=meta["cutoff"], holdout_end=met
                                    backtest={"cuts": [b["cutoff"] for b in meta["backtests"]], "selection_cuts": selection,
                                              "recommended": rec.pick, "chosen_by": choice_sentence(rec, selection),
                                              "table": bt, "summary": summary},
-                                   intervals={"note": meta.get("interval_note"), "coverage_of_truth": coverage}))
+                                   intervals={m: {"note": meta.get("interval_notes", {}).get(m), "columns": list(cols),
+                                                  "coverage_of_truth": coverage.get(m)}
+                                              for m, cols in prediction_intervals(preds).items()}))
 bg, h = table.set_index("model").loc[BASELINE], table.set_index("model").loc[second]
 ctx.finish({"recommended model": model_label(rec.pick), "chosen on": ", ".join(selection) or "(no earlier cut-off)",
             "holdout buyers": f"{(y > 0).mean():.2%}",
@@ -496,7 +506,7 @@ act on is `data/clv_table.csv` (and `data/clv_table.parquet`); stages 05 and 06 
     code(SETUP + """from clvlib.features.temporal import plan
 from clvlib.models.compare import add_intervals, compare_at
 from clvlib.models.hybrid import variants_for
-from clvlib.models.predictions import clv_table_for, decile_revenue, segment_summary
+from clvlib.models.predictions import clv_table_for, decile_revenue, forecast_interval_model, forecast_interval_text, segment_summary
 from clvlib.models.scores import hybrid_column, model_label
 from clvlib.pipeline.context import open_stage
 from clvlib.report import figures
@@ -516,15 +526,17 @@ with captured_warnings(f"fitting {model_label(pick)} with all the data") as caug
     result = compare_at(snaps, clicks, orders, fw, variants, link_info=info, label="the forecast",
                         btyd_models=("bgnbd", "pnbd") if pick == "btyd:pnbd" else ("bgnbd",), **meta["options"])
 horizon_days = (fw["holdout_end"] - fw["cut"]).days
-interval_note = add_intervals(result, "bgnbd", seed=meta["options"]["seed"])
-clv = clv_table_for(pick, result.scores, result.predictions["bgnbd"], horizon_days, result.hybrid_scores)
+interval_model, _ = forecast_interval_model(pick)  # the chosen model's interval, or the one that stands in for it
+interval_notes = {m: add_intervals(result, m, seed=meta["options"]["seed"]) for m in dict.fromkeys(("bgnbd", interval_model))}
+clv = clv_table_for(pick, result.scores, result.predictions["bgnbd"], horizon_days, result.hybrid_scores,
+                    intervals={m: result.predictions[m] for m in interval_notes if m != "bgnbd"})
 facts = forecast_facts(clv, metrics, str(fw["cut"].date()), str(fw["holdout_end"].date()), currency=ctx.currency)
 answer = forecast_text(facts)
 display(Markdown("## The answer" + answer), caught.callout({"forecast": clv[["predicted_value"]]}))
 display(link_caveat(links["methods"], periods_overlap=next(iter(info.values()))["clickstream_cut_applied"]) if variants and variants[0].method else Markdown(""))"""),
-    md("## The CLV table to take away\nOne row per customer, highest predicted value first. `predicted_value` is the chosen model's prediction of what the customer will spend over the forecast window; `p_buy` is its chance that they buy at all (hybrid models only); `predicted_value_bgnbd`, `expected_purchases_bgnbd` and `p_alive` come from BG/NBD x Gamma-Gamma fitted at the analysis date; `decile` and `segment` rank customers by `predicted_value`."),
+    md("## The CLV table to take away\nOne row per customer, highest predicted value first. `predicted_value` is the chosen model's prediction of what the customer will spend over the forecast window; `p_buy` is its chance that they buy at all (hybrid models only); `predicted_value_bgnbd` (with its 90% interval `_low` / `_high`), `expected_purchases_bgnbd` and `p_alive` come from BG/NBD x Gamma-Gamma fitted at the analysis date; `predicted_value_<model>` with `_low` / `_high` is another model's value and interval, named after it; `decile` and `segment` rank customers by `predicted_value`."),
     code("""headers = clv_headers(ctx.currency, horizon_days)
-display(Markdown("BG/NBD's " + interval_note.replace("`predicted_value_low` / `_high`", "`predicted_value_bgnbd_low` / `_high`")))
+display(Markdown("**Which interval.** " + forecast_interval_text(pick, interval_notes)))
 show_table(clv.drop(columns=["segment_meaning", "model", "horizon_days"]).dropna(axis=1, how="all"), headers=headers,
            formats=clv_formats(), max_rows=10, full_table="data/clv_table.csv (and data/clv_table.parquet)")"""),
     md("### Segments"),

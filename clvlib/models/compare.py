@@ -21,7 +21,7 @@ from clvlib.models.baselines import fit_btyd_baselines
 from clvlib.models.btyd import BTYDModel
 from clvlib.models.btyd.spend import AllOrdersSpend, with_spend
 from clvlib.models.hybrid import Variant, fit_score_snapshots
-from clvlib.models.scores import ALL_ORDERS_SPEND, BTYD_MODELS, COVARIATE_BTYD, SIMPLE_RULE, btyd_column, is_hybrid
+from clvlib.models.scores import ALL_ORDERS_SPEND, BTYD_MODELS, COVARIATE_BTYD, SIMPLE_RULE, btyd_column, is_hybrid, model_label
 from clvlib.schemas import CUSTOMER
 
 __all__ = ["CutResult", "compare_at", "add_all_orders_spend", "add_covariate_btyd", "calibrate_hybrid", "add_intervals", "compare_backtests", "stack_scores", "split_record", "cut_table"]
@@ -248,7 +248,9 @@ def add_intervals(result: CutResult, model: str = "bgnbd", *, level: float = 0.9
     Returns
     -------
     str
-        One sentence for the report: what the interval covers, or why there is none.
+        One sentence for the report: what the interval covers and under which model, or why there is
+        none. It names no column: each table names the columns after the model
+        (:func:`clvlib.models.predictions.interval_columns`).
     """
     from clvlib.models.btyd.intervals import predict_intervals
     from clvlib.models.btyd.spend import all_orders_summary, with_spend_model
@@ -281,8 +283,8 @@ def add_intervals(result: CutResult, model: str = "bgnbd", *, level: float = 0.9
     what = ("the customer's true expected value (the model's parameters and the customer's own purchase rate, "
             "dropout and spend drawn from their posterior)" if uncertainty == "traits"
             else "the model's estimate (its parameters' uncertainty only)")
-    return (f"`predicted_value_low` / `_high`: a {level:.0%} interval of {what}, from {n_draws} draws of a parametric "
-            "bootstrap of the maximum-likelihood fit.")
+    return (f"A {level:.0%} interval of {what} under {model_label(btyd_column(model))}, from {n_draws} draws of a "
+            "parametric bootstrap of the maximum-likelihood fit.")
 
 
 def compare_backtests(snapshots: pd.DataFrame, click_snapshots: pd.DataFrame | None, orders: pd.DataFrame,

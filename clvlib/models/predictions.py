@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from clvlib.models.scores import ALL_ORDERS_SPEND, COVARIATE_BTYD, SIMPLE_RULE, btyd_column, is_hybrid, p_buy_column, hybrid_variant, model_label
+from clvlib.models.scores import ALL_ORDERS_SPEND, BTYD_MODELS, COVARIATE_BTYD, FIRST_ORDER, SIMPLE_RULE, btyd_column, is_hybrid, p_buy_column, hybrid_variant, model_label
 from clvlib.schemas import CUSTOMER
 
 __all__ = ["SEGMENTS", "SEGMENT_MEANINGS", "segment_customers", "predictions_table", "scores_table", "clv_table", "clv_table_for",
-           "segment_summary", "decile_revenue"]
+           "segment_summary", "decile_revenue", "interval_columns", "prediction_intervals", "prediction_interval_text", "forecast_interval_model",
+           "forecast_interval_text"]
 
 #: Segment of each decile band, in words for marketers.
 SEGMENTS = {1: "top 10%: target", 3: "next 20%: nurture", 10: "bottom 70%: low expected value"}
@@ -48,7 +49,10 @@ def predictions_table(btyd: Mapping[str, pd.DataFrame], hybrid_scores: pd.DataFr
     btyd
         ``{"bgnbd": predictions, "pnbd": predictions}`` from :meth:`BTYDModel.predict`, in the same
         customer order, keyed by ``customer_col``; any other BTYD score (``"bgnbd+first"``) adds its
-        ``predicted_value_<name>`` column after ``predicted_value_pnbd``.
+        ``predicted_value_<name>`` column after ``predicted_value_pnbd``. BG/NBD's per-customer interval
+        is ``predicted_value_low`` / ``_high`` (next to its ``predicted_value``); another score's, when its
+        frame has one (:func:`clvlib.models.compare.add_intervals`), is ``predicted_value_<name>_low`` /
+        ``_high`` (:func:`interval_columns`).
     hybrid_scores
         ``customer_col`` and the ``hybrid:`` / ``p_buy:`` columns of every variant.
     primary
@@ -63,13 +67,16 @@ def predictions_table(btyd: Mapping[str, pd.DataFrame], hybrid_scores: pd.DataFr
     for name, col in extra.items():
         btyd_column(name)  # refuses an unknown BTYD score
         out[col] = btyd[name]["predicted_value"].to_numpy()
+        for end in ("low", "high"):
+            if f"predicted_value_{end}" in btyd[name].columns:
+                out[f"{col}_{end}"] = btyd[name][f"predicted_value_{end}"].to_numpy()
     out["predicted_value_hybrid"] = out[primary]
     out["p_buy_hybrid"] = out[p_buy_column(hybrid_variant(primary))]
     out["decile"], out["segment"] = segment_customers(out["predicted_value_hybrid"])
     keep = [customer_col, "expected_purchases", "p_alive", "expected_spend", "predicted_value", "clv_lifetime",
             "predicted_value_pnbd", *extra.values(), "predicted_value_hybrid", "p_buy_hybrid", "decile", "segment"]
-    keep += [c for c in out.columns if c.startswith("predicted_value_") and c.endswith(("_low", "_high"))]
-    return out[keep]
+    bounds = [f"{c}_{end}" for c in ("predicted_value", "predicted_value_pnbd", *extra.values()) for end in ("low", "high")]
+    return out[keep + [c for c in bounds if c in out.columns]]
 
 
 def scores_table(features: pd.DataFrame, predictions: pd.DataFrame, hybrid_scores: pd.DataFrame,
@@ -89,15 +96,15 @@ def scores_table(features: pd.DataFrame, predictions: pd.DataFrame, hybrid_score
 
 
 def clv_table(predictions: pd.DataFrame, model: str, horizon_days: int,
-              customer_col: str = CUSTOMER) -> pd.DataFrame:
+              customer_col: str = CUSTOMER, intervals: Sequence[str] = ()) -> pd.DataFrame:
     """The per-customer CLV table to take away: one row per customer, highest predicted value first.
 
     Required columns
     ----------------
     ``customer_col``, ``predicted_value_hybrid``, ``p_buy_hybrid``, ``predicted_value``,
     ``expected_purchases``, ``p_alive``, ``decile``, ``segment`` (:func:`predictions_table`);
-    ``predicted_value_low`` / ``predicted_value_high`` are kept when present (the BG/NBD credible
-    interval of an MCMC fit).
+    ``predicted_value_low`` / ``predicted_value_high`` are kept when present (BG/NBD's interval);
+    for each model of ``intervals``, ``predicted_value_<model>`` and, when present, its ``_low`` / ``_high``.
 
     Parameters
     ----------
@@ -107,6 +114,10 @@ def clv_table(predictions: pd.DataFrame, model: str, horizon_days: int,
         Label of the model behind ``predicted_value``, ``decile`` and ``segment`` (the primary hybrid).
     horizon_days
         Length of the prediction window, written on every row so the file explains itself.
+    intervals
+        BTYD scores other than BG/NBD whose value and interval the table carries, named after the
+        model (``["bgnbd+first"]`` -> ``predicted_value_bgnbd+first``, ``_low``, ``_high``): the
+        chosen model's interval, or the stand-in of :func:`forecast_interval_model`.
 
     Returns
     -------
@@ -114,12 +125,14 @@ def clv_table(predictions: pd.DataFrame, model: str, horizon_days: int,
         ``customer_col``, ``predicted_value`` (over the horizon, by ``model``), ``p_buy`` (its
         chance that the customer buys in the horizon), ``predicted_value_bgnbd`` (BG/NBD x
         Gamma-Gamma over the same horizon) with ``predicted_value_bgnbd_low`` / ``_high`` where
-        the fit gives an interval, ``expected_purchases_bgnbd``, ``p_alive`` (BG/NBD), ``decile``
+        the fit gives an interval, the same three columns for every model of ``intervals``,
+        ``expected_purchases_bgnbd``, ``p_alive`` (BG/NBD), ``decile``
         (1 = highest), ``segment``, ``segment_meaning``, ``model``, ``horizon_days``; sorted by
         ``predicted_value`` descending (ties by customer id).
     """
     need = [customer_col, "predicted_value_hybrid", "p_buy_hybrid", "predicted_value", "expected_purchases",
             "p_alive", "decile", "segment"]
+    need += [f"predicted_value_{name}" for name in intervals]
     missing = [c for c in need if c not in predictions.columns]
     if missing:
         raise ValueError(f"clv_table: the predictions lack column(s) {missing}; build them with predictions_table(...).")
@@ -129,6 +142,10 @@ def clv_table(predictions: pd.DataFrame, model: str, horizon_days: int,
     for end in ("low", "high"):
         if f"predicted_value_{end}" in p.columns:
             out[f"predicted_value_bgnbd_{end}"] = p[f"predicted_value_{end}"]
+    for name in intervals:
+        for col in interval_columns(name):
+            if col in p.columns:
+                out[col] = p[col]
     out["expected_purchases_bgnbd"] = p["expected_purchases"]
     out["p_alive"] = p["p_alive"]
     out["decile"] = p["decile"]
@@ -207,7 +224,8 @@ def decile_revenue(table: pd.DataFrame, actual: pd.Series | None = None,
 
 
 def clv_table_for(pick: str, scores: pd.DataFrame, bgnbd: pd.DataFrame, horizon_days: int,
-                  hybrid_scores: pd.DataFrame | None = None, customer_col: str = CUSTOMER) -> pd.DataFrame:
+                  hybrid_scores: pd.DataFrame | None = None, customer_col: str = CUSTOMER,
+                  intervals: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """The CLV table (:func:`clv_table`) ranked by any model: ``pick``'s score is its predicted value.
 
     Parameters
@@ -223,6 +241,10 @@ def clv_table_for(pick: str, scores: pd.DataFrame, bgnbd: pd.DataFrame, horizon_
         Length of the prediction window.
     hybrid_scores
         The hybrid's ``p_buy:`` columns; gives ``p_buy`` when ``pick`` is a hybrid (missing otherwise).
+    intervals
+        BTYD score name (other than ``bgnbd``) -> its per-customer predictions (``predicted_value`` and,
+        after :func:`clvlib.models.compare.add_intervals`, ``predicted_value_low`` / ``_high``): carried
+        as ``predicted_value_<name>``, ``_low``, ``_high`` (:func:`interval_columns`).
     """
     if pick not in scores.columns:
         raise ValueError(f"clv_table_for: no score column {pick!r}; columns: {list(scores.columns)}.")
@@ -232,5 +254,131 @@ def clv_table_for(pick: str, scores: pd.DataFrame, bgnbd: pd.DataFrame, horizon_
     if is_hybrid(pick) and hybrid_scores is not None and p_buy_column(hybrid_variant(pick)) in hybrid_scores.columns:
         p_buy = out[customer_col].map(hybrid_scores.set_index(customer_col)[p_buy_column(hybrid_variant(pick))]).to_numpy()
     out["p_buy_hybrid"] = p_buy
+    for name, frame in (intervals or {}).items():
+        if name == "bgnbd":
+            raise ValueError("clv_table_for: BG/NBD's interval comes with `bgnbd`; pass only other models in intervals.")
+        by_id = frame.set_index(customer_col)
+        for src, col in zip(("predicted_value", "predicted_value_low", "predicted_value_high"), interval_columns(name)):
+            if src in by_id.columns:
+                out[col] = out[customer_col].map(by_id[src]).to_numpy()
     out["decile"], out["segment"] = segment_customers(out["predicted_value_hybrid"])
-    return clv_table(out, model_label(pick), horizon_days, customer_col=customer_col)
+    return clv_table(out, model_label(pick), horizon_days, customer_col=customer_col, intervals=list(intervals or {}))
+
+
+def interval_columns(model: str) -> tuple[str, str, str]:
+    """The CLV table's value and interval columns of a BTYD score, named after the model.
+
+    Examples
+    --------
+    >>> interval_columns("bgnbd")
+    ('predicted_value_bgnbd', 'predicted_value_bgnbd_low', 'predicted_value_bgnbd_high')
+    >>> interval_columns("bgnbd+first")[1]
+    'predicted_value_bgnbd+first_low'
+    """
+    btyd_column(model)  # refuses an unknown BTYD score
+    return f"predicted_value_{model}", f"predicted_value_{model}_low", f"predicted_value_{model}_high"
+
+
+def forecast_interval_model(pick: str) -> tuple[str, str]:
+    """Which model's per-customer interval the forecast table carries for the chosen score ``pick``, and why.
+
+    The parametric bootstrap (:func:`clvlib.models.compare.add_intervals`) exists for BG/NBD and
+    Pareto/NBD x Gamma-Gamma and for BG/NBD x the all-orders Gamma-Gamma (``bgnbd+first``): when one
+    of them is chosen, the table carries its own interval. BG/NBD with covariates (``bgnbd+cov``) has
+    none (its covariate coefficients are not drawn), so the table carries the interval of the same
+    model without the covariates (``bgnbd+first``: the same spend, BG/NBD without covariates); a
+    hybrid or the simple rule gives a point score only, so the table carries BG/NBD x Gamma-Gamma's.
+    No interval is ever presented as the chosen model's when it is not.
+
+    Returns
+    -------
+    model, sentence
+        The BTYD score whose interval the table carries, and one sentence for the report naming the
+        columns, whose model they belong to and, for a stand-in, why.
+
+    Examples
+    --------
+    >>> forecast_interval_model("btyd:bgnbd+cov")[0]
+    'bgnbd+first'
+    >>> forecast_interval_model("hybrid:rfm+olist")[0]
+    'bgnbd'
+    """
+    own = {btyd_column(n): n for n in (*BTYD_MODELS, *ALL_ORDERS_SPEND)}  # models with an interval of their own
+    covariate = pick in {btyd_column(n) for n in COVARIATE_BTYD}
+    model = own.get(pick, FIRST_ORDER if covariate else "bgnbd")
+    value, low, high = interval_columns(model)
+    if btyd_column(model) == pick:
+        return model, (f"`{low}` / `{high}` are the interval of the chosen model, {model_label(pick)}, around its "
+                       f"value `predicted_value` (also in `{value}`).")
+    why = ("its covariate coefficients are not drawn by the parametric bootstrap" if covariate
+           else "a gradient-boosting model gives a point prediction, not a distribution" if is_hybrid(pick)
+           else "it is a ranking rule, not a probability model")
+    instead = ("the same model without the covariates" if model == FIRST_ORDER else "the baseline")
+    return model, (f"{model_label(pick)} has no per-customer interval ({why}), so the table carries the interval of "
+                   f"{instead}, {model_label(btyd_column(model))}: `{low}` / `{high}`, around that model's own value "
+                   f"`{value}`, not around `predicted_value`.")
+
+
+def forecast_interval_text(pick: str, notes: Mapping[str, str]) -> str:
+    """The forecast report's paragraph on its intervals: whose they are (:func:`forecast_interval_model`) and what they cover.
+
+    Parameters
+    ----------
+    pick
+        Score column of the chosen model.
+    notes
+        BTYD score -> the sentence of :func:`clvlib.models.compare.add_intervals`, for the model of
+        :func:`forecast_interval_model` and ``bgnbd``.
+    """
+    model, sentence = forecast_interval_model(pick)
+    text = f"{sentence} {notes.get(model, '')}".strip()
+    if model != "bgnbd":
+        _, low, high = interval_columns("bgnbd")
+        text += (f" BG/NBD x Gamma-Gamma's own interval is `{low}` / `{high}`, around `predicted_value_bgnbd`: "
+                 + notes.get("bgnbd", ""))
+    return text
+
+
+
+def prediction_intervals(predictions: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    """The per-customer intervals a :func:`predictions_table` holds: BTYD score -> its (low, high) columns.
+
+    BG/NBD's are ``predicted_value_low`` / ``_high`` (its value is ``predicted_value``); another
+    score's are ``predicted_value_<name>_low`` / ``_high``. Only intervals with both bounds are listed.
+
+    Examples
+    --------
+    >>> prediction_intervals(pd.DataFrame(columns=["predicted_value_low", "predicted_value_high",
+    ...                                            "predicted_value_bgnbd+first_low", "predicted_value_bgnbd+first_high"]))
+    {'bgnbd': ('predicted_value_low', 'predicted_value_high'), 'bgnbd+first': ('predicted_value_bgnbd+first_low', 'predicted_value_bgnbd+first_high')}
+    """
+    bounds = {name: _bounds(name) for name in (*BTYD_MODELS, *ALL_ORDERS_SPEND, *COVARIATE_BTYD)}
+    return {name: cols for name, cols in bounds.items() if set(cols) <= set(predictions.columns)}
+
+
+def _bounds(name: str) -> tuple[str, str]:
+    """The (low, high) columns of a BTYD score's interval in a :func:`predictions_table`."""
+    base = "predicted_value" if name == "bgnbd" else f"predicted_value_{name}"
+    return f"{base}_low", f"{base}_high"
+
+
+def prediction_interval_text(notes: Mapping[str, str]) -> str:
+    """One line per BTYD score for the report: its interval's columns in the predictions table and what it covers.
+
+    Parameters
+    ----------
+    notes
+        Score name -> the sentence of :func:`clvlib.models.compare.add_intervals` (what the interval
+        covers, or why there is none).
+
+    Examples
+    --------
+    >>> print(prediction_interval_text({"bgnbd+first": "A 90% interval."}))
+    - BG/NBD x Gamma-Gamma with the first order: `predicted_value_bgnbd+first_low` / `predicted_value_bgnbd+first_high`. A 90% interval.
+    """
+    lines = []
+    for name, note in notes.items():
+        low, high = _bounds(name)
+        cols = f"`{low}` / `{high}`. " if not note.startswith("No per-customer interval") else ""
+        lines.append(f"- {model_label(btyd_column(name))}: {cols}{note}")
+    return "\n".join(lines)

@@ -323,7 +323,16 @@ def clv_headers(currency: str, horizon_days: int) -> dict[str, str]:
         "bin": "decile (1 = highest)", "n": "customers", "mean_predicted": f"mean predicted ({currency})",
         "mean_actual": f"mean actual ({currency})", "sum_predicted": f"total predicted ({currency})",
         "sum_actual": f"total actual ({currency})", "error_vs_overall_mean": "error / overall mean spend",
-    }
+    } | {col: f"{label}: value{end} ({currency})" for label, cols in _INTERVAL_MODELS.items()
+         for col, end in zip(cols, ("", ", 90% low", ", 90% high"))}
+
+
+#: The other BTYD scores whose value and interval a CLV table may carry, by their report label.
+_INTERVAL_MODELS = {
+    "Pareto/NBD x Gamma-Gamma": ("predicted_value_pnbd", "predicted_value_pnbd_low", "predicted_value_pnbd_high"),
+    "BG/NBD x Gamma-Gamma with the first order": ("predicted_value_bgnbd+first", "predicted_value_bgnbd+first_low",
+                                                  "predicted_value_bgnbd+first_high"),
+}
 
 
 def clv_formats() -> dict[str, Formatter]:
@@ -333,4 +342,4 @@ def clv_formats() -> dict[str, Formatter]:
     return {**{c: pct for c in ("share_of_customers", "share_of_predicted", "share_of_actual", "p_buy", "p_alive",
                                 "mean_p_alive")},
             **{c: money for c in ("predicted_value", "predicted_value_bgnbd", "predicted_value_bgnbd_low",
-                                  "predicted_value_bgnbd_high")}}
+                                  "predicted_value_bgnbd_high", *(c for cols in _INTERVAL_MODELS.values() for c in cols))}}

@@ -105,3 +105,51 @@ def test_decile_revenue_adds_up_predicted_and_actual_per_decile():
     assert out["sum_predicted"].tolist() == [90.0, 80.0, 70.0, 60.0, 50.0, 40.0, 30.0, 20.0, 10.0, 0.0]
     assert out["sum_actual"].tolist() == [30.0] + [0.0] * 8 + [10.0]
     assert list(decile_revenue(table).columns) == ["bin", "n", "sum_predicted"]
+
+
+def test_predictions_table_names_each_models_interval_after_the_model():
+    from clvlib.models.predictions import prediction_intervals
+
+    bg = _btyd([1.0, 2.0]).assign(predicted_value_low=0.5, predicted_value_high=3.0)
+    first = _btyd([4.0, 5.0]).assign(predicted_value_low=[1.0, 2.0], predicted_value_high=[8.0, 9.0])
+    hyb = pd.DataFrame({"customer_unique_id": ["c0", "c1"], "hybrid:rfm": [1.0, 2.0], "p_buy:rfm": [0.1, 0.2]})
+    out = predictions_table({"bgnbd": bg, "pnbd": bg, "bgnbd+first": first}, hyb, "hybrid:rfm")
+    assert out["predicted_value_bgnbd+first_low"].tolist() == [1.0, 2.0]
+    assert out["predicted_value_bgnbd+first_high"].tolist() == [8.0, 9.0]
+    assert out["predicted_value_low"].tolist() == [0.5, 0.5]  # BG/NBD's, next to its predicted_value
+    assert "predicted_value_pnbd_low" not in out.columns  # Pareto/NBD is taken from `bg` here, value only
+    assert prediction_intervals(out) == {"bgnbd": ("predicted_value_low", "predicted_value_high"),
+                                         "bgnbd+first": ("predicted_value_bgnbd+first_low", "predicted_value_bgnbd+first_high")}
+
+
+@pytest.mark.parametrize("pick, model, words", [
+    ("btyd:bgnbd", "bgnbd", "interval of the chosen model, BG/NBD x Gamma-Gamma,"),
+    ("btyd:bgnbd+first", "bgnbd+first", "interval of the chosen model, BG/NBD x Gamma-Gamma with the first order,"),
+    ("btyd:bgnbd+cov", "bgnbd+first", "has no per-customer interval (its covariate coefficients are not drawn"),
+    ("hybrid:rfm+olist", "bgnbd", "not around `predicted_value`"),
+], ids=["bgnbd", "all-orders", "covariates", "hybrid"])
+def test_the_forecast_carries_the_chosen_models_interval_or_says_which_stands_in(pick, model, words):
+    from clvlib.models.predictions import forecast_interval_model, forecast_interval_text
+
+    got, sentence = forecast_interval_model(pick)
+    assert got == model and words in sentence
+    text = forecast_interval_text(pick, {"bgnbd": "NOTE-B.", model: "NOTE-M."})  # one note when the model is BG/NBD
+    assert "NOTE-M." in text and "`predicted_value_bgnbd_low`" in text
+
+
+def test_clv_table_for_carries_another_models_value_and_interval_under_its_name():
+    from clvlib.models.predictions import clv_table_for
+
+    bg = _btyd([1.0, 2.0, 3.0]).assign(predicted_value_low=0.0, predicted_value_high=9.0)
+    first = _btyd([30.0, 10.0, 20.0]).assign(predicted_value_low=[3.0, 1.0, 2.0], predicted_value_high=[60.0, 20.0, 40.0])
+    scores = pd.DataFrame({"customer_unique_id": ["c0", "c1", "c2"], "btyd:bgnbd+first": [30.0, 10.0, 20.0]})
+    out = clv_table_for("btyd:bgnbd+first", scores, bg, 184, intervals={"bgnbd+first": first.iloc[::-1]})
+    assert list(out.columns[:9]) == ["customer_unique_id", "predicted_value", "p_buy", "predicted_value_bgnbd",
+                                     "predicted_value_bgnbd_low", "predicted_value_bgnbd_high", "predicted_value_bgnbd+first",
+                                     "predicted_value_bgnbd+first_low", "predicted_value_bgnbd+first_high"]
+    assert out["customer_unique_id"].tolist() == ["c0", "c2", "c1"]
+    assert out["predicted_value"].tolist() == out["predicted_value_bgnbd+first"].tolist() == [30.0, 20.0, 10.0]
+    assert out["predicted_value_bgnbd+first_low"].tolist() == [3.0, 2.0, 1.0]
+    assert (out["model"] == "BG/NBD x Gamma-Gamma with the first order").all()
+    with pytest.raises(ValueError, match="BG/NBD's interval comes with `bgnbd`"):
+        clv_table_for("btyd:bgnbd+first", scores, bg, 184, intervals={"bgnbd": bg})
