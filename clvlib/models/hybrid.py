@@ -25,7 +25,8 @@ from clvlib.models.two_part import TwoPartModel
 from clvlib.features.temporal import attach_click_features, feature_columns, holdout_labels
 
 __all__ = ["Variant", "variants_for", "MIN_REPEAT_FOR_BTYD", "btyd_features", "btyd_feature_notes", "person_weights",
-           "fit_score_variants", "fit_score_snapshots", "variant_table", "training_rows", "MAX_TRAIN_ROWS"]
+           "fit_score_variants", "fit_score_snapshots", "variant_table", "training_rows", "MAX_TRAIN_ROWS",
+           "pool_rare_levels", "MIN_LEVEL_BUYERS", "RARE_LEVEL"]
 
 
 @dataclass(frozen=True)
@@ -194,6 +195,41 @@ def training_rows(people: list[pd.Series], labels: list[np.ndarray], weighting: 
     return rows, np.concatenate(weights), record
 
 
+#: Fewest buyer rows a level of a categorical feature needs in the training data to stay a level of its own.
+MIN_LEVEL_BUYERS = 30
+#: The level rare levels are pooled into.
+RARE_LEVEL = "other (rare)"
+
+
+def pool_rare_levels(train: list[str], score: list[str], bought: np.ndarray,
+                     min_buyers: int = MIN_LEVEL_BUYERS) -> tuple[list[str], list[str]]:
+    """Pool the levels of a categorical feature that too few training buyers carry into :data:`RARE_LEVEL`.
+
+    Gradient boosting's native categorical splits choose a subset of levels per split; with about
+    1% buyers, a level seen with a handful of buyers is a split on noise (on the demo, where the
+    product category and the state carry no signal, adding either took the hybrid's mean Gini at
+    the earlier backtest cut-offs from 0.31 to 0.21-0.24). A level keeps its own value only when
+    at least ``min_buyers`` training rows with it bought; the others, and levels never seen in
+    training, become one level in training and scoring alike.
+
+    Parameters
+    ----------
+    train, score
+        The column's labels in the training rows and in the rows to score.
+    bought
+        One flag per training row: did it buy in its label window.
+    min_buyers
+        The fewest buyer rows a level needs; 0 keeps every level.
+    """
+    if len(train) != len(bought):
+        raise ValueError(f"train has {len(train)} labels but bought has {len(bought)} flags.")
+    if min_buyers <= 0:
+        return list(train), list(score)
+    counts = pd.Series(np.asarray(train, dtype=object)[np.asarray(bought, dtype=bool)]).value_counts()
+    keep = set(counts.index[counts >= min_buyers])
+    return ([v if v in keep else RARE_LEVEL for v in train], [v if v in keep else RARE_LEVEL for v in score])
+
+
 def fit_score_variants(
     orders: pd.DataFrame,
     events: pd.DataFrame,
@@ -250,6 +286,7 @@ def fit_score_snapshots(
     weighting: str = "person",
     cache: dict | None = None,
     max_train_rows: int = MAX_TRAIN_ROWS,
+    min_level_buyers: int = MIN_LEVEL_BUYERS,
 ) -> tuple[pd.DataFrame, dict]:
     """Train every variant on the training snapshots and score the snapshot at ``windows['cut']``.
 
@@ -263,6 +300,9 @@ def fit_score_snapshots(
     ``"none"`` gives every person-snapshot the same weight. Each variant's info records the
     weighting, the distinct people and buyers among the training rows, and sentences on the
     hidden BG/NBD fits (``btyd_notes``, see :func:`btyd_feature_notes`).
+
+    A categorical column's levels with fewer than ``min_level_buyers`` buyer rows in the training
+    data are pooled into one level (:func:`pool_rare_levels`).
 
     When the training snapshots stack more than ``max_train_rows`` person-snapshots (millions of
     customers), every buyer row is kept and the others are sampled (:func:`training_rows`), so
@@ -315,9 +355,9 @@ def fit_score_snapshots(
             progress(f"  hybrid {v.name}: the same features as {same}, not fitted again")
             continue
         train = pd.concat([design(tc, v.method).iloc[r] for tc, r in zip(train_cuts, rows)], ignore_index=True)
-        for col in cols:  # one category list for training and scoring
+        for col in cols:  # one category list for training and scoring; rare levels pooled
             if isinstance(score[col].dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(train[col]):
-                tr, sc = _labels(train[col]), _labels(score[col])
+                tr, sc = pool_rare_levels(_labels(train[col]), _labels(score[col]), y > 0, min_level_buyers)
                 cats = sorted(set(tr) | set(sc))
                 train[col] = pd.Categorical(tr, categories=cats)
                 score[col] = pd.Categorical(sc, categories=cats)

@@ -222,3 +222,16 @@ def test_chunked_scoring_equals_scoring_at_once():
     np.testing.assert_array_equal(m.predict(X), p * s)
     with pytest.raises(ValueError, match="chunk_rows must be at least 1"):
         m.predict_parts(X, chunk_rows=0)
+
+
+def test_rare_category_levels_are_pooled_by_their_training_buyers():
+    from clvlib.models.hybrid import RARE_LEVEL, pool_rare_levels
+
+    train = ["SP"] * 5 + ["RJ"] * 5 + ["AC"] * 3
+    bought = np.array([1, 1, 1, 0, 0, 1, 0, 0, 0, 0, 1, 1, 1], dtype=bool)  # SP 3 buyers, RJ 1, AC 3
+    tr, sc = pool_rare_levels(train, ["SP", "RJ", "AM", "AC"], bought, min_buyers=3)
+    assert tr == ["SP"] * 5 + [RARE_LEVEL] * 5 + ["AC"] * 3
+    assert sc == ["SP", RARE_LEVEL, RARE_LEVEL, "AC"]  # a level never seen in training is pooled too
+    assert pool_rare_levels(train, ["RJ", "AM"], bought, min_buyers=0) == (train, ["RJ", "AM"])  # 0 keeps every level
+    with pytest.raises(ValueError, match="train has 13 labels but bought has 2 flags"):
+        pool_rare_levels(train, [], bought[:2])
