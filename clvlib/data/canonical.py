@@ -27,7 +27,7 @@ from clvlib.dates import far_outside, on_or_before
 from clvlib.schemas import CUSTOMER, EVENT_TYPES, USER
 
 __all__ = ["parse_timestamps", "check_plausible", "canonical_orders", "canonical_events", "sessionize",
-           "read_orders", "read_events", "read_link", "read_attribute", "exact_duplicates"]
+           "read_orders", "read_events", "read_link", "read_attribute", "exact_duplicates", "key_text"]
 
 _EXTRA = {"category": "product_category", "region": "customer_state", "payment_type": "payment_type"}
 
@@ -281,6 +281,16 @@ def canonical_events(loaded: Loaded, spec: EventsSpec, what: str = "[events]") -
     return df, log
 
 
+def key_text(values: pd.Series) -> pd.Series:
+    """Ids as trimmed text, the same whatever the column's type: a float column of whole numbers (an integer id
+    column with a missing value, as Parquet and databases give it) reads ``"7"``, not ``"7.0"``."""
+    if pd.api.types.is_float_dtype(values.dtype):
+        whole = values.dropna()
+        if len(whole) and (whole == whole.round()).all():
+            values = values.astype("Int64")
+    return values.astype("string").str.strip()
+
+
 def read_attribute(spec: AttributeSpec, what: str, threads: int | None = None) -> pd.Series:
     """An attribute table (``[customers]`` or ``[products]``) as a Series: key -> attribute.
 
@@ -288,7 +298,7 @@ def read_attribute(spec: AttributeSpec, what: str, threads: int | None = None) -
     different attributes is an error naming the table, how many keys and a few examples.
     """
     loaded = read_source(spec.source, [spec.key, spec.attribute], what, threads)
-    df = pd.DataFrame({"key": loaded.df[spec.key].astype("string").str.strip(),
+    df = pd.DataFrame({"key": key_text(loaded.df[spec.key]),
                        "value": loaded.df[spec.attribute].astype("string").str.strip()})
     df = df[~_blank(df["key"]) & ~_blank(df["value"])].drop_duplicates()
     dup = df["key"].duplicated(keep=False)
@@ -321,7 +331,7 @@ def read_orders(spec: DatasetSpec, threads: int | None = None) -> tuple[pd.DataF
         if table is None:
             continue
         values = read_attribute(table, f"[{name}]", threads)
-        keys = loaded.df[on].astype("string").str.strip()
+        keys = key_text(loaded.df[on])
         loaded.df[_JOINED[name]] = keys.map(values)
         unmatched = keys.notna() & ~keys.isin(values.index)
         notes.append(f"[{name}]: {int(unmatched.sum()):,} of {len(keys):,} order rows have a {on!r} with no {replaces} in "

@@ -98,7 +98,7 @@ def profile_csv(path: str | Path, table: str | None = None) -> dict:
         out["schema"] = None
     key = EXPECTED_KEYS.get(table or "")
     if key and all(k in df.columns for k in key):
-        dup = int(df.duplicated(key).sum())
+        dup = int(df.drop_duplicates().duplicated(key).sum())  # repeated identical rows are read once, not a clash
         out["key"] = {"columns": key, "unique": dup == 0, "duplicates": dup}
         if dup:
             out["problems"].append(f"key {key} repeats on {dup} row(s)")
@@ -188,7 +188,7 @@ def _profile_loaded(loaded, table: str, ts_col: str | None, key: list[str] | Non
             out["problems"].append(str(exc))
     out["key"] = None
     if key:
-        dup = int(df.duplicated(key).sum())
+        dup = int(df.drop_duplicates().duplicated(key).sum())  # repeated identical rows are read once, not a clash
         out["key"] = {"columns": key, "unique": dup == 0, "duplicates": dup}
     return out
 

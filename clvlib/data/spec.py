@@ -242,7 +242,7 @@ class DatasetSpec:
         return self.layout != "spec" or self.events is not None
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-able form (for ``workspace.json``); :func:`parse_spec` reads it back."""
+        """A JSON-able form (for ``workspace.json``); :func:`spec_from_dict` reads it back."""
         return _drop_none(asdict(self))
 
 

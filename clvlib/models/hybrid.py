@@ -173,6 +173,9 @@ def training_rows(people: list[pd.Series], labels: list[np.ndarray], weighting: 
     n = sum(len(y) for y in labels)
     buyers = [np.asarray(y) > 0 for y in labels]
     n_buy = int(sum(b.sum() for b in buyers))
+    if n > max_rows and n_buy >= max_rows:
+        raise ValueError(f"the training snapshots hold {n_buy:,} buyer rows, at least max_rows ({max_rows:,}): with "
+                         "every buyer kept no non-buyer would be left to learn from. Raise max_train_rows.")
     rate = 1.0 if n <= max_rows else max(min((max_rows - n_buy) / max(n - n_buy, 1), 1.0), 0.0)
     every = pd.Index(pd.concat([pd.Series(p) for p in people], ignore_index=True).unique())
     counts = np.zeros(len(every), dtype="int64")
@@ -186,7 +189,10 @@ def training_rows(people: list[pd.Series], labels: list[np.ndarray], weighting: 
         keep = b | (np.random.default_rng([seed, k]).random(len(b)) < rate) if rate < 1 else np.ones(len(b), bool)
         r = np.flatnonzero(keep)
         w = np.ones(len(r)) if weighting == "none" else 1.0 / counts[pos[r]]
-        weights.append(np.where(b[r], w, w / rate) if rate < 1 else w)
+        if rate < 1:
+            w = w.copy()
+            w[~b[r]] /= rate
+        weights.append(w)
         rows.append(r)
     record = {"rows": n, "buyer_rows": n_buy, "kept_rows": int(sum(len(r) for r in rows)), "rate": rate,
               "people": int((counts > 0).sum()), "buyer_people": int(bought.sum())}
@@ -209,7 +215,8 @@ def pool_rare_levels(train: list[str], score: list[str], bought: np.ndarray,
     1% buyers, a level seen with a handful of buyers is a split on noise (on the demo, where the
     product category and the state carry no signal, adding either took the hybrid's mean Gini at
     the earlier backtest cut-offs from 0.31 to 0.21-0.24). A level keeps its own value only when
-    at least ``min_buyers`` training rows with it bought; the others, and levels never seen in
+    at least ``min_buyers`` training rows with it bought (rows, not people: a person who bought in
+    several overlapping label windows counts in each); the others, and levels never seen in
     training, become one level in training and scoring alike.
 
     Parameters
@@ -384,7 +391,9 @@ def variant_table(info: dict) -> pd.DataFrame:
     return pd.DataFrame([{"variant": k, "training person-windows": v["train_rows"], "of whom bought": v["train_buyers"],
                           "people": v.get("train_people", ""), "people who bought": v.get("train_buyer_people", ""),
                           "weights": {"person": "each person counts once", "none": "each row counts once"}.get(
-                              v.get("weighting"), ""),
+                              v.get("weighting"), "") + (f"; non-buyers sampled at {v['sampling']['rate']:.1%} of "
+                                                         f"{v['sampling']['rows']:,} rows and weighted up"
+                                                         if v.get("sampling", {}).get("rate", 1) < 1 else ""),
                           "features": len(v["features"]), "linked at cut-off": v["mapping"].get("mapped", ""),
                           **({"expected buyers as trained": v["calibration"]["buyers_before"],
                               "calibrated to (BG/NBD)": v["calibration"]["target_buyers"]} if "calibration" in v else {})}

@@ -40,7 +40,7 @@ class TwoPartModel:
     features_
         Column names seen in ``fit``.
     base_rate_
-        Share of training customers who bought.
+        Share of training customers who bought (weighted by ``sample_weight`` when given).
     """
 
     def __init__(self, random_state: int = 42, learning_rate: float = 0.05, max_iter: int = 200,
@@ -78,7 +78,7 @@ class TwoPartModel:
             raise ValueError(f"only {int(buys.sum())} training customers bought in the label window; "
                              f"the two-part model needs at least {self.min_positive}. Use a longer horizon or more data.")
         self.features_ = list(X.columns)
-        self.base_rate_ = float(buys.mean())
+        self.base_rate_ = float(np.average(buys, weights=sample_weight))
         common = dict(learning_rate=self.learning_rate, max_leaf_nodes=self.max_leaf_nodes,
                       l2_regularization=self.l2_regularization, categorical_features="from_dtype",
                       random_state=self.random_state, early_stopping=False)

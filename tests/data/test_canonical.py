@@ -230,3 +230,16 @@ def test_exact_duplicates_equal_pandas_duplicated_with_missing_values_and_mixed_
     pd.testing.assert_series_equal(got, df.duplicated())
     assert got.sum() > 4000  # few distinct rows: most are repeats
     assert not exact_duplicates(df.drop_duplicates()).any()
+
+
+def test_typed_keys_match_whatever_their_type_in_each_table(tmp_path):
+    # integer customer ids in the orders; the customers table's ids read as float (one is missing)
+    pd.DataFrame({"c": [1, 1, 2, 3], "ts": pd.date_range("2020-01-01", periods=4, freq="D"),
+                  "total": [5.0, 6.0, 7.0, 8.0]}).to_parquet(tmp_path / "orders.parquet")
+    pd.DataFrame({"c": [1.0, 2.0, None], "st": ["SP", "RJ", "MG"]}).to_parquet(tmp_path / "customers.parquet")
+    (tmp_path / "shop.toml").write_text('name = "shop"\n[orders]\npath = "orders.parquet"\ncustomer = "c"\n'
+                                        'timestamp = "ts"\namount = "total"\n[customers]\npath = "customers.parquet"\n'
+                                        'customer = "c"\nregion = "st"\n', encoding="utf-8")
+    orders, log = read_orders(load_spec(tmp_path / "shop.toml"))
+    assert orders["customer_state"].fillna("?").tolist() == ["SP", "SP", "RJ", "?"]  # not "1" against "1.0"
+    assert "1 of 4 order rows" in log.to_frame()["reason"].iloc[-1]

@@ -219,7 +219,6 @@ def test_chunked_scoring_equals_scoring_at_once():
     p, s = m.predict_parts(X, chunk_rows=700)
     np.testing.assert_array_equal(p, m.predict_proba_buy(X))
     np.testing.assert_array_equal(s, m.predict_spend(X))
-    np.testing.assert_array_equal(m.predict(X), p * s)
     with pytest.raises(ValueError, match="chunk_rows must be at least 1"):
         m.predict_parts(X, chunk_rows=0)
 
@@ -235,3 +234,41 @@ def test_rare_category_levels_are_pooled_by_their_training_buyers():
     assert pool_rare_levels(train, ["RJ", "AM"], bought, min_buyers=0) == (train, ["RJ", "AM"])  # 0 keeps every level
     with pytest.raises(ValueError, match="train has 13 labels but bought has 2 flags"):
         pool_rare_levels(train, [], bought[:2])
+
+
+def test_training_rows_refuse_a_bound_that_buyers_alone_fill():
+    from clvlib.models.hybrid import training_rows
+
+    people = [pd.Series(list("abcdef"))]
+    with pytest.raises(ValueError, match="4 buyer rows, at least max_rows \\(3\\).*Raise max_train_rows"):
+        training_rows(people, [np.array([1.0, 1, 1, 1, 0, 0])], max_rows=3)
+
+
+def test_sampled_training_keeps_every_buyer_row_with_its_label_and_features(small_demo):
+    import clvlib.models.hybrid as H
+
+    orders, events, key = small_demo
+    w = window("2018-02-28", 6, n_train_windows=2, stride_months=1)
+    snaps = H.build_snapshots(orders, H.snapshot_cuts(w))
+    seen = {}
+    real_fit = TwoPartModel.fit
+
+    def spy(self, X, y, sample_weight=None):
+        seen[len(seen)] = (X.copy(), np.asarray(y), sample_weight)
+        return real_fit(self, X, y, sample_weight=sample_weight)
+
+    TwoPartModel.fit = spy
+    try:
+        H.fit_score_snapshots(snaps, None, orders, w, [Variant("rfm")], progress=lambda _: None)
+        n = len(seen[0][1])
+        H.fit_score_snapshots(snaps, None, orders, w, [Variant("rfm")], progress=lambda _: None, max_train_rows=n // 3)
+    finally:
+        TwoPartModel.fit = real_fit
+    (X_all, y_all, w_all), (X_s, y_s, w_s) = seen[0], seen[1]
+    assert len(y_s) < n // 2 and (y_s > 0).sum() == (y_all > 0).sum()  # every buyer row kept, most others dropped
+    key_cols = ["frequency", "recency", "T", "calibration_spend"]
+    buyers_all = X_all.loc[y_all > 0, key_cols].assign(y=y_all[y_all > 0]).reset_index(drop=True)
+    buyers_s = X_s.loc[y_s > 0, key_cols].assign(y=y_s[y_s > 0]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(buyers_all, buyers_s)  # same rows, same order, same labels
+    np.testing.assert_allclose(w_s[y_s > 0], w_all[y_all > 0])
+    assert w_s.sum() == pytest.approx(w_all.sum(), rel=0.15)  # the weighted-up sample stands for the whole
