@@ -286,3 +286,20 @@ def test_a_purchase_model_alone_gets_purchase_intervals(bg_fit, simulated):
         assert list(iv.columns) == [CUSTOMER, "expected_purchases_low", "expected_purchases_high"]
         assert (iv["expected_purchases_low"] <= iv["expected_purchases_high"]).all()
     assert list(iv.attrs["covariance"]) == ["purchase"]
+
+
+def test_intervals_computed_in_chunks_of_rows_equal_the_whole_and_trait_draws_stay_seeded(bg_fit, bg_cov, simulated,
+                                                                                          monkeypatch):
+    import clvlib.models.btyd.intervals as iv_mod
+
+    whole = predict_intervals(bg_fit, simulated, 26, n_draws=50, covariance=bg_cov)
+    traits_whole = predict_intervals(bg_fit, simulated, 26, n_draws=50, covariance=bg_cov, uncertainty="traits")
+    monkeypatch.setattr(iv_mod, "_CHUNK_ROWS", 37)  # many chunks, the last one partial
+    chunked = predict_intervals(bg_fit, simulated, 26, n_draws=50, covariance=bg_cov)
+    pd.testing.assert_frame_equal(chunked, whole)  # parameter draws: the same numbers, chunk by chunk
+    traits = predict_intervals(bg_fit, simulated, 26, n_draws=50, covariance=bg_cov, uncertainty="traits")
+    pd.testing.assert_frame_equal(traits, predict_intervals(bg_fit, simulated, 26, n_draws=50, covariance=bg_cov,
+                                                            uncertainty="traits"))  # seeded
+    w = (traits["predicted_value_high"] - traits["predicted_value_low"]).median()
+    w_whole = (traits_whole["predicted_value_high"] - traits_whole["predicted_value_low"]).median()
+    assert w == pytest.approx(w_whole, rel=0.2)  # other trait draws, the same distribution

@@ -10,14 +10,12 @@ normal distribution of their logarithms,
 where ``H`` is the Hessian of the negative log-likelihood (log posterior, with the model's
 own priors; with the default flat priors, the likelihood) in the log parameters, computed
 by central finite differences at the MAP on the unique ``(frequency, recency, T)`` rows
-weighted by their customer counts (the likelihood the model was fitted on). Working in the
-logs keeps every draw positive and is the parametrisation pymc fits in (its
-``*_log__`` value variables). The two models have separate likelihoods, so their draws
-are independent.
+weighted by their customer counts (the likelihood the model was fitted on). The logs keep
+draws positive (pymc's ``*_log__`` parametrisation); the two models' draws are independent.
 
-For each draw the customer's expected purchases and expected spend are recomputed with
-pymc-marketing's own formulas (the ones :meth:`BTYDModel.predict` uses) on the unique
-customer rows, and the interval is the equal-tailed quantile range over the draws.
+For each draw the customer's expected purchases and spend are recomputed with pymc-marketing's
+formulas (those of :meth:`BTYDModel.predict`) on the unique customer rows, 100,000 rows at a time
+(bounded memory), and the interval is the equal-tailed quantile range over the draws.
 
 Two kinds of uncertainty (``uncertainty=``):
 
@@ -425,6 +423,8 @@ def _trait_draws(model: BTYDModel, draws: pd.DataFrame, uniq: pd.DataFrame, p_al
 
 
 # --------------------------------------------------------------------------- the public function
+#: Unique customer rows whose draws are held in memory at once (200 draws x 100,000 rows: 160 MB per array).
+_CHUNK_ROWS = 100_000
 
 
 def predict_intervals(
@@ -533,24 +533,23 @@ def predict_intervals(
             "draws reach where the purchase model's formulas overflow); the normal approximation is too wide here. "
             "Fit with informative priors or with method='mcmc'."
         )
-    purchases, p_alive = purchases3[:, codes3], p_alive3[:, codes3]
-    spend = _spend_draws(draws, uniq["spend_x"].to_numpy(), uniq["spend_z"].to_numpy()) if has_spend else None
-    if uncertainty == "traits":
-        rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
-        purchases, trait_spend = _trait_draws(model, draws, uniq, p_alive, float(horizon), rng)
-        spend = trait_spend if has_spend else None
     tail = (1.0 - level) / 2.0
     qs = [tail, 1.0 - tail]
-
-    def band(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        lo, hi = np.quantile(values, qs, axis=0)
-        return lo[codes], hi[codes]
-
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0]) if uncertainty == "traits" else None
+    names = ["expected_purchases"] + (["expected_spend", "predicted_value"] if has_spend else [])
+    bands = {n: np.empty((2, len(uniq))) for n in names}
+    for start in range(0, len(uniq), _CHUNK_ROWS):  # bounded memory: n_draws x chunk arrays, not n_draws x all
+        part = slice(start, start + _CHUNK_ROWS)
+        purchases, p_alive = purchases3[:, codes3[part]], p_alive3[:, codes3[part]]
+        spend = _spend_draws(draws, *(uniq[c].to_numpy()[part] for c in ("spend_x", "spend_z"))) if has_spend else None
+        if rng is not None:
+            purchases, trait_spend = _trait_draws(model, draws, uniq.iloc[part], p_alive, float(horizon), rng)
+            spend = trait_spend if has_spend else None
+        for n, v in zip(names, (purchases, spend, None if spend is None else purchases * spend)):
+            bands[n][:, part] = np.quantile(v, qs, axis=0)
     out = pd.DataFrame({customer_col: rfm[customer_col].to_numpy()})
-    out["expected_purchases_low"], out["expected_purchases_high"] = band(purchases)
-    if has_spend:
-        out["expected_spend_low"], out["expected_spend_high"] = band(spend)
-        out["predicted_value_low"], out["predicted_value_high"] = band(purchases * spend)
+    for n in names:
+        out[f"{n}_low"], out[f"{n}_high"] = bands[n][0][codes], bands[n][1][codes]
     out.attrs.update({"level": float(level), "n_draws": n_draws, "uncertainty": uncertainty, "seed": int(seed),
                       "covariance": {k: v.to_dict() for k, v in cov.items()},
                       "fixed_directions": {k: v.attrs.get("fixed_directions", []) for k, v in cov.items()}})
