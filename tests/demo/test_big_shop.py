@@ -141,6 +141,7 @@ def test_the_spec_it_writes_is_valid_and_reads_every_order_event_and_the_real_li
     assert len(key) == people["UserID"].notna().sum() - (~people["UserID"].dropna().isin(events["visitor"])).sum()
 
 
+@pytest.mark.slow  # 15 s of notebook kernels; the readers' part is tested above in a fraction of a second
 def test_the_spec_runs_the_first_stages_with_the_real_key(two_chunks, tmp_path):
     proc = subprocess.run([sys.executable, str(ROOT / "run_all.py"), "--dataset", str(two_chunks["spec"]),
                            "--stages", "00-03", "--out-root", str(tmp_path / "o")], cwd=tmp_path,
