@@ -177,25 +177,20 @@ def training_rows(people: list[pd.Series], labels: list[np.ndarray], weighting: 
         raise ValueError(f"the training snapshots hold {n_buy:,} buyer rows, at least max_rows ({max_rows:,}): with "
                          "every buyer kept no non-buyer would be left to learn from. Raise max_train_rows.")
     rate = 1.0 if n <= max_rows else max(min((max_rows - n_buy) / max(n - n_buy, 1), 1.0), 0.0)
-    every = pd.Index(pd.concat([pd.Series(p) for p in people], ignore_index=True).unique())
-    counts = np.zeros(len(every), dtype="int64")
-    bought = np.zeros(len(every), dtype=bool)
-    positions = [every.get_indexer(pd.Series(p)) for p in people]
-    for pos, b in zip(positions, buyers):
-        np.add.at(counts, pos, 1)
-        bought[pos[b]] = True
+    every = pd.concat([pd.Series(p) for p in people], ignore_index=True)
+    per_row = person_weights(every) if weighting == "person" else None  # counted on all rows, before sampling
+    starts = np.cumsum([0, *(len(b) for b in buyers)])
     rows, weights = [], []
-    for k, (pos, b) in enumerate(zip(positions, buyers)):
+    for k, b in enumerate(buyers):
         keep = b | (np.random.default_rng([seed, k]).random(len(b)) < rate) if rate < 1 else np.ones(len(b), bool)
         r = np.flatnonzero(keep)
-        w = np.ones(len(r)) if weighting == "none" else 1.0 / counts[pos[r]]
+        w = np.ones(len(r)) if per_row is None else per_row[starts[k]:starts[k + 1]][r]
         if rate < 1:
-            w = w.copy()
             w[~b[r]] /= rate
         weights.append(w)
         rows.append(r)
     record = {"rows": n, "buyer_rows": n_buy, "kept_rows": int(sum(len(r) for r in rows)), "rate": rate,
-              "people": int((counts > 0).sum()), "buyer_people": int(bought.sum())}
+              "people": int(every.nunique()), "buyer_people": int(every[np.concatenate(buyers)].nunique())}
     if weighting == "none" and rate == 1:
         return rows, None, record
     return rows, np.concatenate(weights), record
