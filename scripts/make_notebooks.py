@@ -316,7 +316,7 @@ display(caught.callout({f"{name} predictions": latest.predictions[name][["expect
                         for name in latest.predictions} | {"hybrid scores": latest.hybrid_scores.filter(like="hybrid:")}))"""),
     md("## Buy-till-you-die baselines at the cut-off\nBG/NBD and Pareto/NBD model each person's purchase rate and the chance they have silently left; Gamma-Gamma models the value of their orders (fitted on repeat customers; a one-time buyer gets the population mean). BG/NBD x Gamma-Gamma with the first order fits Gamma-Gamma on every purchase day instead, the first included, so a one-time buyer's expected spend lies between their first order's value and the population mean. BG/NBD with covariates lets the purchase rate differ by the customer's region and their first order's category (fixed at the first order, so they never move with later purchases), with the same first-order spend. Fitted with pymc-marketing by maximum likelihood (flat priors: the MAP estimate is the MLE); parameters below."),
     code("""display(Markdown(btyd_parameter_reading(latest.params)),
-        Markdown("**Per-customer intervals** in `data/clv_predictions.csv` (BG/NBD with covariates has none: the bootstrap "
+        Markdown("**Per-customer intervals** in `data/clv_predictions.parquet` (BG/NBD with covariates has none: the bootstrap "
                  "does not draw its covariate coefficients):\\n\\n" + prediction_interval_text(interval_notes)))
 if fit_method == "mcmc":
     display(convergence_warning(latest.params), show_table(latest.params))

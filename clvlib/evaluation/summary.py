@@ -194,7 +194,7 @@ def metrics_record(
         (:func:`clvlib.evaluation.backtest.backtest_table` / ``backtest_summary`` as DataFrames).
     intervals
         The per-customer intervals at the cut-off, by BTYD score (``bgnbd``, ``bgnbd+first``): what each
-        covers (``note``), its ``columns`` in ``clv_predictions.csv`` and, on the demo, its coverage of the
+        covers (``note``), its ``columns`` in ``clv_predictions.parquet`` and, on the demo, its coverage of the
         hidden true expected value (``coverage_of_truth``, :func:`clvlib.models.btyd.intervals.interval_coverage`).
 
     Returns

@@ -174,7 +174,7 @@ def population_features(
     Parameters
     ----------
     orders
-        Cleaned orders (stage 01's ``olist_orders_cleaned.csv``). Required columns:
+        Cleaned orders (stage 01's ``orders.parquet``). Required columns:
         ``customer_unique_id``, ``order_id``, ``order_purchase_timestamp``, ``order_value``;
         used when present: ``review_score``, ``review_creation_date``,
         ``order_delivered_customer_date``, ``order_estimated_delivery_date``,

@@ -1,6 +1,6 @@
 """Model identities, defined once: each model's score column, its display label, and which is primary.
 
-Every table of scores (``clv_scores.csv``) has one column per model. The column names are built
+Every table of scores (``clv_scores.parquet``) has one column per model. The column names are built
 and read only through this module:
 
 - ``calibration_spend``: the simple rule (rank by spend so far);

@@ -314,7 +314,7 @@ TAKE_AWAY = (
                            "interval, P(alive), decile and segment"),
     ("data/clv_table.parquet", "the same table as Parquet"),
     ("data/forecast.json", "the forecast in brief: the model and why, the horizon, the predicted revenue, the answer in words"),
-    ("data/clv_predictions.csv", "the predictions per customer at the evaluation cut-off (the latest backtest)"),
+    ("data/clv_predictions.parquet", "the predictions per customer at the evaluation cut-off (the latest backtest)"),
     ("metrics.json", "every evaluation figure of stage 06"),
     ("run.json", "this run: stages, times, parameters, versions"),
 )

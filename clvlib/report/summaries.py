@@ -259,7 +259,7 @@ def clv_table_pointer(pick: str, ranked_by: str, path: str = "data/clv_table.csv
         return (head + f" It ranks customers by {model_label(ranked_by)}, chosen before this evaluation; to follow the "
                 f"recommendation, sort it by `predicted_value_bgnbd` ({model_label(BASELINE)}) instead.")
     return (head + f" It ranks customers by {model_label(ranked_by)}, chosen before this evaluation; the recommended "
-            f"{model_label(pick)} is in `data/clv_scores.csv` (column `{pick}`).")
+            f"{model_label(pick)} is in `data/clv_scores.parquet` (column `{pick}`).")
 
 
 def btyd_parameter_reading(params: pd.DataFrame) -> str:

@@ -67,7 +67,7 @@ def test_the_index_links_every_stage_report_and_the_files_to_take_away(demo_run,
     check = check_page(browser, ws / "index.html", out / "outputs")
     assert check.broken_links == []
     html = (ws / "index.html").read_text()
-    for target in [f"{s}.html" for s in STAGES] + ["metrics.json", "run.json", "data/clv_predictions.csv",
+    for target in [f"{s}.html" for s in STAGES] + ["metrics.json", "run.json", "data/clv_predictions.parquet",
                                                    "../index.html"]:
         assert f'href="{target}"' in html, target
     assert html.index("The answer") < html.index("Stage reports")

@@ -48,10 +48,9 @@ def ctx(key: str, workspace: Workspace, **params) -> StageContext:
 
 def test_a_saved_table_loads_in_a_later_stage_as_it_was_written(ws):
     path = ctx("01", ws).save("orders", ORDERS)
-    assert path == ws.folder / "data" / "olist_orders_cleaned.csv"
+    assert path == ws.folder / "data" / "orders.parquet"
     got = ctx("05", ws, cutoff="2018-02-28").load("orders")
-    expected = ORDERS.astype({"order_id": "string", "customer_unique_id": "string"})  # ids are read as strings
-    pd.testing.assert_frame_equal(got, expected)
+    pd.testing.assert_frame_equal(got, ORDERS)  # Parquet keeps every column's type, the dates' included
 
 
 def test_save_records_the_stage_its_parameters_and_inputs(ws):
@@ -82,7 +81,7 @@ def test_loading_a_name_the_stage_does_not_declare_is_refused(ws):
 
 
 def test_a_table_dataset_refuses_anything_but_a_data_frame(ws):
-    with pytest.raises(TypeError, match=r"orders is a csv table: save a DataFrame, not dict"):
+    with pytest.raises(TypeError, match=r"orders is a parquet table: save a DataFrame, not dict"):
         ctx("01", ws).save("orders", {"a": 1})
 
 
@@ -98,7 +97,7 @@ def test_a_missing_input_names_the_stage_that_writes_it(ws):
 
 def test_an_input_made_with_another_value_of_a_shared_parameter_is_refused(ws):
     ctx("03", ws, cutoff="2018-02-28", seed=42).save("links", LINKS)
-    message = ("data/user_links.csv was made by stage 03_user_mapping with other parameters than this stage runs "
+    message = ("data/user_links.parquet was made by stage 03_user_mapping with other parameters than this stage runs "
                "with (cutoff = '2018-02-28' there, '2017-12-31' here). Rerun from stage 03 with the same values: "
                "python run_all.py --from 03 --workspace w -p cutoff 2017-12-31")
     with pytest.raises(StaleInputError, match=re.escape(message)):
@@ -112,8 +111,8 @@ def test_an_input_made_from_an_older_version_of_its_own_input_is_refused(ws):
     mapping.load("orders")
     mapping.save("links", LINKS)
     ctx("01", ws).save("orders", ORDERS.assign(value=[11.0, 25.5]))  # stage 01 ran again, other result
-    with pytest.raises(StaleInputError, match=r"data/user_links\.csv was made from an older version of "
-                                              r"data/olist_orders_cleaned\.csv\. Rerun stage 03_user_mapping: "
+    with pytest.raises(StaleInputError, match=r"data/user_links\.parquet was made from an older version of "
+                                              r"data/orders\.parquet\. Rerun stage 03_user_mapping: "
                                               r"python run_all\.py --from 03"):
         ctx("04", ws).load("links")
 
@@ -122,14 +121,14 @@ def test_a_file_edited_by_hand_is_refused(ws):
     path = ctx("01", ws).save("orders", ORDERS)
     with open(path, "a") as fh:
         fh.write("o3,p3,1.0\n")
-    with pytest.raises(StaleInputError, match=r"data/olist_orders_cleaned\.csv changed after stage "
+    with pytest.raises(StaleInputError, match=r"data/orders\.parquet changed after stage "
                                               r"01_clean_transactions wrote it\. Rerun stage 01_clean_transactions"):
         ctx("05", ws).load("orders")
 
 
 def test_a_file_without_a_provenance_record_is_refused(ws):
     ws.path("data").mkdir()
-    ORDERS.to_csv(ws.path("data/olist_orders_cleaned.csv"), index=False)
+    ORDERS.to_parquet(ws.path("data/orders.parquet"), index=False)
     with pytest.raises(StaleInputError, match=r"has no provenance record .* Rerun stage 01_clean_transactions"):
         ctx("05", ws).load("orders")
 

@@ -38,8 +38,8 @@ def test_every_stage_wrote_its_report_and_files_into_the_workspace(demo_run):
         text = (ws / f"{name}.html").read_text()
         assert "DEMO DATA" in text, f"{name} lacks the demo-data note"
         assert "Traceback" not in text
-    for f in ["olist_customers_cleaned.csv", "clickstream_users_cleaned.csv", "user_links.csv", "snapshots.parquet",
-              "click_snapshots.parquet", "clv_predictions.csv", "clv_model_params.json", "inventory.json"]:
+    for f in ["customers.parquet", "click_users.parquet", "user_links.parquet", "snapshots.parquet",
+              "click_snapshots.parquet", "clv_predictions.parquet", "clv_model_params.json", "inventory.json"]:
         assert (ws / "data" / f).is_file(), f
     assert (ws / "metrics.json").is_file() and (ws / "workspace.json").is_file()
     assert not (ws / ".lock").exists()
@@ -60,12 +60,12 @@ def test_run_json_records_every_stage_and_a_history(demo_run):
 
 def test_processed_files_are_consistent(demo_run):
     _, ws, _ = demo_run
-    customers = pd.read_csv(ws / "data" / "olist_customers_cleaned.csv")
+    customers = pd.read_parquet(ws / "data" / "customers.parquet")
     assert customers["customer_unique_id"].is_unique
-    links = pd.read_csv(ws / "data" / "user_links.csv")
+    links = pd.read_parquet(ws / "data" / "user_links.parquet")
     assert list(links.columns) == ["cut", "method", "customer_unique_id", "UserID"]
     assert set(links["method"]) == {"rank", "random", "key"}
-    preds = pd.read_csv(ws / "data" / "clv_predictions.csv")
+    preds = pd.read_parquet(ws / "data" / "clv_predictions.parquet")
     assert preds["customer_unique_id"].is_unique
     assert preds["p_alive"].between(0, 1).all()
     assert set(preds["decile"]) == set(range(1, 11))

@@ -27,8 +27,8 @@ def test_all_reports_and_data_files_from_the_real_data(real_run):
     run = json.loads((real_run / "run.json").read_text())
     assert run["status"] == "ok" and run["data_source"]["demo"] is False
     assert [s["status"] for s in run["stages"]] == ["ok"] * 8
-    for f in ["olist_customers_cleaned.csv", "clickstream_users_cleaned.csv", "user_links.csv",
-              "snapshots.parquet", "clv_predictions.csv"]:
+    for f in ["customers.parquet", "click_users.parquet", "user_links.parquet",
+              "snapshots.parquet", "clv_predictions.parquet"]:
         assert (real_run / "data" / f).is_file()
     for s in run["stages"]:
         text = (real_run / f"{s['key']}.html").read_text()

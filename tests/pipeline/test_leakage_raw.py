@@ -294,7 +294,7 @@ def test_real_data_scrambled_after_the_cut_gives_identical_features_and_scores(r
 
     for name in ("snapshots.parquet", "click_snapshots.parquet", "backtest_scores.parquet"):
         pd.testing.assert_frame_equal(upto_cut(pd.read_parquet(b / name)), upto_cut(pd.read_parquet(a / name)), obj=name)
-    for name in ("user_links.csv", "clv_scores.csv", "clv_predictions.csv"):
-        pd.testing.assert_frame_equal(upto_cut(pd.read_csv(b / name)), upto_cut(pd.read_csv(a / name)), obj=name)
+    for name in ("user_links.parquet", "clv_scores.parquet", "clv_predictions.parquet"):
+        pd.testing.assert_frame_equal(upto_cut(pd.read_parquet(b / name)), upto_cut(pd.read_parquet(a / name)), obj=name)
     pa, pb = (json.loads((d / "clv_model_params.json").read_text()) for d in (a, b))
     assert pb["btyd"] == pa["btyd"] and pb["hybrid"] == pa["hybrid"]

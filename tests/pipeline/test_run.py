@@ -151,22 +151,22 @@ def test_stage_selection_works_on_another_registry():
 
 def test_a_stage_whose_inputs_the_workspace_lacks_is_named_with_the_stage_to_add(ws):
     (problem,) = missing_inputs([stage("06")], ws)[:1]
-    assert problem == ("stage 06_evaluate reads data/olist_orders_cleaned.csv, which stage 01_clean_transactions "
+    assert problem == ("stage 06_evaluate reads data/orders.parquet, which stage 01_clean_transactions "
                        "writes and this workspace does not have yet: add it with --stages 01,06 or --from 01.")
     # every file stage 06 reads (besides the raw files) is named, in the catalog's order
     named = [m.split(" reads ")[1].split(",")[0] for m in missing_inputs([stage("06")], ws)]
     assert named == [dataset(n).path for n in stage("06").reads if n != RAW]
-    assert {"data/olist_orders_cleaned.csv", "data/clv_scores.csv", "data/clv_model_params.json"} <= set(named)
+    assert {"data/orders.parquet", "data/clv_scores.parquet", "data/clv_model_params.json"} <= set(named)
 
 
 def test_inputs_written_earlier_in_the_same_run_or_already_in_the_workspace_are_not_missing(ws):
     assert missing_inputs(parse_stage_selection(None, None), ws) == []
     assert [p.split(" reads ")[1].split(",")[0] for p in missing_inputs(parse_stage_selection("03-04"), ws)] == [
-        "data/olist_orders_cleaned.csv", "data/orders_info.json", "data/clickstream_events_cleaned.csv",  # 03 reads them
-        "data/olist_orders_cleaned.csv", "data/orders_info.json", "data/clickstream_events_cleaned.csv",  # and so does 04
+        "data/orders.parquet", "data/orders_info.json", "data/events.parquet",  # 03 reads them
+        "data/orders.parquet", "data/orders_info.json", "data/events.parquet",  # and so does 04
     ]
     ws.path("data").mkdir()
-    for name in ("olist_orders_cleaned.csv", "orders_info.json", "clickstream_events_cleaned.csv"):
+    for name in ("orders.parquet", "orders_info.json", "events.parquet"):
         ws.path(f"data/{name}").write_text("x\n")
     assert missing_inputs(parse_stage_selection("03-04"), ws) == []
 
@@ -353,7 +353,7 @@ def test_main_refuses_a_stage_whose_inputs_the_workspace_lacks(tmp_path, capsys)
     err = capsys.readouterr().err
     assert code == 2
     assert "this run cannot start:" in err
-    assert ("stage 04_hybrid_features reads data/user_links.csv, which stage 03_user_mapping writes and this "
+    assert ("stage 04_hybrid_features reads data/user_links.parquet, which stage 03_user_mapping writes and this "
             "workspace does not have yet: add it with --stages 03,04 or --from 03.") in err
     assert not (out / "outputs" / "olist" / ".lock").exists()
 

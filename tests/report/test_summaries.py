@@ -176,4 +176,4 @@ def test_clv_table_pointer_says_which_column_follows_the_recommendation():
     assert same.endswith("It ranks customers by Hybrid GBM: rfm+olist, the recommended model.")
     assert "sort it by `predicted_value_bgnbd` (BG/NBD x Gamma-Gamma) instead." in clv_table_pointer(
         "btyd:bgnbd", "hybrid:rfm+olist")
-    assert "is in `data/clv_scores.csv` (column `btyd:pnbd`)" in clv_table_pointer("btyd:pnbd", "hybrid:rfm+olist")
+    assert "is in `data/clv_scores.parquet` (column `btyd:pnbd`)" in clv_table_pointer("btyd:pnbd", "hybrid:rfm+olist")
