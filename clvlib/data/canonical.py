@@ -364,11 +364,11 @@ def read_link(spec: DatasetSpec, threads: int | None = None) -> pd.DataFrame | N
         return None
     if link.column:
         e = spec.events
-        loaded = read_source(e.source, [e.user, link.column], "[link]", threads)
+        loaded = read_source(e.source, [e.user, link.column], "[link]", threads, distinct=True)
         key = pd.DataFrame({CUSTOMER: loaded.df[link.column], USER: loaded.df[e.user]})
         where = f"[events] column {link.column!r}"
     else:
-        loaded = read_source(link.source, [link.customer, link.user], "[link]", threads)
+        loaded = read_source(link.source, [link.customer, link.user], "[link]", threads, distinct=True)
         key = pd.DataFrame({CUSTOMER: loaded.df[link.customer], USER: loaded.df[link.user]})
         where = f"[link] {loaded.label}"
     key = key.astype("string").apply(lambda s: s.str.strip())

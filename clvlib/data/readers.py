@@ -172,13 +172,19 @@ def _duckdb_error(exc: Exception, what: str, files: list[Path], ts: TableSpec) -
     return DataInputError(f"{what}: could not read {where}{shown}: {first}")
 
 
-def _read_files(ts: TableSpec, columns: Sequence[str], what: str, threads: int | None) -> Loaded:
+def _distinct(sql: str, columns: Sequence[str]) -> str:
+    cols = ", ".join(_quote(c) for c in columns)
+    return f"SELECT DISTINCT {cols} FROM ({sql}) AS q ORDER BY {cols}"
+
+
+def _read_files(ts: TableSpec, columns: Sequence[str], what: str, threads: int | None,
+                distinct: bool = False) -> Loaded:
     import duckdb
 
     files = source_files(ts, what)
     kind = _format(files[0], ts)
     con = duckdb_connection(threads)
-    many = len(files) > 1
+    many = len(files) > 1 and not distinct
     listing = "[" + ", ".join(_sql_str(f) for f in files) + "]"
     # Each row's file as a categorical (an ENUM of the listed files): one byte per row instead of a path string,
     # which took as much memory as the event columns themselves on a folder of Parquet files.
@@ -208,6 +214,8 @@ def _read_files(ts: TableSpec, columns: Sequence[str], what: str, threads: int |
         types = "{" + ", ".join(f"{_sql_str(h)}: 'VARCHAR'" for h in _column_names(header, columns, files[0], what)) + "}"
         sql = (f"SELECT {cols} FROM read_csv({listing}, auto_detect=false, header=true, delim={_sql_str(ts.delimiter)}, "
                f"quote='\"', escape='\"', encoding={_sql_str(enc)}, columns={types}, filename={str(many).lower()})")
+    if distinct:
+        sql = _distinct(sql, columns)
     try:
         df = con.execute(sql).df()
     except duckdb.Error as exc:
@@ -215,7 +223,7 @@ def _read_files(ts: TableSpec, columns: Sequence[str], what: str, threads: int |
     finally:
         con.close()
     file_of_row = df.pop(_FILE_COL) if many else None
-    return Loaded(df=df, label=files[0].name if not many else f"{ts.path} ({len(files)} files)", files=files,
+    return Loaded(df=df, label=files[0].name if len(files) == 1 else f"{ts.path} ({len(files)} files)", files=files,
                   file_of_row=file_of_row)
 
 
@@ -227,8 +235,10 @@ def _select(ts: TableSpec, columns: Sequence[str]) -> str:
     return f"SELECT {cols} FROM {table}"
 
 
-def _read_database(ts: TableSpec, columns: Sequence[str], what: str, threads: int | None) -> Loaded:
+def _read_database(ts: TableSpec, columns: Sequence[str], what: str, threads: int | None,
+                   distinct: bool = False) -> Loaded:
     label = ts.describe()
+    select = _distinct(_select(ts, columns), columns) if distinct else _select(ts, columns)
     if ts.path.startswith("duckdb://"):
         import duckdb
 
@@ -239,7 +249,7 @@ def _read_database(ts: TableSpec, columns: Sequence[str], what: str, threads: in
             con = duckdb.connect(file, read_only=True)
             if threads:
                 con.execute(f"SET threads = {int(threads)}")
-            df = con.execute(_select(ts, columns)).df()
+            df = con.execute(select).df()
             con.close()
         except duckdb.Error as exc:
             raise DataInputError(f"{what}: {label}: {str(exc).splitlines()[0]}") from exc
@@ -251,7 +261,7 @@ def _read_database(ts: TableSpec, columns: Sequence[str], what: str, threads: in
     url = re.sub(r"^postgres://", "postgresql://", ts.path)
     try:
         with psycopg.connect(url, connect_timeout=10) as conn, conn.cursor() as cur:
-            cur.execute(_select(ts, columns))
+            cur.execute(select)
             rows = cur.fetchall()
             names = [d.name for d in cur.description]
     except psycopg.Error as exc:
@@ -259,7 +269,8 @@ def _read_database(ts: TableSpec, columns: Sequence[str], what: str, threads: in
     return Loaded(df=pd.DataFrame(rows, columns=names), label=label, files=[])
 
 
-def read_source(ts: TableSpec, columns: Sequence[str], what: str, threads: int | None = None) -> Loaded:
+def read_source(ts: TableSpec, columns: Sequence[str], what: str, threads: int | None = None,
+                distinct: bool = False) -> Loaded:
     """Read the named columns of one spec table.
 
     Parameters
@@ -272,6 +283,9 @@ def read_source(ts: TableSpec, columns: Sequence[str], what: str, threads: int |
         How to call the table in messages, e.g. ``"[orders]"``.
     threads
         DuckDB threads (default: DuckDB's, one per core).
+    distinct
+        Only the distinct rows, sorted (no ``file_of_row``): a key read from an event log is one
+        row per user instead of one per event.
 
     Returns
     -------
@@ -280,9 +294,9 @@ def read_source(ts: TableSpec, columns: Sequence[str], what: str, threads: int |
     """
     columns = list(dict.fromkeys(columns))
     if is_database(ts.path):
-        loaded = _read_database(ts, columns, what, threads)
+        loaded = _read_database(ts, columns, what, threads, distinct)
         missing = [c for c in columns if c not in loaded.df.columns]
         if missing:
             raise DataInputError(f"{what}: {loaded.label} has no column(s) {missing}.")
         return loaded
-    return _read_files(ts, columns, what, threads)
+    return _read_files(ts, columns, what, threads, distinct)

@@ -17,13 +17,16 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from clvlib.data.clickstream import period_overlaps
 from clvlib.dates import end_of_day
 from clvlib.engine.customers import summary_at
 from clvlib.engine.users import user_features_at
 
-__all__ = ["no_links", "no_click_snapshots", "METHODS", "activity_score", "map_users", "link_correlations", "users_at_cuts", "inputs_at_cuts", "inputs_at_cutoff", "mapping_from", "build_mapping"]
+__all__ = ["no_links", "no_click_snapshots", "METHODS", "activity_score", "map_users", "link_correlations", "users_at_cuts", "inputs_at_cuts", "inputs_at_cutoff", "mapping_from", "build_mapping",
+           "text_ordered_codes", "check_key"]
 
 METHODS = ("rank", "random", "key")
 
@@ -37,10 +40,47 @@ def activity_score(df: pd.DataFrame, columns: list[str], id_col: str) -> pd.Seri
     return pd.Series(ranks.to_numpy(), index=df[id_col].to_numpy(), name="activity_score")
 
 
-def _order_by_activity(df: pd.DataFrame, columns: list[str], id_col: str) -> pd.Index:
+def _member(values: pd.Series, pool: pd.Series) -> np.ndarray:
+    """``values.isin(pool)`` through Arrow's hash join: pandas' ``isin`` on string columns took seconds per
+    million keys, and a key link checks two columns at every snapshot cut."""
+    if pd.api.types.is_integer_dtype(values) and pd.api.types.is_integer_dtype(pool):
+        return values.isin(pool).to_numpy()  # integer codes: pandas' hash table is fast
+    found = pc.is_in(pa.array(values.astype(str).to_numpy(dtype=object)),
+                     value_set=pa.array(pd.unique(pool.astype(str).to_numpy(dtype=object))))
+    return found.to_numpy(zero_copy_only=False)
+
+
+def text_ordered_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes of ``values`` numbered in the order of their text (``str``), and the values per code.
+
+    ``uniques[codes]`` gives ``values`` back, in their own dtype; ordering by code is ordering by
+    ``str(value)``, the order in which :func:`map_users` breaks ties. Linking at many cuts on
+    integer codes is several times faster than on text ids.
+    """
+    codes, uniques = pd.factorize(values)
+    order = np.argsort(np.asarray(pd.Index(uniques).astype(str), dtype=object), kind="stable")
+    rank = np.empty(len(order), dtype="int64")
+    rank[order] = np.arange(len(order))
+    return rank[codes], pd.Index(uniques, dtype=values.dtype).take(order)
+
+
+def _order_by_activity(df: pd.DataFrame, columns: list[str], id_col: str, ids_as_text: bool = True) -> pd.Index:
     score = activity_score(df, columns, id_col)
-    frame = pd.DataFrame({"score": score.to_numpy(), "id": score.index.astype(str)}, index=score.index)
+    ids = score.index.astype(str) if ids_as_text else score.index
+    frame = pd.DataFrame({"score": score.to_numpy(), "id": ids}, index=score.index)
     return frame.sort_values(["score", "id"], ascending=[False, True], kind="stable").index
+
+
+def check_key(key: pd.DataFrame, customer_col: str = "customer_unique_id", user_col: str = "UserID") -> pd.DataFrame:
+    """The key table's two columns without missing values; an error for a missing column or a repeated id."""
+    missing = [c for c in (customer_col, user_col) if c not in key.columns]
+    if missing:
+        raise ValueError(f"key table: missing column(s) {missing}.")
+    k = key[[customer_col, user_col]].dropna()
+    for col in (customer_col, user_col):
+        if k[col].duplicated().any():
+            raise ValueError(f"key table: column {col!r} must be unique, found {int(k[col].duplicated().sum())} repeats.")
+    return k
 
 
 def map_users(
@@ -53,6 +93,7 @@ def map_users(
     user_col: str = "UserID",
     customer_activity: tuple[str, ...] = ("frequency", "total_spent"),
     user_activity: tuple[str, ...] = ("total_events", "total_purchase_amount"),
+    ids_as_text: bool = True,
 ) -> pd.DataFrame:
     """Pair customers with clickstream users.
 
@@ -74,6 +115,9 @@ def map_users(
     key
         Table with ``customer_col`` and ``user_col`` (``key`` only). Pairs whose customer
         or user is not in the inputs are dropped; a customer or user appearing twice is an error.
+    ids_as_text
+        Ties of the activity score are broken by the ids' text (default), else by the ids
+        themselves (integer codes from :func:`text_ordered_codes`, which order as the text does).
 
     Returns
     -------
@@ -94,20 +138,14 @@ def map_users(
                 "The Kaggle Olist and clickstream datasets share no key: use 'rank' or 'random' there, "
                 "and read their results as synthetic."
             )
-        missing = [c for c in (customer_col, user_col) if c not in key.columns]
-        if missing:
-            raise ValueError(f"key table: missing column(s) {missing}.")
-        k = key[[customer_col, user_col]].dropna().copy()
-        k[customer_col] = k[customer_col].astype(str)
+        k = check_key(key, customer_col, user_col).copy()
+        k[customer_col] = k[customer_col].astype(str) if ids_as_text else k[customer_col]
         k[user_col] = k[user_col].astype(users[user_col].dtype)
-        for col in (customer_col, user_col):
-            if k[col].duplicated().any():
-                raise ValueError(f"key table: column {col!r} must be unique, found {int(k[col].duplicated().sum())} repeats.")
-        k = k[k[customer_col].isin(customers[customer_col].astype(str)) & k[user_col].isin(users[user_col])]
+        k = k[_member(k[customer_col], customers[customer_col]) & _member(k[user_col], users[user_col])]
         out = k
     else:
-        cust_order = _order_by_activity(customers, list(customer_activity), customer_col)
-        user_order = _order_by_activity(users, list(user_activity), user_col)
+        cust_order = _order_by_activity(customers, list(customer_activity), customer_col, ids_as_text)
+        user_order = _order_by_activity(users, list(user_activity), user_col, ids_as_text)
         n = min(len(cust_order), len(user_order))
         chosen_users = np.asarray(user_order[:n])
         if method == "random":
@@ -152,12 +190,13 @@ def _check_cuts(orders: pd.DataFrame, events: pd.DataFrame, days: Sequence[pd.Ti
 
 
 def users_at_cuts(orders: pd.DataFrame, events: pd.DataFrame, cuts: Sequence[str | pd.Timestamp],
-                  engine: str | None = None) -> tuple[list[pd.DataFrame], bool]:
+                  engine: str | None = None, activity_only: bool = False) -> tuple[list[pd.DataFrame], bool]:
     """Clickstream users' features as of each cut (one engine query), as :func:`inputs_at_cutoff` makes them.
 
     Events are cut at each cut-off when the clickstream's period overlaps the orders' (recency and
     the recent windows measured to the end of the cut day); otherwise every event is used, measured
-    to the end of the last event's day.
+    to the end of the last event's day. ``activity_only``: only the columns a link ranks by and its
+    placebo check reads (:data:`clvlib.engine.users.ACTIVITY_COLUMNS`), a much cheaper query.
 
     Returns
     -------
@@ -169,12 +208,15 @@ def users_at_cuts(orders: pd.DataFrame, events: pd.DataFrame, cuts: Sequence[str
     overlap = _check_cuts(orders, events, days)
     last = end_of_day(events["Timestamp"].max())
     bounds = [(end_of_day(d), end_of_day(d)) if overlap else (None, last) for d in days]
-    return user_features_at(events, bounds, engine=engine), overlap
+    return user_features_at(events, bounds, engine=engine, activity_only=activity_only), overlap
 
 
 def inputs_at_cuts(orders: pd.DataFrame, events: pd.DataFrame, cuts: Sequence[str | pd.Timestamp],
-                   engine: str | None = None) -> tuple[list[tuple[pd.DataFrame, pd.DataFrame]], bool]:
+                   engine: str | None = None, activity_only: bool = False
+                   ) -> tuple[list[tuple[pd.DataFrame, pd.DataFrame]], bool]:
     """:func:`inputs_at_cutoff` at every cut: two engine queries (customers, users) for all of them.
+
+    ``activity_only``: the users' activity columns only (see :func:`users_at_cuts`).
 
     Returns
     -------
@@ -183,13 +225,14 @@ def inputs_at_cuts(orders: pd.DataFrame, events: pd.DataFrame, cuts: Sequence[st
     clickstream_cut_applied : bool
     """
     days = [pd.Timestamp(c).normalize() for c in cuts]
-    users, overlap = users_at_cuts(orders, events, days, engine=engine)
+    users, overlap = users_at_cuts(orders, events, days, engine=engine, activity_only=activity_only)
     customers = summary_at(orders, days, engine=engine)
     return list(zip(customers, users)), overlap
 
 
 def inputs_at_cutoff(
-    orders: pd.DataFrame, events: pd.DataFrame, cutoff: str | pd.Timestamp, engine: str | None = None
+    orders: pd.DataFrame, events: pd.DataFrame, cutoff: str | pd.Timestamp, engine: str | None = None,
+    activity_only: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame, bool]:
     """Customer and clickstream-user summaries from data dated on or before ``cutoff`` only.
 
@@ -202,18 +245,19 @@ def inputs_at_cutoff(
     -------
     customers, users, clickstream_cut_applied
     """
-    inputs, overlap = inputs_at_cuts(orders, events, [cutoff], engine=engine)
+    inputs, overlap = inputs_at_cuts(orders, events, [cutoff], engine=engine, activity_only=activity_only)
     return (*inputs[0], overlap)
 
 
 def mapping_from(customers: pd.DataFrame, users: pd.DataFrame, overlap: bool, method: str,
-                 cutoff: str | pd.Timestamp, seed: int = 42, key: pd.DataFrame | None = None) -> tuple[pd.DataFrame, dict]:
+                 cutoff: str | pd.Timestamp, seed: int = 42, key: pd.DataFrame | None = None,
+                 ids_as_text: bool = True) -> tuple[pd.DataFrame, dict]:
     """The mapping of one method from the summaries at a cut (:func:`inputs_at_cutoff`), and its info.
 
     ``info["clickstream_cut_applied"]`` says whether the clickstream could be cut at the same
-    date, so the report can say so when it could not.
+    date, so the report can say so when it could not. ``ids_as_text``: see :func:`map_users`.
     """
-    mapping = map_users(customers, users, method=method, seed=seed, key=key)
+    mapping = map_users(customers, users, method=method, seed=seed, key=key, ids_as_text=ids_as_text)
     info = {
         "method": method,
         "cutoff": str(pd.Timestamp(cutoff).date()),

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+import numpy as np
 import pandas as pd
 
 from clvlib import progress
 from clvlib.dates import on_or_before
 from clvlib.engine.customers import customer_features
-from clvlib.features.links import inputs_at_cutoff, inputs_at_cuts, mapping_from, users_at_cuts
+from clvlib.features.links import check_key, inputs_at_cutoff, inputs_at_cuts, mapping_from, text_ordered_codes, users_at_cuts
 from clvlib.features.temporal import linked_click_features
 from clvlib.schemas import CUSTOMER, USER
 
@@ -58,6 +59,8 @@ def build_links(orders: pd.DataFrame, events: pd.DataFrame, cuts: Sequence[pd.Ti
 
     The customers' and users' summaries at every cut come from two engine queries
     (:func:`clvlib.features.links.inputs_at_cuts`); ``engine``: ``"duckdb"`` (default) or ``"spark"``.
+    The work runs on integer codes of the ids, numbered in the order of their text
+    (:func:`clvlib.features.links.text_ordered_codes`), so the links are those the ids themselves give.
 
     Returns
     -------
@@ -68,16 +71,27 @@ def build_links(orders: pd.DataFrame, events: pd.DataFrame, cuts: Sequence[pd.Ti
         (see :func:`clvlib.features.links.mapping_from`).
     """
     orders = _until(orders, cuts)
+    c_codes, c_ids = text_ordered_codes(orders[CUSTOMER])
+    u_codes, u_ids = text_ordered_codes(events[USER])
+    orders = orders.assign(**{CUSTOMER: c_codes})
+    events = events.assign(**{USER: u_codes})
+    if key is not None and "key" in methods:
+        k = check_key(key, CUSTOMER, USER)
+        k = pd.DataFrame({CUSTOMER: c_ids.get_indexer(k[CUSTOMER].astype(str)),
+                          USER: u_ids.get_indexer(k[USER].astype(u_ids.dtype))})
+        key = k[(k[CUSTOMER] >= 0) & (k[USER] >= 0)]  # pairs never seen in the data link no one at any cut
     progress.step(f"customers and clickstream users at {len(cuts)} cuts")
-    inputs, overlap = inputs_at_cuts(orders, events, cuts, engine=engine)
+    inputs, overlap = inputs_at_cuts(orders, events, cuts, engine=engine, activity_only=True)
     frames, info = [], []
     for i, (cut, (customers, users)) in enumerate(zip(cuts, inputs)):
         progress.step(f"links ({', '.join(methods)}) as of {pd.Timestamp(cut).date()}", i, len(cuts))
         for m in methods:
-            mapping, meta = mapping_from(customers, users, overlap, m, cut, seed=seed, key=key)
+            mapping, meta = mapping_from(customers, users, overlap, m, cut, seed=seed, key=key, ids_as_text=False)
             frames.append(mapping[[CUSTOMER, USER]].assign(cut=pd.Timestamp(cut), method=m))
             info.append(meta)
     links = pd.concat(frames, ignore_index=True)[["cut", "method", CUSTOMER, USER]]
+    links[CUSTOMER] = np.asarray(c_ids.take(links[CUSTOMER].to_numpy()))  # as map_users gives them: from numpy
+    links[USER] = np.asarray(u_ids.take(links[USER].to_numpy()))
     return links, info
 
 
@@ -135,7 +149,7 @@ def link_report(orders: pd.DataFrame, events: pd.DataFrame, links: pd.DataFrame,
     from clvlib.features.links import link_correlations
 
     cut = pd.Timestamp(cutoff)
-    customers, users, _ = inputs_at_cutoff(_until(orders, [cut]), events, cut)
+    customers, users, _ = inputs_at_cutoff(_until(orders, [cut]), events, cut, activity_only=True)
     at_cut = links[links["cut"] == cut]
     rows, linked = [], {}
     for m in at_cut["method"].drop_duplicates():

@@ -48,6 +48,9 @@ def test_snapshot_click_features_and_labels_on_spark_equal_duckdbs_on_a_small_de
     for got, expected in zip(users_at_cuts(until, events, cuts, engine="spark")[0],
                              users_at_cuts(until, events, cuts, engine="duckdb")[0]):
         _same(got, expected)
+    for got, expected in zip(users_at_cuts(until, events, cuts, engine="spark", activity_only=True)[0],
+                             users_at_cuts(until, events, cuts, engine="duckdb", activity_only=True)[0]):
+        _same(got, expected)
     people = snaps.loc[snaps["cut"] == cuts[0], "customer_unique_id"]
     _same(holdout_labels(orders, cuts[0], "2018-08-31", people, engine="spark"),
           holdout_labels(orders, cuts[0], "2018-08-31", people, engine="duckdb"))

@@ -9,7 +9,7 @@ import pytest
 import engine_oracle as oracle
 from clvlib.data.clickstream import user_features
 from clvlib.dates import end_of_day
-from clvlib.engine.users import BEHAVIOUR_COLUMNS, USER_COLUMNS, user_features_at
+from clvlib.engine.users import ACTIVITY_COLUMNS, BEHAVIOUR_COLUMNS, USER_COLUMNS, user_features_at
 from clvlib.features.links import build_mapping, users_at_cuts
 from clvlib.features.snapshots import build_click_snapshots, build_links, methods_for
 
@@ -135,8 +135,17 @@ def test_click_features_equal_the_pandas_oracle_on_a_small_demo(small_demo):
                                       atol=1e-9)
     pd.testing.assert_frame_equal(user_features(events_), oracle.user_features(events_), check_exact=False,
                                   rtol=1e-9, atol=1e-9)
+    activity, _ = users_at_cuts(until, events_, cuts, activity_only=True)
+    for got, full in zip(activity, users):  # the cheap query gives the full one's activity columns, row for row
+        assert list(got.columns) == ["UserID", *ACTIVITY_COLUMNS]
+        pd.testing.assert_frame_equal(got, full[got.columns])
     links, _ = build_links(orders, events_, cuts, methods_for(["rank", "random"], has_key=False))
     pd.testing.assert_frame_equal(links, oracle.build_links(orders, events_, cuts, ["rank", "random"]))
+    people, users_ = orders["customer_unique_id"].drop_duplicates().to_list(), events_["UserID"].drop_duplicates().to_list()
+    key = pd.DataFrame({"customer_unique_id": people[:40] + ["never-bought"], "UserID": users_[-40:] + [users_[0]]})
+    keyed, _ = build_links(orders, events_, cuts, methods_for(["random"], has_key=True), key=key)
+    pd.testing.assert_frame_equal(keyed, oracle.build_links(orders, events_, cuts, ["random", "key"], key=key))
+    assert (keyed["method"] == "key").sum() > 0 and "never-bought" not in set(keyed["customer_unique_id"])
     clicks = build_click_snapshots(orders, events_, links, cuts)
     first = clicks[(clicks["cut"] == cuts[0]) & (clicks["method"] == "rank")].drop(columns=["cut", "method"])
     mapping, _, _, _ = build_mapping(until, events_, "rank", cuts[0])

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from clvlib.data.datasets import read_key
-from clvlib.features.links import build_mapping, link_correlations, map_users
+from clvlib.features.links import build_mapping, link_correlations, map_users, text_ordered_codes
 
 
 def customers() -> pd.DataFrame:
@@ -80,3 +80,23 @@ def test_read_key_finds_demo_key_and_checks_columns(tmp_path):
     (tmp_path / "demo_user_key.csv").write_text("customer_unique_id,User\na,1\n")
     with pytest.raises(ValueError, match=r"demo_user_key.csv: missing column\(s\) \['UserID'\]"):
         read_key(tmp_path)
+
+
+def test_text_ordered_codes_number_ids_in_the_order_of_their_text_and_give_them_back():
+    ids = pd.Series([9, 10, 2, 10, 100])  # as text: "10" < "100" < "2" < "9"
+    codes, uniques = text_ordered_codes(ids)
+    assert codes.tolist() == [3, 0, 2, 0, 1]
+    assert uniques.tolist() == [10, 100, 2, 9] and uniques.dtype == ids.dtype
+    assert uniques.take(codes).tolist() == ids.tolist()
+
+
+def test_ties_break_by_code_as_they_break_by_text():
+    customers = pd.DataFrame({"customer_unique_id": ["b", "a", "c"], "frequency": [1, 1, 1], "total_spent": [5.0] * 3})
+    users = pd.DataFrame({"UserID": [9, 10, 2], "total_events": [3] * 3, "total_purchase_amount": [0.0] * 3})
+    by_text = map_users(customers, users, "rank")
+    c, cu = text_ordered_codes(customers["customer_unique_id"])
+    u, uu = text_ordered_codes(users["UserID"])
+    by_code = map_users(customers.assign(customer_unique_id=c), users.assign(UserID=u), "rank", ids_as_text=False)
+    assert by_text.values.tolist() == [["a", 10, "rank"], ["b", 2, "rank"], ["c", 9, "rank"]]
+    assert cu.take(by_code["customer_unique_id"]).tolist() == ["a", "b", "c"]
+    assert uu.take(by_code["UserID"]).tolist() == [10, 2, 9]
