@@ -50,54 +50,78 @@ _NO_END = 2**62
 _US_PER_DAY = 86_400_000_000
 
 
-def user_features_sql(event_types: Sequence[str] = EVENT_TYPES) -> str:
+def user_features_sql(event_types: Sequence[str] = EVENT_TYPES, grain: int = 1) -> str:
     """The query of every user's features at every bound.
 
     Reads ``events`` (``uid``, ``session``, ``ts`` in integer microseconds, ``event``,
     ``amount``) and ``bounds`` (``bound``, ``cut_end``, ``ref``, both in microseconds). Returns
     one row per (``bound``, ``uid``) with an event before ``cut_end``, ordered by both.
+
+    The events are first summed per (user, session, time slot of ``grain`` microseconds), and the
+    bounds join those slots rather than the events. Exact when every ``cut_end`` and ``ref`` is a
+    multiple of ``grain`` (then a slot lies wholly before or after each bound and each recent
+    window's start); :func:`user_features_at` passes one day when they are (cut-offs end at
+    midnight) and one microsecond otherwise. With a day, a shop's log of 8.3 million events at 16
+    cuts joins 1.3 million slots instead of the events: several times faster.
     """
-    counts = ",\n           ".join(f"COUNT(CASE WHEN event = '{t}' THEN 1 END) AS {COUNT_COLUMNS[t]}"
+    if _US_PER_DAY % grain:
+        raise ValueError(f"grain must divide one day in microseconds ({_US_PER_DAY}), got {grain}.")
+    counts = ",\n           ".join(f"CAST(SUM(n_{COUNT_COLUMNS[t]}) AS BIGINT) AS {COUNT_COLUMNS[t]}"
                                     for t in event_types if t in COUNT_COLUMNS)
-    recent = {days: f"ts >= ref - {days * _US_PER_DAY}" for days in (30, 90)}
+    slot_counts = ",\n           ".join(f"COUNT(CASE WHEN event = '{t}' THEN 1 END) AS n_{COUNT_COLUMNS[t]}"
+                                         for t in event_types if t in COUNT_COLUMNS)
+    start = "slot * " + str(grain)  # the slot's first microsecond
+    recent = {days: f"{start} >= ref - {days * _US_PER_DAY}" for days in (30, 90)}
     return f"""
-WITH e AS (
+WITH slots AS (
+    SELECT uid, session, FLOOR(ts / {grain}) AS slot,
+           COUNT(*) AS n_events,
+           {slot_counts},
+           COUNT(CASE WHEN event = 'add_to_cart' THEN 1 END) AS n_cart,
+           COUNT(CASE WHEN event = 'purchase' THEN 1 END) AS n_buy,
+           FSUM(CASE WHEN event = 'purchase' THEN amount END) AS buy_amount,
+           MIN(ts) AS first_ts,
+           MAX(ts) AS last_ts,
+           MAX(CASE WHEN event = 'purchase' THEN ts END) AS last_buy
+    FROM events GROUP BY uid, session, FLOOR(ts / {grain})
+),
+e AS (
     SELECT b.bound, b.ref, x.*
-    FROM events AS x JOIN bounds AS b ON x.ts < b.cut_end
+    FROM slots AS x JOIN bounds AS b ON {start.replace("slot", "x.slot")} < b.cut_end
 ),
 agg AS (
     SELECT bound, uid,
-           COUNT(*) AS total_events,
+           CAST(SUM(n_events) AS BIGINT) AS total_events,
            COUNT(DISTINCT session) AS sessions,
            {counts},
-           COUNT(DISTINCT CASE WHEN event = 'purchase' THEN session END) AS purchase_sessions,
-           COUNT(DISTINCT CASE WHEN event = 'add_to_cart' THEN session END) AS cart_sessions,
-           COALESCE(FSUM(CASE WHEN event = 'purchase' THEN amount END), 0) AS total_purchase_amount,
-           COUNT(DISTINCT FLOOR(ts / {D})) AS active_days,
-           MIN(ts) AS first_event,
-           MAX(ts) AS last_event,
-           MAX(CASE WHEN event = 'purchase' THEN ts END) AS last_purchase,
+           COUNT(DISTINCT CASE WHEN n_buy > 0 THEN session END) AS purchase_sessions,
+           COUNT(DISTINCT CASE WHEN n_cart > 0 THEN session END) AS cart_sessions,
+           COALESCE(FSUM(buy_amount), 0) AS total_purchase_amount,
+           COUNT(DISTINCT FLOOR({start} / {D})) AS active_days,
+           MIN(first_ts) AS first_event,
+           MAX(last_ts) AS last_event,
+           MAX(last_buy) AS last_purchase,
            MAX(ref) AS ref,
-           (MAX(ref) - MAX(ts)) / {D} AS recency_days,
+           (MAX(ref) - MAX(last_ts)) / {D} AS recency_days,
            COUNT(DISTINCT CASE WHEN {recent[30]} THEN session END) AS sessions_last_30d,
            COUNT(DISTINCT CASE WHEN {recent[90]} THEN session END) AS sessions_last_90d,
-           COUNT(CASE WHEN event = 'purchase' AND {recent[90]} THEN 1 END) AS purchases_last_90d
+           CAST(COALESCE(SUM(CASE WHEN {recent[90]} THEN n_buy END), 0) AS BIGINT) AS purchases_last_90d
     FROM e GROUP BY bound, uid
 ),
 sess AS (
     SELECT bound, uid, session,
-           MIN(ts) AS started,
-           MAX(ts) AS ended,
-           COUNT(*) AS n_events,
-           COUNT(CASE WHEN event = 'add_to_cart' THEN 1 END) AS n_cart,
-           COUNT(CASE WHEN event = 'purchase' THEN 1 END) AS n_buy
+           MIN(first_ts) AS started,
+           MAX(last_ts) AS ended,
+           SUM(n_events) AS n_events,
+           SUM(n_cart) AS n_cart,
+           SUM(n_buy) AS n_buy
     FROM e GROUP BY bound, uid, session
 ),
 browse AS (
     SELECT s.bound, s.uid,
            COUNT(*) AS browse_sessions,
-           SUM(s.n_events) AS browse_events,
-           SUM(s.n_cart) AS browse_carts,
+           CAST(SUM(s.n_events) AS BIGINT) AS browse_events,
+           CAST(SUM(s.n_cart) AS BIGINT) AS browse_carts,
            MAX(s.ended) AS last_browse,
            COUNT(CASE WHEN a.last_purchase IS NULL OR s.started > a.last_purchase THEN 1 END)
                AS browse_since_last_purchase
@@ -196,7 +220,10 @@ def user_features_at(
         "cut_end": pd.array([_NO_END if end is None else micros(pd.Timestamp(end)) for end, _ in bounds], dtype="Int64"),
         "ref": pd.array([micros(pd.Timestamp(ref)) for _, ref in bounds], dtype="Int64"),
     }), {"bound": "bound", "cut_end": "cut_end", "ref": "ref"})
-    sql = user_activity_sql() if activity_only else user_features_sql()
+    ends = [v for v in (*bound_table.column("cut_end").to_pylist(), *bound_table.column("ref").to_pylist())
+            if v != _NO_END]
+    grain = _US_PER_DAY if all(v % _US_PER_DAY == 0 for v in ends) else 1
+    sql = user_activity_sql() if activity_only else user_features_sql(grain=grain)
     res = run_sql(sql, {"events": table, "bounds": bound_table}, engine)
     res = res.rename(columns={"uid": user_col})
     res[user_col] = res[user_col].astype(events[user_col].dtype)

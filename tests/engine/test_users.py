@@ -69,6 +69,22 @@ def shop_log() -> pd.DataFrame:
     return e.astype({"Amount": "float64"})
 
 
+def test_a_bound_inside_a_day_cuts_between_the_days_events():
+    """Bounds at midnight let the query sum events per day first; a bound at noon must not (it would count 10:05)."""
+    noon = T("2018-01-01 10:07:00")  # after the view and the cart, before the purchase of the same session
+    got = user_features_at(events(), [(noon, noon)])[0].set_index("UserID")
+    assert list(got.index) == [1]
+    assert (got.loc[1, "total_events"], got.loc[1, "purchases"], got.loc[1, "add_to_cart"]) == (2, 0, 1)
+    assert got.loc[1, "sessions_last_30d"] == 1 and got.loc[1, "recency_days"] == pytest.approx(2 / 1440)
+    by_day = user_features_at(events(), [(end_of_day(CUT), end_of_day(CUT))])[0]
+    pd.testing.assert_frame_equal(by_day, user_features_at(events(), [(end_of_day(CUT), end_of_day(CUT) + pd.Timedelta("1us"))])[0]
+                                  .assign(recency_days=lambda d: d["recency_days"] - 1 / 86_400e6,
+                                          browse_recency_days=lambda d: d["browse_recency_days"] - 1 / 86_400e6,
+                                          days_since_last_purchase=lambda d: d["days_since_last_purchase"] - 1 / 86_400e6,
+                                          exposure_days=lambda d: d["exposure_days"] - 1 / 86_400e6)
+                                  [by_day.columns], check_exact=False, rtol=1e-9, atol=1e-9)
+
+
 def test_browsing_is_separated_from_order_sessions_per_day_and_since_the_last_purchase():
     at_cut, early = user_features_at(shop_log(), [(end_of_day(CUT), end_of_day(CUT)),
                                                   (end_of_day("2018-01-15"), end_of_day("2018-01-15"))])
