@@ -193,6 +193,70 @@ def _profile_loaded(loaded, table: str, ts_col: str | None, key: list[str] | Non
     return out
 
 
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _timestamp_sql(column: str, sql_type: str, fmt: str | None) -> str:
+    """A DuckDB expression of ``column`` as a naive UTC timestamp (NULL where it is not one)."""
+    col, t = _ident(column), sql_type.upper()
+    if t.startswith("TIMESTAMP WITH TIME ZONE") or t == "TIMESTAMPTZ":
+        return f"timezone('UTC', {col})"
+    if t.startswith("TIMESTAMP") or t == "DATE":
+        return f"CAST({col} AS TIMESTAMP)"
+    text = f"TRIM(CAST({col} AS VARCHAR))"
+    return f"TRY_STRPTIME({text}, '{fmt.replace(chr(39), chr(39) * 2)}')" if fmt else f"TRY_CAST({text} AS TIMESTAMP)"
+
+
+def profile_source(ts_spec, columns: list[str], table: str, ts_col: str | None, fmt: str | None,
+                   threads: int | None = None) -> dict:
+    """The :func:`profile_csv` record of a file source, from DuckDB aggregates: no row is loaded.
+
+    Rows, per column its type and its empty cells (missing, NaN or blank text), and the timestamp
+    column's range. Text timestamps that DuckDB cannot read are checked again by the stages' own
+    parser (:func:`clvlib.data.canonical.parse_timestamps`), which names the values and rows.
+    """
+    from clvlib.data.canonical import parse_timestamps
+    from clvlib.data.readers import query_files, read_source
+
+    what = f"[{table}]"
+    types = query_files(ts_spec, columns, what, lambda sql: f"DESCRIBE {sql}", threads).df
+    types = dict(zip(types["column_name"], types["column_type"]))
+    parts = ["COUNT(*) AS __rows"]
+    for i, c in enumerate(columns):
+        nan = f" WHEN isnan({_ident(c)}) THEN 1" if types[c].upper() in ("DOUBLE", "FLOAT", "REAL") else ""
+        parts.append(f"SUM(CASE WHEN {_ident(c)} IS NULL THEN 1{nan} WHEN TRIM(CAST({_ident(c)} AS VARCHAR)) = '' "
+                     f"THEN 1 ELSE 0 END) AS __null_{i}")
+    if ts_col:
+        expr = _timestamp_sql(ts_col, types[ts_col], fmt)
+        parts += [f"MIN({expr}) AS __min", f"MAX({expr}) AS __max",
+                  f"SUM(CASE WHEN TRIM(CAST({_ident(ts_col)} AS VARCHAR)) <> '' AND {expr} IS NULL THEN 1 ELSE 0 END) AS __bad"]
+    loaded = query_files(ts_spec, columns, what, lambda sql: f"SELECT {', '.join(parts)} FROM ({sql}) AS q", threads)
+    row = loaded.df.iloc[0]
+    rows = int(row["__rows"])
+    out: dict = {"file": loaded.label, "path": ts_spec.describe(), "table": table,
+                 "bytes": sum(f.stat().st_size for f in loaded.files), "rows": rows, "problems": [], "schema": None,
+                 "columns": [{"name": c, "dtype": types[c], "nulls": int(row[f"__null_{i}"] or 0)}
+                             for i, c in enumerate(columns)],
+                 "dates": {}, "key": None}
+    if rows == 0:
+        out["problems"].append("no data rows")
+    if ts_col:
+        low, high = row["__min"], row["__max"]
+        if int(row["__bad"] or 0):  # DuckDB's reading is stricter than pandas' ISO 8601: let the stages' parser judge
+            one = read_source(ts_spec, [ts_col], what, threads)
+            try:
+                parsed = parse_timestamps(one.df[ts_col], one, what, ts_col, fmt)
+                low, high = parsed.min(), parsed.max()
+            except ValueError as exc:
+                out["problems"].append(str(exc))
+                low = high = None
+        if low is not None:
+            out["dates"][ts_col] = {"min": str(pd.Timestamp(low)) if pd.notna(low) else "NaT",
+                                    "max": str(pd.Timestamp(high)) if pd.notna(high) else "NaT", "unparsed": 0}
+    return out
+
+
 def inventory_spec(spec) -> dict:
     """Profile the tables a dataset spec declares (the columns it names), in the :func:`inventory` format.
 
@@ -207,13 +271,18 @@ def inventory_spec(spec) -> dict:
     o = spec.orders
     cols = [c for c in (o.customer, o.timestamp, o.amount, o.price, o.quantity, o.order_id, o.status, o.category,
                         o.region, o.payment_type, o.product) if c]
-    tables["orders"] = _profile_loaded(read_source(o.source, cols, "[orders]"), "orders", o.timestamp, None,
-                                       o.source.describe(), o.timestamp_format)
+    from clvlib.data.readers import is_database
+
+    def profile(ts_spec, cols, table, ts_col, fmt):  # files: DuckDB aggregates; a database table: its rows
+        if is_database(ts_spec.path):
+            return _profile_loaded(read_source(ts_spec, cols, f"[{table}]"), table, ts_col, None, ts_spec.describe(), fmt)
+        return profile_source(ts_spec, list(dict.fromkeys(cols)), table, ts_col, fmt)
+
+    tables["orders"] = profile(o.source, cols, "orders", o.timestamp, o.timestamp_format)
     if spec.events is not None:
         e = spec.events
         cols = [c for c in (e.user, e.timestamp, e.event_type, e.session, e.amount) if c]
-        tables["events"] = _profile_loaded(read_source(e.source, cols, "[events]"), "events", e.timestamp, None,
-                                           e.source.describe(), e.timestamp_format)
+        tables["events"] = profile(e.source, cols, "events", e.timestamp, e.timestamp_format)
     if spec.link is not None and spec.link.source is not None:
         lk = spec.link
         tables["link"] = _profile_loaded(read_source(lk.source, [lk.customer, lk.user], "[link]"), "link", None,

@@ -178,13 +178,13 @@ def _distinct(sql: str, columns: Sequence[str]) -> str:
 
 
 def _read_files(ts: TableSpec, columns: Sequence[str], what: str, threads: int | None,
-                distinct: bool = False) -> Loaded:
+                distinct: bool = False, wrap=None) -> Loaded:
     import duckdb
 
     files = source_files(ts, what)
     kind = _format(files[0], ts)
     con = duckdb_connection(threads)
-    many = len(files) > 1 and not distinct
+    many = len(files) > 1 and not distinct and wrap is None
     listing = "[" + ", ".join(_sql_str(f) for f in files) + "]"
     # Each row's file as a categorical (an ENUM of the listed files): one byte per row instead of a path string,
     # which took as much memory as the event columns themselves on a folder of Parquet files.
@@ -216,6 +216,8 @@ def _read_files(ts: TableSpec, columns: Sequence[str], what: str, threads: int |
                f"quote='\"', escape='\"', encoding={_sql_str(enc)}, columns={types}, filename={str(many).lower()})")
     if distinct:
         sql = _distinct(sql, columns)
+    if wrap is not None:
+        sql = wrap(sql)
     try:
         df = con.execute(sql).df()
     except duckdb.Error as exc:
@@ -267,6 +269,18 @@ def _read_database(ts: TableSpec, columns: Sequence[str], what: str, threads: in
     except psycopg.Error as exc:
         raise DataInputError(f"{what}: {label}: {str(exc).strip().splitlines()[0]}") from exc
     return Loaded(df=pd.DataFrame(rows, columns=names), label=label, files=[])
+
+
+def query_files(ts: TableSpec, columns: Sequence[str], what: str, wrap, threads: int | None = None) -> Loaded:
+    """Run ``wrap(select)`` on a file source, where ``select`` reads the named columns (checked as
+    :func:`read_source` checks them): an aggregate over the files without loading their rows.
+
+    ``wrap`` takes the SELECT's text and returns the query; its result is ``Loaded.df``. Files only
+    (CSV or Parquet); a database source has no such path (read it with :func:`read_source`).
+    """
+    if is_database(ts.path):
+        raise ValueError(f"{what}: query_files reads files, not the database {ts.describe()}.")
+    return _read_files(ts, list(dict.fromkeys(columns)), what, threads, wrap=wrap)
 
 
 def read_source(ts: TableSpec, columns: Sequence[str], what: str, threads: int | None = None,

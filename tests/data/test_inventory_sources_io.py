@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 
 import pandas as pd
@@ -93,3 +94,35 @@ def test_atomic_writes_leave_no_temporary_files(tmp_path):
 def test_read_processed_names_the_stage_to_run(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"Run stage 01 first"):
         read_processed(tmp_path / "missing.csv", stage_hint="01")
+
+
+def test_a_spec_table_is_profiled_by_duckdb_aggregates_hand_checked(tmp_path):
+    from clvlib.data.inventory import profile_source
+    from clvlib.data.spec import TableSpec
+
+    f = tmp_path / "orders.csv"
+    f.write_text("cust,ts,total\na,2018-01-02,10\n ,2018-03-04 10:00:00,\nc,,5\nd,2017-12-31T23:00:00,7\n")
+    got = profile_source(TableSpec(path=str(f)), ["cust", "ts", "total"], "orders", "ts", None)
+    assert (got["rows"], got["bytes"], got["problems"]) == (4, f.stat().st_size, [])
+    assert [(c["name"], c["nulls"]) for c in got["columns"]] == [("cust", 1), ("ts", 1), ("total", 1)]
+    assert got["dates"]["ts"] == {"min": "2017-12-31 23:00:00", "max": "2018-03-04 10:00:00", "unparsed": 0}
+    pq = tmp_path / "orders.parquet"
+    pd.DataFrame({"cust": ["a", "b"], "ts": pd.to_datetime(["2018-01-02", "2018-01-05"]),
+                  "total": [1.0, float("nan")]}).to_parquet(pq)
+    got = profile_source(TableSpec(path=str(pq)), ["cust", "ts", "total"], "orders", "ts", None)
+    assert [(c["dtype"], c["nulls"]) for c in got["columns"]] == [("VARCHAR", 0), ("TIMESTAMP", 0), ("DOUBLE", 1)]
+    assert (got["dates"]["ts"]["min"], got["dates"]["ts"]["max"]) == ("2018-01-02 00:00:00", "2018-01-05 00:00:00")
+
+
+def test_a_date_duckdb_cannot_read_is_judged_by_the_stages_parser(tmp_path):
+    from clvlib.data.inventory import profile_source
+    from clvlib.data.spec import TableSpec
+
+    f = tmp_path / "orders.csv"
+    f.write_text("cust,ts\na,2018-01-02T10:00:00+02:00\nb,02/01/2018\nc,not a date\n")
+    got = profile_source(TableSpec(path=str(f)), ["cust", "ts"], "orders", "ts", None)
+    assert got["dates"] == {} and len(got["problems"]) == 1
+    assert re.search(r"column 'ts' has 2 value\(s\) that are not timestamps.*line 3", got["problems"][0])
+    f.write_text("cust,ts\na,02/01/2018\nb,31/12/2017\n")
+    got = profile_source(TableSpec(path=str(f)), ["cust", "ts"], "orders", "ts", "%d/%m/%Y")
+    assert got["dates"]["ts"]["min"] == "2017-12-31 00:00:00" and got["problems"] == []
