@@ -14,7 +14,7 @@ __all__ = ["fit_btyd_baselines", "model_meta"]
 
 def fit_btyd_baselines(features: pd.DataFrame, windows: dict, fit_method: str = "map", seed: int = 42,
                        annual_discount_rate: float = 0.10, lifetime_months: int = 24,
-                       models: tuple[str, ...] = tuple(BTYD_MODELS),
+                       models: tuple[str, ...] = tuple(BTYD_MODELS), lifetime: bool = True,
                        ) -> tuple[dict[str, BTYDModel], dict[str, pd.DataFrame], pd.DataFrame]:
     """Fit every BTYD purchase model (x Gamma-Gamma) on the features at the cut and predict the horizon.
 
@@ -27,6 +27,8 @@ def fit_btyd_baselines(features: pd.DataFrame, windows: dict, fit_method: str = 
         The split (:func:`clvlib.features.temporal.window`): the horizon is ``holdout_end - cut`` in days.
     models
         The purchase models to fit (keys of :data:`clvlib.models.scores.BTYD_MODELS`).
+    lifetime
+        Whether the predictions carry ``clv_lifetime`` (:meth:`BTYDModel.predict`).
 
     Returns
     -------
@@ -46,7 +48,7 @@ def fit_btyd_baselines(features: pd.DataFrame, windows: dict, fit_method: str = 
         model = BTYDModel(purchase_model=name, method=fit_method, random_seed=seed,
                           discount_rate_annual=annual_discount_rate, clv_months=lifetime_months).fit(rfm)
         fitted[name] = model
-        predictions[name] = model.predict(rfm, horizon=horizon_days)
+        predictions[name] = model.predict(rfm, horizon=horizon_days, lifetime=lifetime)
     params = pd.concat([m.params_.assign(fit=n) for n, m in fitted.items()])
     return fitted, predictions, params
 

@@ -69,7 +69,7 @@ def compare_at(snapshots: pd.DataFrame, click_snapshots: pd.DataFrame | None, or
                variants: Sequence[Variant], *, fit_method: str = "map", seed: int = 42,
                annual_discount_rate: float = 0.10, lifetime_months: int = 24, link_info: dict | None = None,
                cache: dict | None = None, label: str = "", btyd_models: tuple[str, ...] = tuple(BTYD_MODELS),
-               calibrate_buyers: bool = True) -> CutResult:
+               calibrate_buyers: bool = True, lifetime: bool = True) -> CutResult:
     """Fit and score every model at ``windows["cut"]``.
 
     Parameters
@@ -98,6 +98,8 @@ def compare_at(snapshots: pd.DataFrame, click_snapshots: pd.DataFrame | None, or
     calibrate_buyers
         Calibrate each hybrid variant's P(buy) to the scoring window (:func:`calibrate_hybrid`):
         its expected number of buyers is set to BG/NBD's forecast for the same people and window.
+    lifetime
+        Whether the BTYD predictions carry ``clv_lifetime`` (the backtests' earlier cuts skip it).
 
     Returns
     -------
@@ -112,7 +114,8 @@ def compare_at(snapshots: pd.DataFrame, click_snapshots: pd.DataFrame | None, or
     features = snapshot(snapshots, cut)
     fitted, predictions, params = fit_btyd_baselines(features, windows, fit_method=fit_method, seed=seed,
                                                      annual_discount_rate=annual_discount_rate,
-                                                     lifetime_months=lifetime_months, models=btyd_models)
+                                                     lifetime_months=lifetime_months, models=btyd_models,
+                                                     lifetime=lifetime)
     params = add_all_orders_spend(features, fitted, predictions, params, fit_method=fit_method, seed=seed)
     params, notes = add_covariate_btyd(features, orders, windows, fitted, predictions, params)
     if variants:
@@ -292,7 +295,8 @@ def compare_backtests(snapshots: pd.DataFrame, click_snapshots: pd.DataFrame | N
                       cache: dict | None = None, **options) -> tuple[list[CutResult], list[str]]:
     """:func:`compare_at` at every backtest cut, latest first; an earlier cut the data cannot support is skipped.
 
-    The latest cut is the holdout evaluation: a failure there is raised. At an earlier cut, a
+    The latest cut is the holdout evaluation: a failure there is raised, and only its predictions
+    carry ``clv_lifetime`` (the earlier cuts only rank customers over the horizon). At an earlier cut, a
     ``ValueError`` (for example too few buyers in the training windows of a young shop's first
     months) skips that cut with a sentence saying why, and the backtest goes on with the others.
 
@@ -317,7 +321,7 @@ def compare_backtests(snapshots: pd.DataFrame, click_snapshots: pd.DataFrame | N
         info = (link_info or {}).get(pd.Timestamp(w["cut"]), {})
         try:
             results.append(compare_at(snapshots, click_snapshots, orders, w, variants, link_info=info, cache=cache,
-                                      label=label, **options))
+                                      label=label, **{"lifetime": k == 0, **options}))
         except ValueError as exc:
             if k == 0:
                 raise

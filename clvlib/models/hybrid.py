@@ -52,7 +52,8 @@ def variants_for(has_key: bool, methods: tuple[str, ...] = ("rank", "random")) -
 
 def _labels(values: pd.Series) -> list[str]:
     """Category labels as plain strings, missing values as "unknown"."""
-    return ["unknown" if pd.isna(v) else str(v) for v in values.astype(object)]
+    text = values.astype(object)
+    return text.where(text.notna(), "unknown").astype(str).tolist()
 
 
 #: Fewer people who bought again than this at a snapshot: BG/NBD's dropout part (a, b) cannot be estimated.

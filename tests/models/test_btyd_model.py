@@ -290,6 +290,8 @@ def test_predict_returns_one_consistent_row_per_customer_in_input_order(bg_fit, 
     np.testing.assert_allclose(one_time["expected_spend"], est["p"] * est["v"] / (est["q"] - 1), rtol=1e-9)
     # a 12-month discounted value exceeds the 26-week value for everyone (52 weeks > 26 weeks)
     assert (pred["clv_lifetime"] > pred["predicted_value"]).all()
+    short = bg_fit.predict(rfm, horizon=26, lifetime=False)  # a backtest cut: the same numbers, no lifetime value
+    assert_frame_equal(short, pred.drop(columns="clv_lifetime"))
 
 
 def test_fit_and_predict_key_customers_by_customer_col(bg_fit, simulated):

@@ -328,7 +328,8 @@ class BTYDModel:
 
     # ------------------------------------------------------------------ predict
 
-    def predict(self, rfm: pd.DataFrame, horizon: float, *, customer_col: str = CUSTOMER) -> pd.DataFrame:
+    def predict(self, rfm: pd.DataFrame, horizon: float, *, customer_col: str = CUSTOMER,
+                lifetime: bool = True) -> pd.DataFrame:
         """Expected purchases, P(alive), spend and value per customer.
 
         Parameters
@@ -339,6 +340,10 @@ class BTYDModel:
             Prediction window in ``time_unit`` units (e.g. 180 days).
         customer_col
             The customer id column of ``rfm``; the output is keyed by the same column.
+        lifetime
+            Whether to compute ``clv_lifetime`` (pymc-marketing evaluates the purchase model once
+            per month of it: the slowest part of a prediction). A backtest cut that only ranks
+            customers over the horizon does not need it.
 
         Returns
         -------
@@ -390,17 +395,17 @@ class BTYDModel:
             return out.reset_index(drop=True)
         spend_model = thinned(self.spend_model_, int(self.max_predict_draws))
         spend = posterior_draws(spend_model.expected_customer_spend(data=uniq))
-        # clv_lifetime only reports a posterior mean, and pymc-marketing recomputes the
-        # (for Pareto/NBD, hyp2f1-heavy) likelihood once per month: use <= 100 draws.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            disc = lifetime_value(thinned(pm_, 100), uniq.assign(future_spend=1.0), int(self.clv_months),
-                                  self.monthly_discount_rate, self.time_unit)
-        disc = posterior_draws(disc)
         e_s = spend.mean(axis=0)
         out["expected_spend"] = e_s[codes]
         out["predicted_value"] = out["expected_purchases"] * out["expected_spend"]
-        out["clv_lifetime"] = (disc.mean(axis=0) * e_s)[codes]
+        if lifetime:
+            # clv_lifetime only reports a posterior mean, and pymc-marketing recomputes the
+            # (for Pareto/NBD, hyp2f1-heavy) likelihood once per month: use <= 100 draws.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                disc = lifetime_value(thinned(pm_, 100), uniq.assign(future_spend=1.0), int(self.clv_months),
+                                      self.monthly_discount_rate, self.time_unit)
+            out["clv_lifetime"] = (posterior_draws(disc).mean(axis=0) * e_s)[codes]
         if self.method == "mcmc":
             n = min(len(purchases), len(spend))
             value = purchases[:n] * spend[:n]
