@@ -1,4 +1,4 @@
-"""Tests for clvlib.models.btyd.intervals: the Hessian, the parameter draws, the intervals and their coverage."""
+"""Tests for clvlib.models.btyd.asymptotic (the Hessian, the parameter draws) and .intervals (the intervals, their coverage)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,8 @@ import pandas as pd
 import pytest
 
 from clvlib.models.btyd import BTYDModel
-from clvlib.models.btyd.intervals import (
-    _covariance,
-    interval_coverage,
-    log_hessian,
-    parameter_covariance,
-    parameter_draws,
-    predict_intervals,
-)
+from clvlib.models.btyd.asymptotic import _covariance, log_hessian, parameter_covariance, parameter_draws
+from clvlib.models.btyd.intervals import interval_coverage, predict_intervals
 from clvlib.schemas import CUSTOMER
 
 # BG/NBD of CDNOW in weeks (Fader, Hardie & Lee 2005) and Gamma-Gamma of CDNOW (Fader & Hardie 2013).
