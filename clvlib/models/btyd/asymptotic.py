@@ -13,6 +13,13 @@ by central finite differences at the MAP on the unique ``(frequency, recency, T)
 weighted by their customer counts (the likelihood the model was fitted on). The logs keep
 draws positive (pymc's ``*_log__`` parametrisation); the two models' draws are independent.
 
+BG/NBD with covariates (:class:`clvlib.models.btyd.covariates.CovariateBGNBD`) is drawn in its
+own parametrisation: ``log r, log alpha_scale, log a, log b`` and the purchase-rate
+coefficients ``c`` as they are (``alpha = alpha_scale * exp(-z . c)``: a coefficient is
+already a log rate ratio, and its flat prior has no transform), jointly, from the inverse
+Hessian of its negative log-likelihood at the MLE on the unique ``(frequency, recency, T,
+covariates)`` rows it was fitted on, weighted by their customer counts.
+
 Ridges. With few repeat buyers a pair of parameters can run off together (BG/NBD ``a, b``;
 Pareto/NBD ``s, beta``; Gamma-Gamma ``p, v``) while the predictions stay put; the
 likelihood is then flat along that direction and its normal approximation draws absurd
@@ -28,22 +35,21 @@ BG/NBD or Pareto/NBD with Gamma-Gamma.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from clvlib.features.rfm import RFM_COLUMNS, compress_rfm, validate_rfm
 from clvlib.models.btyd._pymc import PMM_CUSTOMER, add_weights
+from clvlib.models.btyd.covariates import COEFFICIENT_PREFIX, COEFFICIENT_VAR
 from clvlib.models.btyd.fit import PURCHASE_PARAMS, SPEND_PARAMS
 from clvlib.schemas import CUSTOMER
 
-if TYPE_CHECKING:  # pragma: no cover
-    from clvlib.models.btyd.model import BTYDModel
-
 __all__ = [
     "MAX_LOG_SD",
+    "on_log_scale",
     "log_hessian",
     "parameter_covariance",
     "parameter_draws",
@@ -59,31 +65,55 @@ MAX_LOG_SD = 5.0
 # --------------------------------------------------------------------------- the likelihood
 
 
-def _neg_logp_function(pmm_model: Any, data: pd.DataFrame, weights: np.ndarray | None, names: tuple[str, ...]
-                       ) -> Any:
-    """The negative log posterior (no Jacobian) of a pymc-marketing model as a function of the log parameters.
+def on_log_scale(name: str) -> bool:
+    """Whether a parameter is drawn on the log scale (a positive parameter) or as it is (a covariate coefficient).
 
-    A fresh model of the same class and priors is built on ``data`` (with likelihood weights
-    when ``weights`` is given); ``names`` fixes the order of the vector argument.
+    Examples
+    --------
+    >>> on_log_scale("alpha_scale"), on_log_scale("purchase_coefficient[customer_state=RJ]")
+    (True, False)
     """
+    return not name.startswith(COEFFICIENT_PREFIX)
+
+
+def _value_var(name: str) -> str:
+    """The pymc free variable of a parameter: ``<name>_log__`` for a positive one, the coefficient vector otherwise."""
+    return f"{name}_log__" if on_log_scale(name) else COEFFICIENT_VAR
+
+
+def _fresh_model(pmm_model: Any, data: pd.DataFrame, weights: np.ndarray | None) -> Any:
+    """A pymc model of the same class and priors as ``pmm_model``, built on ``data`` (weighted by ``weights``)."""
     Cls = type(pmm_model)
     fresh = Cls(model_config=copy.deepcopy(pmm_model.model_config))
     fresh.build_model(data)
     if weights is not None:
         add_weights(fresh, weights)
-    model = fresh.model
+    return fresh.model
+
+
+def _neg_logp_function(model: Any, names: tuple[str, ...]) -> Any:
+    """The negative log posterior (no Jacobian) of a pymc model as a function of its free variables, flattened.
+
+    ``names`` are parameter names in the order of the vector argument: a positive parameter by
+    its log (``<name>_log__``), then the covariate coefficients, in order, as one vector
+    (``purchase_coefficient_alpha``). Every free variable of ``model`` must be covered.
+    """
     by_name = {v.name: v for v in model.value_vars}
-    missing = [n for n in names if f"{n}_log__" not in by_name]
-    if missing or len(by_name) != len(names):
+    blocks = list(dict.fromkeys(_value_var(n) for n in names))
+    sizes = [sum(_value_var(n) == blk for n in names) for blk in blocks]
+    if [b for b in blocks if b not in by_name] or len(by_name) != len(blocks):
         raise ValueError(
-            f"predict_intervals needs every parameter on the log scale (a positive prior); the model's free "
-            f"variables are {sorted(by_name)}, expected {[f'{n}_log__' for n in names]}."
+            f"predict_intervals needs every parameter on the log scale (a positive prior) or a covariate "
+            f"coefficient; the model's free variables are {sorted(by_name)}, expected {blocks}."
         )
-    inputs = [by_name[f"{n}_log__"] for n in names]
-    fn = model.compile_fn(model.logp(jacobian=False), inputs=inputs, point_fn=False)
+    scalar = [blk != COEFFICIENT_VAR for blk in blocks]
+    fn = model.compile_fn(model.logp(jacobian=False), inputs=[by_name[blk] for blk in blocks], point_fn=False)
+    cuts = np.cumsum([0, *sizes])
 
     def neg_logp(x: np.ndarray) -> float:
-        val = -float(fn(*[np.asarray(v, dtype="float64") for v in x]))
+        x = np.asarray(x, dtype="float64")
+        args = [x[i] if one else x[i:j] for i, j, one in zip(cuts[:-1], cuts[1:], scalar)]
+        val = -float(fn(*args))
         return val if np.isfinite(val) else np.inf
 
     return neg_logp
@@ -167,21 +197,42 @@ def _covariance(H: np.ndarray, names: tuple[str, ...], what: str, ridge: str = "
     return (cov + cov.T) / 2.0
 
 
-def _estimates(model: BTYDModel, label: str, names: tuple[str, ...]) -> np.ndarray:
+def _estimates(model: Any, label: str, names: tuple[str, ...]) -> np.ndarray:
     est = model.params_.loc[model.params_["model"] == label].set_index("parameter")["estimate"]
     return np.array([float(est[n]) for n in names])
 
 
-def _fit_data(model: BTYDModel, fit_rfm: pd.DataFrame | None, customer_col: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The purchase data (unique triples with counts) and the spend data the model was fitted on."""
+def _to_free(names: Sequence[str], values: np.ndarray) -> np.ndarray:
+    """Parameters on the scale they are drawn on: logs of the positive ones, coefficients as they are."""
+    return np.array([np.log(v) if on_log_scale(n) else v for n, v in zip(names, values)], dtype="float64")
+
+
+def _is_covariate(model: Any) -> bool:
+    from clvlib.models.btyd.covariates import CovariateBGNBD
+
+    return isinstance(model, CovariateBGNBD)
+
+
+def _purchase_likelihood(model: Any, fit_rfm: pd.DataFrame | None, customer_col: str
+                         ) -> tuple[tuple[str, ...], Any]:
+    """The purchase model's parameter names and its negative log-likelihood on the unique rows it was fitted on.
+
+    A ``BTYDModel``'s purchase model is rebuilt on the unique ``(frequency, recency, T)`` rows with
+    their customer counts as weights; a :class:`~clvlib.models.btyd.covariates.CovariateBGNBD`
+    already is one (built on its unique ``(frequency, recency, T, covariates)`` rows, weighted).
+    """
+    if _is_covariate(model):
+        if model.dropout:
+            raise ValueError("predict_intervals: BG/NBD with covariates on the dropout is not supported (only "
+                             "covariates on the purchase rate, the default dropout=False).")
+        if fit_rfm is not None:
+            raise ValueError("parameter_covariance: a CovariateBGNBD holds the rows it was fitted on; do not pass "
+                             "fit_rfm.")
+        names = tuple(model.params_.loc[model.params_["model"] == "purchase", "parameter"])
+        return names, _neg_logp_function(model.purchase_model_.model, names)
     if fit_rfm is not None:
         validate_rfm(fit_rfm, "fit_rfm", customer_col, need_monetary=model.spend_model_ is not None)
         data = fit_rfm[[*RFM_COLUMNS]].astype("float64")
-        spend = None
-        if model.spend_model_ is not None:
-            rep = fit_rfm[(fit_rfm["frequency"] > 0) & (fit_rfm["monetary_value"] > 0)]
-            spend = pd.DataFrame({PMM_CUSTOMER: np.arange(len(rep)), "frequency": rep["frequency"].astype("float64"),
-                                  "monetary_value": rep["monetary_value"].astype("float64")})
     else:
         stored = model.purchase_model_.data
         if model.n_customers_ is None or len(stored) != model.n_customers_:
@@ -190,14 +241,23 @@ def _fit_data(model: BTYDModel, fit_rfm: pd.DataFrame | None, customer_col: str)
                 "BTYDModel.from_dict); pass that RFM table as fit_rfm=."
             )
         data = stored[[*RFM_COLUMNS]].astype("float64")
-        spend = None if model.spend_model_ is None else model.spend_model_.data[
-            [PMM_CUSTOMER, "frequency", "monetary_value"]].astype({"frequency": "float64"})
     uniq = compress_rfm(data)
     uniq.insert(0, PMM_CUSTOMER, np.arange(len(uniq)))
-    return uniq, spend
+    names = PURCHASE_PARAMS[model.purchase_model]
+    fresh = _fresh_model(model.purchase_model_, uniq[[PMM_CUSTOMER, *RFM_COLUMNS]], uniq["n_customers"].to_numpy())
+    return names, _neg_logp_function(fresh, names)
 
 
-def parameter_covariance(model: BTYDModel, fit_rfm: pd.DataFrame | None = None, *,
+def _spend_data(model: Any, fit_rfm: pd.DataFrame | None) -> pd.DataFrame:
+    """The data the spend model was fitted on: its own, or the repeat buyers of ``fit_rfm``."""
+    if fit_rfm is not None and not _is_covariate(model):
+        rep = fit_rfm[(fit_rfm["frequency"] > 0) & (fit_rfm["monetary_value"] > 0)]
+        return pd.DataFrame({PMM_CUSTOMER: np.arange(len(rep)), "frequency": rep["frequency"].astype("float64"),
+                             "monetary_value": rep["monetary_value"].astype("float64")})
+    return model.spend_model_.data[[PMM_CUSTOMER, "frequency", "monetary_value"]].astype({"frequency": "float64"})
+
+
+def parameter_covariance(model: Any, fit_rfm: pd.DataFrame | None = None, *,
                          customer_col: str = CUSTOMER, step: float = _STEP, ridge: str = "raise"
                          ) -> dict[str, pd.DataFrame]:
     """Asymptotic covariance of the log parameters at the MAP: the inverse Hessian of the negative log-likelihood.
@@ -205,7 +265,12 @@ def parameter_covariance(model: BTYDModel, fit_rfm: pd.DataFrame | None = None, 
     Parameters
     ----------
     model
-        A ``BTYDModel`` fitted with ``method="map"``.
+        A ``BTYDModel`` fitted with ``method="map"``, or a fitted
+        :class:`~clvlib.models.btyd.covariates.CovariateBGNBD` (maximum likelihood; with a spend
+        model through :func:`clvlib.models.btyd.spend.with_spend_model`). For the latter the
+        purchase block is in its own parametrisation: ``log r, log alpha_scale, log a, log b``
+        and the purchase-rate coefficients as they are (``alpha = alpha_scale * exp(-z . c)``,
+        so a coefficient is already a log rate ratio), on its unique rows.
     fit_rfm
         The RFM table the model was fitted on. Needed only for a model rebuilt with
         :meth:`BTYDModel.from_dict` (a fitted model holds its data).
@@ -225,8 +290,8 @@ def parameter_covariance(model: BTYDModel, fit_rfm: pd.DataFrame | None = None, 
     -------
     dict
         ``"purchase"`` (and ``"spend"`` with a spend model): covariance matrices of the log
-        parameters as DataFrames indexed by parameter name. ``sqrt(diag)`` is the relative
-        standard error of each parameter.
+        parameters (and coefficients) as DataFrames indexed by parameter name. ``sqrt(diag)``
+        is the relative standard error of each positive parameter.
 
     Raises
     ------
@@ -239,15 +304,13 @@ def parameter_covariance(model: BTYDModel, fit_rfm: pd.DataFrame | None = None, 
     if getattr(model, "method", None) != "map" or not hasattr(model, "purchase_model_"):
         raise ValueError("predict_intervals needs a BTYDModel fitted with method='map' (an MCMC fit has its "
                          "posterior: model.predict already gives predicted_value_low/high).")
-    uniq, spend = _fit_data(model, fit_rfm, customer_col)
     out = {}
-    names = PURCHASE_PARAMS[model.purchase_model]
-    f = _neg_logp_function(model.purchase_model_, uniq[[PMM_CUSTOMER, *RFM_COLUMNS]], uniq["n_customers"].to_numpy(),
-                           names)
-    H = log_hessian(f, np.log(_estimates(model, "purchase", names)), step)
+    names, f = _purchase_likelihood(model, fit_rfm, customer_col)
+    H = log_hessian(f, _to_free(names, _estimates(model, "purchase", names)), step)
     out["purchase"] = _frame(_covariance(H, names, "purchase", ridge), H, names)
-    if model.spend_model_ is not None:
-        f = _neg_logp_function(model.spend_model_, spend, None, SPEND_PARAMS)
+    if getattr(model, "spend_model_", None) is not None:
+        fresh = _fresh_model(model.spend_model_, _spend_data(model, fit_rfm), None)
+        f = _neg_logp_function(fresh, SPEND_PARAMS)
         H = log_hessian(f, np.log(_estimates(model, "spend", SPEND_PARAMS)), step)
         out["spend"] = _frame(_covariance(H, SPEND_PARAMS, "spend", ridge), H, SPEND_PARAMS)
     return out
@@ -263,7 +326,7 @@ def _frame(cov: np.ndarray, H: np.ndarray, names: tuple[str, ...]) -> pd.DataFra
     return out
 
 
-def parameter_draws(model: BTYDModel, fit_rfm: pd.DataFrame | None = None, *, n_draws: int = 200, seed: int = 0,
+def parameter_draws(model: Any, fit_rfm: pd.DataFrame | None = None, *, n_draws: int = 200, seed: int = 0,
                     customer_col: str = CUSTOMER, covariance: Mapping[str, pd.DataFrame] | None = None
                     ) -> pd.DataFrame:
     """Parameter vectors drawn from the asymptotic normal of the log MAP estimates.
@@ -282,20 +345,22 @@ def parameter_draws(model: BTYDModel, fit_rfm: pd.DataFrame | None = None, *, n_
     Returns
     -------
     pandas.DataFrame
-        One row per draw, one column per parameter (purchase model, then ``p, q, v`` with a
-        spend model); every value positive.
+        One row per draw, one column per parameter, in the order of the covariance (purchase
+        model, then ``p, q, v`` with a spend model): every positive parameter is ``exp`` of its
+        normal draw, so positive; a covariate coefficient is its normal draw.
     """
     n_draws = _check_draws(n_draws)
     cov = dict(covariance) if covariance is not None else parameter_covariance(model, fit_rfm,
                                                                               customer_col=customer_col)
     rng = np.random.default_rng(seed)
     cols = {}
-    for label, names in (("purchase", PURCHASE_PARAMS[model.purchase_model]), ("spend", SPEND_PARAMS)):
+    for label in ("purchase", "spend"):
         if label not in cov:
             continue
+        names = tuple(cov[label].index)
         c = cov[label].loc[list(names), list(names)].to_numpy()
-        z = rng.multivariate_normal(np.log(_estimates(model, label, names)), c, size=n_draws, method="eigh")
-        cols.update({n: np.exp(z[:, i]) for i, n in enumerate(names)})
+        z = rng.multivariate_normal(_to_free(names, _estimates(model, label, names)), c, size=n_draws, method="eigh")
+        cols.update({n: np.exp(z[:, i]) if on_log_scale(n) else z[:, i] for i, n in enumerate(names)})
     return pd.DataFrame(cols)
 
 

@@ -59,20 +59,18 @@ Speed (55,524 Olist customers, 2 shared CPUs): the Hessian ~0.7 s (see
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from clvlib.features.rfm import RFM_COLUMNS, unique_rows, validate_rfm
 from clvlib.models.btyd._pymc import PMM_CUSTOMER, attach_idata, posterior_draws
-from clvlib.models.btyd.asymptotic import _check_draws, parameter_covariance, parameter_draws
+from clvlib.models.btyd.asymptotic import _check_draws, _is_covariate, parameter_covariance, parameter_draws
+from clvlib.models.btyd.covariates import COEFFICIENT_PREFIX
 from clvlib.models.btyd.fit import PURCHASE_PARAMS, SPEND_PARAMS, flat_priors
 from clvlib.models.btyd.spend import spend_columns
 from clvlib.schemas import CUSTOMER
-
-if TYPE_CHECKING:  # pragma: no cover
-    from clvlib.models.btyd.model import BTYDModel
 
 __all__ = [
     "UNCERTAINTIES",
@@ -98,19 +96,45 @@ def _with_posterior(pmm_model: Any, names: tuple[str, ...], draws: pd.DataFrame,
     return m
 
 
-def _purchase_draws(model: BTYDModel, draws: pd.DataFrame, uniq3: pd.DataFrame, horizon: float
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """Expected purchases and P(alive), (n_draws, n_unique_triples), with pymc-marketing's formulas."""
-    import warnings
+class _PurchaseDraws:
+    """A purchase model seen through its parameter draws: predictions and each customer's ``alpha``, per draw.
 
-    names = PURCHASE_PARAMS[model.purchase_model]
-    dummy = pd.DataFrame({PMM_CUSTOMER: [0, 1], "frequency": [0.0, 1.0], "recency": [0.0, 1.0], "T": [2.0, 2.0]})
-    m = _with_posterior(model.purchase_model_, names, draws, dummy)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        purchases = posterior_draws(m.expected_purchases(data=uniq3, future_t=float(horizon)))
-        p_alive = np.clip(posterior_draws(m.expected_probability_alive(data=uniq3)), 0.0, 1.0)
-    return purchases, p_alive
+    For a ``BTYDModel`` the population ``alpha`` of each draw; for a
+    :class:`~clvlib.models.btyd.covariates.CovariateBGNBD` each customer's own
+    ``alpha_scale * exp(-z . c)``, draw by draw.
+    """
+
+    def __init__(self, model: Any, draws: pd.DataFrame) -> None:
+        self.kind = model.purchase_model
+        self.covariates = list(model.covariates) if _is_covariate(model) else []
+        self.columns = [*RFM_COLUMNS, *self.covariates]
+        self.draws = draws
+        if self.covariates:
+            self.pmm = model.posterior_model(draws)
+            self.coef = draws[[f"{COEFFICIENT_PREFIX}{c}]" for c in self.covariates]].to_numpy(dtype="float64")
+        else:
+            names = PURCHASE_PARAMS[model.purchase_model]
+            dummy = pd.DataFrame({PMM_CUSTOMER: [0, 1], "frequency": [0.0, 1.0], "recency": [0.0, 1.0], "T": [2.0, 2.0]})
+            self.pmm = _with_posterior(model.purchase_model_, names, draws, dummy)
+
+    def predict(self, rows: pd.DataFrame, horizon: float) -> tuple[np.ndarray, np.ndarray]:
+        """Expected purchases and P(alive), (n_draws, n_rows), with pymc-marketing's formulas, on the unique rows."""
+        import warnings
+
+        uniq, codes = unique_rows(rows, self.columns)
+        uniq.insert(0, PMM_CUSTOMER, np.arange(len(uniq)))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            purchases = posterior_draws(self.pmm.expected_purchases(data=uniq, future_t=float(horizon)))
+            p_alive = np.clip(posterior_draws(self.pmm.expected_probability_alive(data=uniq)), 0.0, 1.0)
+        return purchases[:, codes], p_alive[:, codes]
+
+    def alpha(self, rows: pd.DataFrame) -> np.ndarray:
+        """Each draw's ``alpha`` for each row: (n_draws, 1) without covariates, (n_draws, n_rows) with them."""
+        if not self.covariates:
+            return self.draws["alpha"].to_numpy()[:, None]
+        z = rows[self.covariates].to_numpy(dtype="float64")
+        return self.draws["alpha_scale"].to_numpy()[:, None] * np.exp(-(self.coef @ z.T))
 
 
 def _spend_draws(draws: pd.DataFrame, frequency: np.ndarray, monetary: np.ndarray) -> np.ndarray:
@@ -121,16 +145,20 @@ def _spend_draws(draws: pd.DataFrame, frequency: np.ndarray, monetary: np.ndarra
     return (1.0 - w) * (v * p / (q - 1.0)) + w * monetary[None, :]
 
 
-def _trait_draws(model: BTYDModel, draws: pd.DataFrame, uniq: pd.DataFrame, p_alive: np.ndarray,
+def _trait_draws(kind: str, draws: pd.DataFrame, uniq: pd.DataFrame, p_alive: np.ndarray, alpha: np.ndarray,
                  horizon: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Expected purchases and mean spend given each draw of the customer's latent traits, (n_draws, n_rows)."""
+    """Expected purchases and mean spend given each draw of the customer's latent traits, (n_draws, n_rows).
+
+    ``kind`` is the purchase model (``"bgnbd"`` or ``"pnbd"``); ``alpha`` each draw's purchase-rate
+    scale, (n_draws, 1) or, with covariates, (n_draws, n_rows).
+    """
     x = uniq["frequency"].to_numpy()[None, :]
     T = uniq["T"].to_numpy()[None, :]
     shape = (len(draws), len(uniq))
     par = {k: draws[k].to_numpy()[:, None] for k in draws.columns}
     alive = rng.random(shape) < p_alive
-    lam = rng.gamma(par["r"] + x, 1.0 / (par["alpha"] + T), size=shape)
-    if model.purchase_model == "bgnbd":
+    lam = rng.gamma(par["r"] + x, 1.0 / (alpha + T), size=shape)
+    if kind == "bgnbd":
         drop = rng.beta(par["a"], par["b"] + x, size=shape)
         z = lam * drop * horizon  # (1 - exp(-z)) / drop = lam * horizon * (1 - exp(-z)) / z, which is 1 at z = 0
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -154,7 +182,7 @@ _CHUNK_ROWS = 100_000
 
 
 def predict_intervals(
-    model: BTYDModel,
+    model: Any,
     rfm: pd.DataFrame,
     horizon: float,
     *,
@@ -167,6 +195,7 @@ def predict_intervals(
     covariance: Mapping[str, pd.DataFrame] | None = None,
     ridge: str = "raise",
     spend_inputs: pd.DataFrame | None = None,
+    draws: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Per-customer prediction intervals of a MAP-fitted BTYD model by a parametric bootstrap.
 
@@ -174,9 +203,13 @@ def predict_intervals(
     ----------
     model
         A ``BTYDModel`` fitted with ``method="map"`` (BG/NBD or Pareto/NBD, with or without
-        Gamma-Gamma).
+        Gamma-Gamma), or a fitted :class:`~clvlib.models.btyd.covariates.CovariateBGNBD`
+        (alone, or with a spend model through :func:`clvlib.models.btyd.spend.with_spend_model`):
+        its covariate coefficients are drawn with ``r, alpha_scale, a, b`` and each customer's
+        value uses their own ``alpha = alpha_scale * exp(-z . c)``.
     rfm
-        The customers to predict, as for :meth:`BTYDModel.predict`.
+        The customers to predict, as for the model's ``predict`` (with the covariate columns for
+        a ``CovariateBGNBD``).
     horizon
         Prediction window in the model's time unit (e.g. 180 days).
     n_draws
@@ -199,6 +232,10 @@ def predict_intervals(
         ``"raise"`` (default) or ``"fix"``: see :func:`parameter_covariance`.
     spend_inputs
         The spend model's ``frequency``/``monetary_value`` per row of ``rfm``: see :func:`.spend.spend_columns`.
+    draws
+        Parameter draws to use instead of drawing them (a :func:`parameter_draws` frame, one row
+        per draw); ``n_draws``, ``covariance`` and ``ridge`` are then not used.
+
     Returns
     -------
     pandas.DataFrame
@@ -211,18 +248,19 @@ def predict_intervals(
           quantiles of expected purchases x expected spend, draw by draw.
 
         ``attrs`` holds ``level``, ``n_draws``, ``uncertainty``, ``seed``, the covariance
-        of the log parameters (``covariance``, nested dicts by model) and the directions
-        held at the MAP with ``ridge="fix"`` (``fixed_directions``, by model).
+        of the log parameters (``covariance``, nested dicts by model; empty with ``draws``) and
+        the directions held at the MAP with ``ridge="fix"`` (``fixed_directions``, by model).
 
     Required columns
     ----------------
-    ``customer_col``, ``frequency``, ``recency``, ``T``; ``monetary_value`` with a spend model.
+    ``customer_col``, ``frequency``, ``recency``, ``T``; ``monetary_value`` with a spend model;
+    the model's covariates for a ``CovariateBGNBD``.
 
     Raises
     ------
     ValueError
-        On a bad argument, an MCMC-fitted model, or a likelihood too flat for a normal
-        approximation (see :func:`parameter_covariance`).
+        On a bad argument, an MCMC-fitted model, draws without a parameter the model needs, or a
+        likelihood too flat for a normal approximation (see :func:`parameter_covariance`).
 
     Examples
     --------
@@ -230,7 +268,7 @@ def predict_intervals(
     >>> pred = model.predict(rfm, horizon=180)                                # doctest: +SKIP
     >>> pred = pred.join(predict_intervals(model, rfm, 180).drop(columns=CUSTOMER))  # doctest: +SKIP
     """
-    n_draws = _check_draws(n_draws)
+    n_draws = _check_draws(n_draws if draws is None else len(draws))
     if not (isinstance(level, (int, float)) and 0 < level < 1):
         raise ValueError(f"level must be in (0, 1), got {level!r}.")
     if uncertainty not in UNCERTAINTIES:
@@ -238,27 +276,25 @@ def predict_intervals(
     if isinstance(horizon, bool) or not np.isscalar(horizon) or not np.isfinite(horizon) or horizon <= 0:
         raise ValueError(f"horizon must be a positive number of time units, got {horizon!r}.")
     if not hasattr(model, "purchase_model_"):
-        raise ValueError("This BTYDModel is not fitted yet: call fit(rfm) first.")
-    has_spend = model.spend_model_ is not None
+        raise ValueError(f"This {type(model).__name__} is not fitted yet: call fit(rfm) first.")
+    has_spend = getattr(model, "spend_model_", None) is not None
     validate_rfm(rfm, "rfm", customer_col, need_monetary=has_spend)
-    cov = dict(covariance) if covariance is not None else parameter_covariance(model, fit_rfm,
-                                                                              customer_col=customer_col, ridge=ridge)
-    draws = parameter_draws(model, n_draws=n_draws, seed=seed, covariance=cov)
-    # Unique (frequency, recency, T[, monetary_value]) rows; purchases on the unique triples.
-    key = rfm[list(RFM_COLUMNS)].astype("float64")
+    if draws is None:
+        cov = dict(covariance) if covariance is not None else parameter_covariance(
+            model, fit_rfm, customer_col=customer_col, ridge=ridge)
+        draws = parameter_draws(model, n_draws=n_draws, seed=seed, covariance=cov)
+    else:
+        cov = dict(covariance or {})
+        draws = draws.reset_index(drop=True)
+    purchase = _PurchaseDraws(model, draws)  # refuses draws without the model's parameters
+    if has_spend and [k for k in SPEND_PARAMS if k not in draws.columns]:
+        raise ValueError(f"predict_intervals: the draws have no spend parameters {list(SPEND_PARAMS)}; columns: "
+                         f"{list(draws.columns)}.")
+    # Unique (frequency, recency, T[, covariates][, spend inputs]) rows, 100,000 at a time.
+    key = (model.model_table(rfm, customer_col) if purchase.covariates else rfm[list(RFM_COLUMNS)].astype("float64"))
     if has_spend:
         key["spend_x"], key["spend_z"] = spend_columns(rfm, spend_inputs)
     uniq, codes = unique_rows(key, list(key.columns))
-    uniq3, codes3 = unique_rows(uniq, list(RFM_COLUMNS))
-    uniq3.insert(0, PMM_CUSTOMER, np.arange(len(uniq3)))
-    purchases3, p_alive3 = _purchase_draws(model, draws, uniq3, float(horizon))
-    bad = ~(np.isfinite(purchases3).all(axis=1) & np.isfinite(p_alive3).all(axis=1))
-    if bad.any():
-        raise ValueError(
-            f"predict_intervals: {int(bad.sum())} of {n_draws} parameter draws give non-finite predictions (the "
-            "draws reach where the purchase model's formulas overflow); the normal approximation is too wide here. "
-            "Fit with informative priors or with method='mcmc'."
-        )
     tail = (1.0 - level) / 2.0
     qs = [tail, 1.0 - tail]
     rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0]) if uncertainty == "traits" else None
@@ -266,10 +302,19 @@ def predict_intervals(
     bands = {n: np.empty((2, len(uniq))) for n in names}
     for start in range(0, len(uniq), _CHUNK_ROWS):  # bounded memory: n_draws x chunk arrays, not n_draws x all
         part = slice(start, start + _CHUNK_ROWS)
-        purchases, p_alive = purchases3[:, codes3[part]], p_alive3[:, codes3[part]]
-        spend = _spend_draws(draws, *(uniq[c].to_numpy()[part] for c in ("spend_x", "spend_z"))) if has_spend else None
+        rows = uniq.iloc[part]
+        purchases, p_alive = purchase.predict(rows, float(horizon))
+        bad = ~(np.isfinite(purchases).all(axis=1) & np.isfinite(p_alive).all(axis=1))
+        if bad.any():
+            raise ValueError(
+                f"predict_intervals: {int(bad.sum())} of {n_draws} parameter draws give non-finite predictions (the "
+                "draws reach where the purchase model's formulas overflow); the normal approximation is too wide "
+                "here. Fit with informative priors or with method='mcmc'."
+            )
+        spend = _spend_draws(draws, *(rows[c].to_numpy() for c in ("spend_x", "spend_z"))) if has_spend else None
         if rng is not None:
-            purchases, trait_spend = _trait_draws(model, draws, uniq.iloc[part], p_alive, float(horizon), rng)
+            purchases, trait_spend = _trait_draws(purchase.kind, draws, rows, p_alive, purchase.alpha(rows),
+                                                  float(horizon), rng)
             spend = trait_spend if has_spend else None
         for n, v in zip(names, (purchases, spend, None if spend is None else purchases * spend)):
             bands[n][:, part] = np.quantile(v, qs, axis=0)
