@@ -162,3 +162,45 @@ def test_the_coefficients_standard_error_matches_its_spread_over_simulated_datas
     # 30 datasets: the sample sd is within ~+-30% of the true sd with high probability
     assert np.std(est, ddof=1) == pytest.approx(se, rel=0.35)
     assert np.mean(est) == pytest.approx(COEF, abs=3 * se / np.sqrt(30) + 0.02)
+
+
+# ----------------------------------------------------------------------------- in the model comparison
+
+
+def test_the_comparison_gives_the_covariate_model_its_own_interval_from_its_covariates_at_the_cut(world):
+    from clvlib.models.compare import CutResult, add_covariate_btyd, add_intervals
+
+    features, _, _, spend = world
+    cut = pd.Timestamp("2018-01-31")
+    orders = pd.DataFrame({CUSTOMER: features[CUSTOMER], "order_purchase_timestamp": pd.Timestamp("2017-06-01"),
+                           "customer_state": np.where(features["g"] == 1, "RJ", "SP"), "product_category": "toys"})
+    windows = {"cut": cut, "holdout_end": cut + pd.Timedelta(days=26)}  # a horizon of 26 time units
+    fitted = {"bgnbd+first": spend}
+    predictions = {"bgnbd+first": spend.expected_spend(features).assign(expected_purchases=1.0, p_alive=1.0,
+                                                                         predicted_value=0.0)}
+    covariates: dict = {}
+    add_covariate_btyd(features, orders, windows, fitted, predictions, pd.DataFrame(), covariates)
+    model = fitted["bgnbd+cov"]
+    (column,) = model.covariates
+    assert list(covariates["bgnbd+cov"].columns) == [CUSTOMER, column]
+    covariates["bgnbd+cov"] = covariates["bgnbd+cov"].sample(frac=1.0, random_state=0)  # matched by customer, not row
+    result = CutResult(windows=windows, features=features, scores=pd.DataFrame(), fitted=fitted, predictions=predictions,
+                       params=pd.DataFrame(), hybrid_scores=pd.DataFrame(), covariates=covariates)
+    note = add_intervals(result, "bgnbd+cov", n_draws=50, seed=4)
+    assert note.startswith("A 90% interval of the customer's true expected value (the model's parameters, its "
+                           "covariate coefficients included, and the customer's own purchase rate")
+    pred = predictions["bgnbd+cov"]
+    # the same numbers as the bootstrap called directly on the features with their covariates
+    level = column.split("=", 1)[1]  # the region that is not the reference
+    rfm = features[[CUSTOMER, "frequency", "recency", "T", "monetary_value"]].assign(
+        **{column: (orders["customer_state"] == level).astype(float).to_numpy()})
+    direct = predict_intervals(with_spend_model(model, spend), rfm, 26.0, n_draws=50, seed=4, uncertainty="traits",
+                               ridge="fix", spend_inputs=all_orders_summary(features))
+    np.testing.assert_array_equal(pred["predicted_value_low"], direct["predicted_value_low"])
+    np.testing.assert_array_equal(pred["predicted_value_high"], direct["predicted_value_high"])
+    assert (pred["predicted_value_low"] <= pred["predicted_value"]).mean() > 0.95
+    # without its covariates, or without the all-orders spend model, it says why there is none
+    result.covariates = {}
+    assert add_intervals(result, "bgnbd+cov") == "No per-customer interval: the covariates of bgnbd+cov at the cut were not kept."
+    result.fitted = {"bgnbd+cov": model}
+    assert add_intervals(result, "bgnbd+cov") == "No per-customer interval: bgnbd+first's spend model was not fitted."
