@@ -74,8 +74,10 @@ from clvlib.schemas import CUSTOMER
 
 __all__ = [
     "UNCERTAINTIES",
+    "BUYER_TYPES",
     "predict_intervals",
     "interval_coverage",
+    "coverage_by_buyer_type",
 ]
 
 #: The kinds of uncertainty :func:`predict_intervals` can include (see the module docstring).
@@ -368,3 +370,61 @@ def interval_coverage(y: Any, low: Any, high: Any) -> dict[str, float]:
     return {"n": int(len(y_)), "coverage": float(np.mean((lo <= y_) & (y_ <= hi))),
             "below": float(np.mean(y_ < lo)), "above": float(np.mean(y_ > hi)),
             "mean_width": float(width.mean()), "median_width": float(np.median(width))}
+
+
+#: The groups of :func:`coverage_by_buyer_type`, in order.
+BUYER_TYPES = ("all customers", "one-time buyers", "repeat buyers")
+
+
+def coverage_by_buyer_type(y: Any, low: Any, high: Any, frequency: Any) -> pd.DataFrame:
+    """:func:`interval_coverage` for every customer, the one-time buyers and the repeat buyers at the cut.
+
+    BG/NBD takes a one-time buyer (``frequency`` 0: no repeat purchase by the cut) to be alive,
+    so their interval cannot reach the value of one who has left; a repeat buyer's can. The split
+    shows where the misses are.
+
+    Parameters
+    ----------
+    y
+        The values the intervals should hold (e.g. the demo's true expected value), one per customer.
+    low, high
+        The interval bounds, same length.
+    frequency
+        Each customer's repeat purchase days up to the cut (BG/NBD's ``frequency``), same length.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group of :data:`BUYER_TYPES`: ``customers`` (the group), ``n``, ``share`` (of
+        all customers), then :func:`interval_coverage`'s ``coverage``, ``below``, ``above``,
+        ``mean_width``, ``median_width`` (missing for an empty group).
+
+    Raises
+    ------
+    ValueError
+        As :func:`interval_coverage`, and if ``frequency`` has another length or a missing,
+        non-finite or negative value.
+
+    Examples
+    --------
+    Two one-time buyers, one of them below their interval, and a repeat buyer inside theirs:
+
+    >>> t = coverage_by_buyer_type([0.0, 1.0, 1.0], [0.5, 0.5, 0.5], [1.5, 1.5, 1.5], [0, 0, 2])
+    >>> t.set_index("customers")["coverage"].round(3).to_dict()
+    {'all customers': 0.667, 'one-time buyers': 0.5, 'repeat buyers': 1.0}
+    """
+    freq = np.asarray(frequency, dtype="float64").ravel()
+    lo = np.asarray(low, dtype="float64").ravel()
+    if len(freq) != len(lo):
+        raise ValueError(f"coverage_by_buyer_type: frequency has {len(freq)} value(s) for {len(lo)} interval(s).")
+    if not np.isfinite(freq).all() or (freq < 0).any():
+        raise ValueError("coverage_by_buyer_type: frequency must be finite and >= 0 for every customer (repeat purchase "
+                         "days up to the cut).")
+    y_, hi = np.asarray(y, dtype="float64").ravel(), np.asarray(high, dtype="float64").ravel()
+    interval_coverage(y_, lo, hi)  # refuses bad intervals before any split
+    rows = []
+    for name, keep in zip(BUYER_TYPES, (np.ones(len(freq), dtype=bool), freq == 0, freq > 0)):
+        stats = interval_coverage(y_[keep], lo[keep], hi[keep]) if keep.any() else {"n": 0}
+        rows.append({"customers": name, "n": int(keep.sum()), "share": float(keep.mean()),
+                     **{k: stats.get(k, np.nan) for k in ("coverage", "below", "above", "mean_width", "median_width")}})
+    return pd.DataFrame(rows)
