@@ -119,17 +119,18 @@ class _PurchaseDraws:
             dummy = pd.DataFrame({PMM_CUSTOMER: [0, 1], "frequency": [0.0, 1.0], "recency": [0.0, 1.0], "T": [2.0, 2.0]})
             self.pmm = _with_posterior(model.purchase_model_, names, draws, dummy)
 
-    def predict(self, rows: pd.DataFrame, horizon: float) -> tuple[np.ndarray, np.ndarray]:
-        """Expected purchases and P(alive), (n_draws, n_rows), with pymc-marketing's formulas, on the unique rows."""
+    def predict(self, rows: pd.DataFrame, horizon: float, expected: bool = True) -> tuple[np.ndarray | None, np.ndarray]:
+        """Expected purchases (``None`` unless ``expected``) and P(alive), (n_draws, n_rows), with pymc-marketing's formulas."""
         import warnings
 
         uniq, codes = unique_rows(rows, self.columns)
         uniq.insert(0, PMM_CUSTOMER, np.arange(len(uniq)))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            purchases = posterior_draws(self.pmm.expected_purchases(data=uniq, future_t=float(horizon)))
+            purchases = (posterior_draws(self.pmm.expected_purchases(data=uniq, future_t=float(horizon)))[:, codes]
+                         if expected else None)
             p_alive = np.clip(posterior_draws(self.pmm.expected_probability_alive(data=uniq)), 0.0, 1.0)
-        return purchases[:, codes], p_alive[:, codes]
+        return purchases, p_alive[:, codes]
 
     def alpha(self, rows: pd.DataFrame) -> np.ndarray:
         """Each draw's ``alpha`` for each row: (n_draws, 1) without covariates, (n_draws, n_rows) with them."""
@@ -305,7 +306,12 @@ def predict_intervals(
     for start in range(0, len(uniq), _CHUNK_ROWS):  # bounded memory: n_draws x chunk arrays, not n_draws x all
         part = slice(start, start + _CHUNK_ROWS)
         rows = uniq.iloc[part]
-        purchases, p_alive = purchase.predict(rows, float(horizon))
+        purchases, p_alive = purchase.predict(rows, float(horizon), expected=rng is None)  # traits: P(alive) only
+        if rng is None:
+            spend = _spend_draws(draws, *(rows[c].to_numpy() for c in ("spend_x", "spend_z"))) if has_spend else None
+        else:
+            purchases, spend = _trait_draws(purchase.kind, draws, rows, p_alive, purchase.alpha(rows), float(horizon), rng)
+            spend = spend if has_spend else None
         bad = ~(np.isfinite(purchases).all(axis=1) & np.isfinite(p_alive).all(axis=1))
         if bad.any():
             raise ValueError(
@@ -313,11 +319,6 @@ def predict_intervals(
                 "draws reach where the purchase model's formulas overflow); the normal approximation is too wide "
                 "here. Fit with informative priors or with method='mcmc'."
             )
-        spend = _spend_draws(draws, *(rows[c].to_numpy() for c in ("spend_x", "spend_z"))) if has_spend else None
-        if rng is not None:
-            purchases, trait_spend = _trait_draws(purchase.kind, draws, rows, p_alive, purchase.alpha(rows),
-                                                  float(horizon), rng)
-            spend = trait_spend if has_spend else None
         for n, v in zip(names, (purchases, spend, None if spend is None else purchases * spend)):
             bands[n][:, part] = np.quantile(v, qs, axis=0)
     out = pd.DataFrame({customer_col: rfm[customer_col].to_numpy()})
