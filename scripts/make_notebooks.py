@@ -455,11 +455,11 @@ else:
     code("""coverage = {}  # BTYD score -> how often its per-customer interval holds the demo's truth: everyone, one-time and repeat buyers
 if ceiling is not None:
     truth_at = preds[CUSTOMER].map(pd.Series(S[TRUTH].to_numpy(), index=scores[CUSTOMER].to_numpy()))
-    frequency = preds[CUSTOMER].map(population_features(orders, meta["cutoff"])["frequency"])  # repeat purchase days by the cut-off
+    frequency = preds[CUSTOMER].map(population_features(orders, meta["cutoff"]).set_index(CUSTOMER)["frequency"])  # repeat purchase days by the cut-off
     coverage = {m: coverage_by_buyer_type(truth_at, preds[lo], preds[hi], frequency) for m, (lo, hi) in prediction_intervals(preds).items()}
 if coverage:
     display(Markdown("**Demo only: the per-customer 90% intervals** of stage 05 against the expected value given the hidden traits, "
-                     f"for the {len(preds):,} customers at the cut-off, for everyone and then apart for one-time buyers (no repeat "
+                     f"for the {len(preds):,} customers at the cut-off, all together and split into one-time buyers (no repeat "
                      "purchase by the cut-off) and repeat buyers. Below: the truth lies under the interval; above: over it. BG/NBD and "
                      "its variants count every one-time buyer as alive, so a one-time buyer who has already left has a truth below "
                      "their interval.\\n\\n" + prediction_interval_text({m: n for m, n in meta.get("interval_notes", {}).items() if m in coverage})),
