@@ -29,7 +29,8 @@ the MAP along that direction instead (zero variance there) and says so in ``attr
 
 Speed (55,524 Olist customers, 2 shared CPUs): the Hessian costs ~33 evaluations of the
 log-likelihood on the unique rows plus one pymc compilation (cached on disk), ~0.7 s for
-BG/NBD or Pareto/NBD with Gamma-Gamma.
+BG/NBD or Pareto/NBD with Gamma-Gamma; for BG/NBD with 12 covariate indicators (17 parameters:
+579 evaluations on 13,705 unique rows) 0.5-1.3 s, the machine shared with other jobs.
 """
 
 from __future__ import annotations

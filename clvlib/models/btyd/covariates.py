@@ -38,6 +38,11 @@ With dropout covariates as well (36 coefficients) the fit at the latest cut stop
 effects are the larger ones (a first order in housewares or computers: a purchase rate about
 0.3-0.4 times the reference category's).
 
+Per-customer intervals: :func:`clvlib.models.btyd.intervals.predict_intervals` takes this model
+(with the all-orders spend through :func:`clvlib.models.btyd.spend.with_spend_model`): the
+coefficients are drawn jointly with ``r, alpha_scale, a, b`` (:mod:`clvlib.models.btyd.asymptotic`)
+and :meth:`CovariateBGNBD.posterior_model` turns the draws into one prediction per draw.
+
 References
 ----------
 .. [1] Fader, P. S., & Hardie, B. G. S. (2007). "Incorporating time-invariant covariates into
