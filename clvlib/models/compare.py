@@ -306,7 +306,8 @@ def add_intervals(result: CutResult, model: str = "bgnbd", *, level: float = 0.9
     for col in ("predicted_value_low", "predicted_value_high", "expected_purchases_low", "expected_purchases_high"):
         if col in iv.columns:
             pred[col] = iv[col].to_numpy()
-    params = "the model's parameters, its covariate coefficients included," if model in COVARIATE_BTYD else "the model's parameters"
+    params = ("the model's parameters, its covariate coefficients included," if model in COVARIATE_BTYD
+              else "the model's parameters")
     what = (f"the customer's true expected value ({params} and the customer's own purchase rate, "
             "dropout and spend drawn from their posterior)" if uncertainty == "traits"
             else f"the model's estimate (the uncertainty of {params.rstrip(',')} only)")

@@ -1,4 +1,4 @@
-"""Intervals of BG/NBD with covariates (btyd:bgnbd+cov): the coefficients drawn with r, alpha, a, b; each customer's alpha."""
+"""Intervals of BG/NBD with covariates (btyd:bgnbd+cov): coefficients drawn with r, alpha, a, b; own alpha per customer."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ HORIZON = 26.0
 
 
 def _world(n: int, seed: int) -> pd.DataFrame:
-    """BG/NBD customers in weeks whose purchase rate doubles with g, and whose every purchase day is worth Gamma(6, nu)."""
+    """BG/NBD customers in weeks whose purchase rate doubles with g; every purchase day is worth Gamma(6, nu)."""
     import pymc as pm
     from pymc_marketing.clv.distributions import BetaGeoNBD
 
@@ -184,8 +184,9 @@ def test_the_comparison_gives_the_covariate_model_its_own_interval_from_its_cova
     (column,) = model.covariates
     assert list(covariates["bgnbd+cov"].columns) == [CUSTOMER, column]
     covariates["bgnbd+cov"] = covariates["bgnbd+cov"].sample(frac=1.0, random_state=0)  # matched by customer, not row
-    result = CutResult(windows=windows, features=features, scores=pd.DataFrame(), fitted=fitted, predictions=predictions,
-                       params=pd.DataFrame(), hybrid_scores=pd.DataFrame(), covariates=covariates)
+    result = CutResult(windows=windows, features=features, scores=pd.DataFrame(), fitted=fitted,
+                       predictions=predictions, params=pd.DataFrame(), hybrid_scores=pd.DataFrame(),
+                       covariates=covariates)
     note = add_intervals(result, "bgnbd+cov", n_draws=50, seed=4)
     assert note.startswith("A 90% interval of the customer's true expected value (the model's parameters, its "
                            "covariate coefficients included, and the customer's own purchase rate")
@@ -201,6 +202,7 @@ def test_the_comparison_gives_the_covariate_model_its_own_interval_from_its_cova
     assert (pred["predicted_value_low"] <= pred["predicted_value"]).mean() > 0.95
     # without its covariates, or without the all-orders spend model, it says why there is none
     result.covariates = {}
-    assert add_intervals(result, "bgnbd+cov") == "No per-customer interval: the covariates of bgnbd+cov at the cut were not kept."
+    assert add_intervals(result, "bgnbd+cov") == ("No per-customer interval: the covariates of bgnbd+cov at the cut "
+                                                  "were not kept.")
     result.fitted = {"bgnbd+cov": model}
     assert add_intervals(result, "bgnbd+cov") == "No per-customer interval: bgnbd+first's spend model was not fitted."

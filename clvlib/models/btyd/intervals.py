@@ -60,8 +60,11 @@ BG/NBD with covariates x GG with the first order   46.6%  46.0%           89.2%
 
 Every truth below an interval (41.8% of people, for each model) is a one-time buyer who had
 already left (true value 0): BG/NBD gives a one-time buyer P(alive) = 1. Among one-time buyers
-still alive at the cut, 79-80% are inside; a dead repeat buyer is inside (their interval reaches 0). The flat-prior Pareto/NBD of the demo has no normal approximation (``s`` and ``beta``
-run off together along a ridge, standard deviation of their logs ~29; see ``ridge`` in
+still alive at the cut, 79-80% are inside; a dead repeat buyer is inside (their interval
+reaches 0).
+
+The flat-prior Pareto/NBD of the demo has no normal approximation (``s`` and ``beta`` run off
+together along a ridge, standard deviation of their logs ~29; see ``ridge`` in
 :func:`clvlib.models.btyd.asymptotic.parameter_covariance`).
 
 Speed (55,524 Olist customers, 2 shared CPUs): the Hessian ~0.7 s (see
@@ -134,11 +137,13 @@ class _PurchaseDraws:
             self.coef = draws[[f"{COEFFICIENT_PREFIX}{c}]" for c in self.covariates]].to_numpy(dtype="float64")
         else:
             names = PURCHASE_PARAMS[model.purchase_model]
-            dummy = pd.DataFrame({PMM_CUSTOMER: [0, 1], "frequency": [0.0, 1.0], "recency": [0.0, 1.0], "T": [2.0, 2.0]})
+            dummy = pd.DataFrame({PMM_CUSTOMER: [0, 1], "frequency": [0.0, 1.0], "recency": [0.0, 1.0],
+                                  "T": [2.0, 2.0]})
             self.pmm = _with_posterior(model.purchase_model_, names, draws, dummy)
 
-    def predict(self, rows: pd.DataFrame, horizon: float, expected: bool = True) -> tuple[np.ndarray | None, np.ndarray]:
-        """Expected purchases (``None`` unless ``expected``) and P(alive), (n_draws, n_rows), with pymc-marketing's formulas."""
+    def predict(self, rows: pd.DataFrame, horizon: float, expected: bool = True
+                ) -> tuple[np.ndarray | None, np.ndarray]:
+        """Expected purchases (``None`` unless ``expected``) and P(alive), (n_draws, n_rows), by pymc-marketing."""
         import warnings
 
         uniq, codes = unique_rows(rows, self.columns)
@@ -328,7 +333,8 @@ def predict_intervals(
         if rng is None:
             spend = _spend_draws(draws, *(rows[c].to_numpy() for c in ("spend_x", "spend_z"))) if has_spend else None
         else:
-            purchases, spend = _trait_draws(purchase.kind, draws, rows, p_alive, purchase.alpha(rows), float(horizon), rng)
+            purchases, spend = _trait_draws(purchase.kind, draws, rows, p_alive, purchase.alpha(rows), float(horizon),
+                                            rng)
             spend = spend if has_spend else None
         bad = ~(np.isfinite(purchases).all(axis=1) & np.isfinite(p_alive).all(axis=1))
         if bad.any():
@@ -437,8 +443,8 @@ def coverage_by_buyer_type(y: Any, low: Any, high: Any, frequency: Any) -> pd.Da
     if len(freq) != len(lo):
         raise ValueError(f"coverage_by_buyer_type: frequency has {len(freq)} value(s) for {len(lo)} interval(s).")
     if not np.isfinite(freq).all() or (freq < 0).any():
-        raise ValueError("coverage_by_buyer_type: frequency must be finite and >= 0 for every customer (repeat purchase "
-                         "days up to the cut).")
+        raise ValueError("coverage_by_buyer_type: frequency must be finite and >= 0 for every customer (repeat "
+                         "purchase days up to the cut).")
     y_, hi = np.asarray(y, dtype="float64").ravel(), np.asarray(high, dtype="float64").ravel()
     interval_coverage(y_, lo, hi)  # refuses bad intervals before any split
     rows = []

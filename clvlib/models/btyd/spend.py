@@ -267,8 +267,8 @@ def with_spend_model(model: Any, spend: AllOrdersSpend) -> Any:
     ``model`` is a ``BTYDModel`` or a :class:`clvlib.models.btyd.covariates.CovariateBGNBD`;
     ``spend`` is a fitted :class:`clvlib.models.btyd.spend.AllOrdersSpend`: its Gamma-Gamma
     model (holding the data it was fitted on, for the Hessian) and its ``p, q, v`` replace the
-    model's own (or join it, when it has none); the purchase model is shared, not copied. Pass the people's all-orders inputs
-    as ``spend_inputs`` to ``predict_intervals``.
+    model's own (or join it, when it has none); the purchase model is shared, not copied. Pass
+    the people's all-orders inputs as ``spend_inputs`` to ``predict_intervals``.
     """
     if not hasattr(spend, "spend_model_") or not hasattr(spend, "params_"):
         raise ValueError("with_spend_model: the spend model is not fitted; call AllOrdersSpend().fit(features) first.")
