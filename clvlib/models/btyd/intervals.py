@@ -73,8 +73,8 @@ Speed (55,524 Olist customers, 2 shared CPUs): the Hessian ~0.7 s (see
 (stage 05's intervals) the random draws dominate: 200 per unique row, and with the all-orders
 spend nearly every customer has a row of their own (first order's value), so
 :func:`clvlib.models.compare.add_intervals` takes ~0.4 s for BG/NBD x Gamma-Gamma, 3-5 s with
-the first order and 4-6 s with covariates (demo: 2 s; measured with ``scripts/bench_intervals.py``, the
-machine shared with other jobs).
+the first order and 4-6 s with covariates (demo: 2 s; measured with
+``scripts/bench_intervals.py``, the machine shared with other jobs).
 """
 
 from __future__ import annotations
