@@ -310,14 +310,13 @@ options = dict(fit_method=fit_method, seed=seed, annual_discount_rate=annual_dis
 with captured_warnings("fitting every model at each backtest cut-off") as caught:
     results, skipped = compare_backtests(snaps, clicks, orders, p["backtests"], variants, link_info=info_at, **options)
 latest = results[0]  # the holdout evaluation
-interval_notes = {m: add_intervals(latest, m, seed=seed) for m in ("bgnbd", "bgnbd+first")}  # per-customer 90% intervals
+interval_notes = {m: add_intervals(latest, m, seed=seed) for m in ("bgnbd", "bgnbd+first", "bgnbd+cov") if m in latest.fitted}  # per-customer 90% intervals
 display(Markdown(split_text(w, latest.features) + (" " + " ".join(p["notes"]) if p["notes"] else "")))
 display(caught.callout({f"{name} predictions": latest.predictions[name][["expected_purchases", "p_alive", "predicted_value"]]
                         for name in latest.predictions} | {"hybrid scores": latest.hybrid_scores.filter(like="hybrid:")}))"""),
     md("## Buy-till-you-die baselines at the cut-off\nBG/NBD and Pareto/NBD model each person's purchase rate and the chance they have silently left; Gamma-Gamma models the value of their orders (fitted on repeat customers; a one-time buyer gets the population mean). BG/NBD x Gamma-Gamma with the first order fits Gamma-Gamma on every purchase day instead, the first included, so a one-time buyer's expected spend lies between their first order's value and the population mean. BG/NBD with covariates lets the purchase rate differ by the customer's region and their first order's category (fixed at the first order, so they never move with later purchases), with the same first-order spend. Fitted with pymc-marketing by maximum likelihood (flat priors: the MAP estimate is the MLE); parameters below."),
     code("""display(Markdown(btyd_parameter_reading(latest.params)),
-        Markdown("**Per-customer intervals** in `data/clv_predictions.parquet` (BG/NBD with covariates has none: the bootstrap "
-                 "does not draw its covariate coefficients):\\n\\n" + prediction_interval_text(interval_notes)))
+        Markdown("**Per-customer intervals** in `data/clv_predictions.parquet`:\\n\\n" + prediction_interval_text(interval_notes)))
 if fit_method == "mcmc":
     display(convergence_warning(latest.params), show_table(latest.params))
 cov = latest.fitted.get("bgnbd+cov")
@@ -365,8 +364,9 @@ from clvlib.evaluation.bootstrap import bootstrap
 from clvlib.evaluation.holdout import holdout_scores
 from clvlib.evaluation.metrics import decile_table
 from clvlib.evaluation.summary import ceiling_shares, metrics_record, metrics_table, placebo_table, top_predicted_revenue
+from clvlib.features.temporal import population_features
 from clvlib.models import btyd
-from clvlib.models.btyd.intervals import interval_coverage
+from clvlib.models.btyd.intervals import coverage_by_buyer_type
 from clvlib.models.predictions import clv_table_for, decile_revenue, prediction_interval_text, prediction_intervals, segment_summary
 from clvlib.models.scores import BASELINE, OBSERVABLE, TRUTH, btyd_column, model_label
 from clvlib.pipeline.context import open_stage
@@ -452,20 +452,22 @@ figures.plot_deciles(y, S[second].to_numpy(), model_label(second), currency=ctx.
             placebo_caveat(placebo))
 else:
     display(Markdown("This dataset has no event log: there is no clickstream model to compare."))"""),
-    code("""coverage = {}  # BTYD score -> how often its per-customer interval holds the demo's truth
+    code("""coverage = {}  # BTYD score -> how often its per-customer interval holds the demo's truth: everyone, one-time and repeat buyers
 if ceiling is not None:
     truth_at = preds[CUSTOMER].map(pd.Series(S[TRUTH].to_numpy(), index=scores[CUSTOMER].to_numpy()))
-    coverage = {m: interval_coverage(truth_at, preds[lo], preds[hi]) for m, (lo, hi) in prediction_intervals(preds).items()}
+    frequency = preds[CUSTOMER].map(population_features(orders, meta["cutoff"]).set_index(CUSTOMER)["frequency"])  # repeat purchase days by the cut-off
+    coverage = {m: coverage_by_buyer_type(truth_at, preds[lo], preds[hi], frequency) for m, (lo, hi) in prediction_intervals(preds).items()}
 if coverage:
     display(Markdown("**Demo only: the per-customer 90% intervals** of stage 05 against the expected value given the hidden traits, "
-                     f"for the {next(iter(coverage.values()))['n']:,} customers at the cut-off (below: the truth lies under the "
-                     "interval; above: over it). BG/NBD counts every one-time buyer as alive, while some have left.\\n\\n"
-                     + prediction_interval_text({m: n for m, n in meta.get("interval_notes", {}).items() if m in coverage})),
-            show_table(pd.DataFrame([{"model": model_label(btyd_column(m)), **c} for m, c in coverage.items()])
-                       [["model", "coverage", "below", "above", "median_width", "mean_width"]],
-                       headers={"coverage": "truth inside", "below": "truth below", "above": "truth above",
-                                "median_width": f"median width ({ctx.currency})", "mean_width": f"mean width ({ctx.currency})"},
-                       formats={"coverage": "{:.1%}", "below": "{:.1%}", "above": "{:.1%}", "median_width": "{:,.2f}", "mean_width": "{:,.2f}"}))
+                     f"for the {len(preds):,} customers at the cut-off, all together and split into one-time buyers (no repeat "
+                     "purchase by the cut-off) and repeat buyers. Below: the truth lies under the interval; above: over it. BG/NBD and "
+                     "its variants count every one-time buyer as alive, so a one-time buyer who has already left has a truth below "
+                     "their interval.\\n\\n" + prediction_interval_text({m: n for m, n in meta.get("interval_notes", {}).items() if m in coverage})),
+            show_table(pd.concat([c.assign(model=model_label(btyd_column(m))) for m, c in coverage.items()])
+                       [["model", "customers", "n", "coverage", "below", "above", "median_width"]],
+                       headers={"customers": "customers", "n": "people", "coverage": "truth inside", "below": "truth below",
+                                "above": "truth above", "median_width": f"median width ({ctx.currency})"},
+                       formats={"coverage": "{:.1%}", "below": "{:.1%}", "above": "{:.1%}", "median_width": "{:,.2f}"}))
 if ceiling is not None:
     observable = S.get(OBSERVABLE)
     display(Markdown(f"**Demo only: two ceilings.** Ranking customers by their expected value given the hidden traits (and whether they are "
@@ -485,7 +487,7 @@ ctx.save("metrics", metrics_record(holdout_start=meta["cutoff"], holdout_end=met
                                              "recommended": rec.pick, "chosen_by": choice_sentence(rec, selection),
                                              "table": bt, "summary": summary},
                                    intervals={m: {"note": meta.get("interval_notes", {}).get(m), "columns": list(cols),
-                                                  "coverage_of_truth": coverage.get(m)}
+                                                  "coverage_of_truth": coverage[m].to_dict("records") if m in coverage else None}
                                               for m, cols in prediction_intervals(preds).items()}))
 bg, h = table.set_index("model").loc[BASELINE], table.set_index("model").loc[second]
 ctx.finish({"recommended model": model_label(rec.pick), "chosen on": ", ".join(selection) or "(no earlier cut-off)",

@@ -193,9 +193,10 @@ def metrics_record(
         ``recommended`` (score column), ``chosen_by`` (the reason in words), ``table`` and ``summary``
         (:func:`clvlib.evaluation.backtest.backtest_table` / ``backtest_summary`` as DataFrames).
     intervals
-        The per-customer intervals at the cut-off, by BTYD score (``bgnbd``, ``bgnbd+first``): what each
-        covers (``note``), its ``columns`` in ``clv_predictions.parquet`` and, on the demo, its coverage of the
-        hidden true expected value (``coverage_of_truth``, :func:`clvlib.models.btyd.intervals.interval_coverage`).
+        The per-customer intervals at the cut-off, by BTYD score (``bgnbd``, ``bgnbd+first``, ``bgnbd+cov``):
+        what each covers (``note``), its ``columns`` in ``clv_predictions.parquet`` and, on the demo, its coverage
+        of the hidden true expected value for every customer, the one-time and the repeat buyers
+        (``coverage_of_truth``: the records of :func:`clvlib.models.btyd.intervals.coverage_by_buyer_type`).
 
     Returns
     -------

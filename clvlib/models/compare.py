@@ -52,6 +52,10 @@ class CutResult:
     notes
         Model name -> one sentence on why it was not fitted at this cut (``bgnbd+cov`` without
         a usable covariate).
+    covariates
+        Model name -> its static covariates at the cut (``customer_unique_id`` and one indicator
+        column per covariate, :func:`clvlib.models.btyd.covariates.first_order_covariates`), for
+        ``bgnbd+cov``'s per-customer intervals.
     """
 
     windows: dict
@@ -63,6 +67,7 @@ class CutResult:
     hybrid_scores: pd.DataFrame
     hybrid_info: dict = field(default_factory=dict)
     notes: dict = field(default_factory=dict)
+    covariates: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def compare_at(snapshots: pd.DataFrame, click_snapshots: pd.DataFrame | None, orders: pd.DataFrame, windows: dict,
@@ -117,7 +122,8 @@ def compare_at(snapshots: pd.DataFrame, click_snapshots: pd.DataFrame | None, or
                                                      lifetime_months=lifetime_months, models=btyd_models,
                                                      lifetime=lifetime)
     params = add_all_orders_spend(features, fitted, predictions, params, fit_method=fit_method, seed=seed)
-    params, notes = add_covariate_btyd(features, orders, windows, fitted, predictions, params)
+    covariates: dict[str, pd.DataFrame] = {}
+    params, notes = add_covariate_btyd(features, orders, windows, fitted, predictions, params, covariates)
     if variants:
         hybrid_scores, hybrid_info = fit_score_snapshots(snapshots, click_snapshots, orders, windows, list(variants),
                                                          seed=seed, progress=lambda _line: None, link_info=link_info,
@@ -133,7 +139,8 @@ def compare_at(snapshots: pd.DataFrame, click_snapshots: pd.DataFrame | None, or
     hybrid_cols = [c for c in hybrid_scores.columns if is_hybrid(c)]
     scores = scores.merge(hybrid_scores[[CUSTOMER, *hybrid_cols]], on=CUSTOMER, how="left")
     return CutResult(windows=windows, features=features, scores=scores, fitted=fitted, predictions=predictions,
-                     params=params, hybrid_scores=hybrid_scores, hybrid_info=hybrid_info, notes=notes)
+                     params=params, hybrid_scores=hybrid_scores, hybrid_info=hybrid_info, notes=notes,
+                     covariates=covariates)
 
 
 def add_all_orders_spend(features: pd.DataFrame, fitted: dict, predictions: dict[str, pd.DataFrame],
@@ -163,7 +170,8 @@ def add_all_orders_spend(features: pd.DataFrame, fitted: dict, predictions: dict
 
 
 def add_covariate_btyd(features: pd.DataFrame, orders: pd.DataFrame, windows: dict, fitted: dict,
-                       predictions: dict[str, pd.DataFrame], params: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+                       predictions: dict[str, pd.DataFrame], params: pd.DataFrame,
+                       covariates: dict[str, pd.DataFrame] | None = None) -> tuple[pd.DataFrame, dict[str, str]]:
     """Add BG/NBD with static covariates (``bgnbd+cov``) when its spend score is there, in place.
 
     The covariates are each person's region and first order's category, from their first order
@@ -172,6 +180,7 @@ def add_covariate_btyd(features: pd.DataFrame, orders: pd.DataFrame, windows: di
     MAP is fast, MCMC over a dozen coefficients is not), and its expected purchases multiply the
     expected spend of the all-orders Gamma-Gamma (``bgnbd+first``), so that it differs from
     ``bgnbd+first`` only by the covariates. Without a usable covariate the model is skipped.
+    When ``covariates`` is given, the covariate table of each model fitted is stored in it by name.
 
     Returns
     -------
@@ -197,6 +206,8 @@ def add_covariate_btyd(features: pd.DataFrame, orders: pd.DataFrame, windows: di
         model = CovariateBGNBD([c for c in cov.columns if c != CUSTOMER]).fit(rfm)
         model.covariate_info_ = info
         fitted[name] = model
+        if covariates is not None:
+            covariates[name] = cov.reset_index(drop=True)
         spend = predictions[spend_name][[CUSTOMER, "expected_spend"]]
         predictions[name] = with_spend(model.predict(rfm, horizon_days), spend)
         frames.append(model.params_.assign(fit=name))
@@ -246,7 +257,10 @@ def add_intervals(result: CutResult, model: str = "bgnbd", *, level: float = 0.9
     along that direction. Adds ``predicted_value_low`` / ``predicted_value_high`` (and the same for
     ``expected_purchases``); an MCMC fit keeps its own credible interval. For an all-orders spend
     score (``bgnbd+first``) the purchase model's parameters and the all-orders Gamma-Gamma's are
-    both drawn, and each customer's spend trait given all their purchase days.
+    both drawn, and each customer's spend trait given all their purchase days. For BG/NBD with
+    covariates (``bgnbd+cov``) its covariate coefficients are drawn with ``r, alpha, a, b`` (the
+    all-orders Gamma-Gamma's draws beside them), and each customer's value uses their own
+    covariates (``result.covariates``).
 
     Returns
     -------
@@ -261,17 +275,29 @@ def add_intervals(result: CutResult, model: str = "bgnbd", *, level: float = 0.9
     if model not in result.fitted:
         return f"No per-customer interval: {model} was not fitted."
     fitted, spend_inputs = result.fitted[model], None
+    rfm = result.features[[CUSTOMER, "frequency", "recency", "T", "monetary_value"]].reset_index(drop=True)
     if model in ALL_ORDERS_SPEND:  # the purchase model's draws x the all-orders Gamma-Gamma's draws
         purchase = ALL_ORDERS_SPEND[model][0]
         if getattr(result.fitted[purchase], "method", "map") != "map":
             return "No per-customer interval: the purchase model was fitted by MCMC."
         fitted = with_spend_model(result.fitted[purchase], fitted)
         spend_inputs = all_orders_summary(result.features).reset_index(drop=True)
+    elif model in COVARIATE_BTYD:  # the covariate model's draws (coefficients included) x the all-orders Gamma-Gamma's
+        spend = result.fitted.get(COVARIATE_BTYD[model][0])
+        if not isinstance(spend, AllOrdersSpend):
+            return f"No per-customer interval: {COVARIATE_BTYD[model][0]}'s spend model was not fitted."
+        if spend.method != "map":
+            return "No per-customer interval: the spend model was fitted by MCMC."
+        if model not in result.covariates:
+            return f"No per-customer interval: the covariates of {model} at the cut were not kept."
+        fitted = with_spend_model(fitted, spend)
+        spend_inputs = all_orders_summary(result.features).reset_index(drop=True)
+        rfm = rfm.merge(result.covariates[model], on=CUSTOMER, how="left", validate="one_to_one")
     elif not isinstance(fitted, BTYDModel):
         return f"No per-customer interval for {model} yet (only BG/NBD and Pareto/NBD x a Gamma-Gamma spend)."
     if getattr(fitted, "method", "map") != "map":
         return "The intervals are the MCMC fit's own credible intervals."
-    rfm = result.features[[CUSTOMER, "frequency", "recency", "T", "monetary_value"]].reset_index(drop=True)
+    progress.step(f"intervals: {n_draws} draws of {model_label(btyd_column(model))}")
     horizon = float((result.windows["holdout_end"] - result.windows["cut"]).days)
     try:
         iv = predict_intervals(fitted, rfm, horizon, n_draws=n_draws, level=level, seed=seed, uncertainty=uncertainty,
@@ -283,9 +309,11 @@ def add_intervals(result: CutResult, model: str = "bgnbd", *, level: float = 0.9
     for col in ("predicted_value_low", "predicted_value_high", "expected_purchases_low", "expected_purchases_high"):
         if col in iv.columns:
             pred[col] = iv[col].to_numpy()
-    what = ("the customer's true expected value (the model's parameters and the customer's own purchase rate, "
+    params = ("the model's parameters, its covariate coefficients included," if model in COVARIATE_BTYD
+              else "the model's parameters")
+    what = (f"the customer's true expected value ({params} and the customer's own purchase rate, "
             "dropout and spend drawn from their posterior)" if uncertainty == "traits"
-            else "the model's estimate (its parameters' uncertainty only)")
+            else f"the model's estimate (the uncertainty of {params.rstrip(',')} only)")
     return (f"A {level:.0%} interval of {what} under {model_label(btyd_column(model))}, from {n_draws} draws of a "
             "parametric bootstrap of the maximum-likelihood fit.")
 

@@ -7,12 +7,15 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from clvlib.models.scores import ALL_ORDERS_SPEND, BTYD_MODELS, COVARIATE_BTYD, FIRST_ORDER, SIMPLE_RULE, btyd_column, is_hybrid, p_buy_column, hybrid_variant, model_label
+from clvlib.models.scores import ALL_ORDERS_SPEND, BTYD_MODELS, COVARIATE_BTYD, SIMPLE_RULE, btyd_column, is_hybrid, p_buy_column, hybrid_variant, model_label
 from clvlib.schemas import CUSTOMER
 
-__all__ = ["SEGMENTS", "SEGMENT_MEANINGS", "segment_customers", "predictions_table", "scores_table", "clv_table", "clv_table_for",
+__all__ = ["SEGMENTS", "SEGMENT_MEANINGS", "INTERVAL_MODELS", "segment_customers", "predictions_table", "scores_table", "clv_table", "clv_table_for",
            "segment_summary", "decile_revenue", "interval_columns", "prediction_intervals", "prediction_interval_text", "forecast_interval_model",
            "forecast_interval_text"]
+
+#: The BTYD scores with a per-customer interval of their own (:func:`clvlib.models.compare.add_intervals`).
+INTERVAL_MODELS = (*BTYD_MODELS, *ALL_ORDERS_SPEND, *COVARIATE_BTYD)
 
 #: Segment of each decile band, in words for marketers.
 SEGMENTS = {1: "top 10%: target", 3: "next 20%: nurture", 10: "bottom 70%: low expected value"}
@@ -282,13 +285,12 @@ def interval_columns(model: str) -> tuple[str, str, str]:
 def forecast_interval_model(pick: str) -> tuple[str, str]:
     """Which model's per-customer interval the forecast table carries for the chosen score ``pick``, and why.
 
-    The parametric bootstrap (:func:`clvlib.models.compare.add_intervals`) exists for BG/NBD and
-    Pareto/NBD x Gamma-Gamma and for BG/NBD x the all-orders Gamma-Gamma (``bgnbd+first``): when one
-    of them is chosen, the table carries its own interval. BG/NBD with covariates (``bgnbd+cov``) has
-    none (its covariate coefficients are not drawn), so the table carries the interval of the same
-    model without the covariates (``bgnbd+first``: the same spend, BG/NBD without covariates); a
-    hybrid or the simple rule gives a point score only, so the table carries BG/NBD x Gamma-Gamma's.
-    No interval is ever presented as the chosen model's when it is not.
+    The parametric bootstrap (:func:`clvlib.models.compare.add_intervals`) gives every BTYD score of
+    :data:`INTERVAL_MODELS` its own interval (BG/NBD and Pareto/NBD x Gamma-Gamma, BG/NBD x the
+    all-orders Gamma-Gamma, BG/NBD with covariates): when one of them is chosen, the table carries
+    its own interval. A model without one (a hybrid, the simple rule) gives a point score only, so
+    the table carries BG/NBD x Gamma-Gamma's interval as a stand-in, around that model's own value,
+    and says so. No interval is ever presented as the chosen model's when it is not.
 
     Returns
     -------
@@ -299,23 +301,21 @@ def forecast_interval_model(pick: str) -> tuple[str, str]:
     Examples
     --------
     >>> forecast_interval_model("btyd:bgnbd+cov")[0]
-    'bgnbd+first'
+    'bgnbd+cov'
     >>> forecast_interval_model("hybrid:rfm+olist")[0]
     'bgnbd'
     """
-    own = {btyd_column(n): n for n in (*BTYD_MODELS, *ALL_ORDERS_SPEND)}  # models with an interval of their own
-    covariate = pick in {btyd_column(n) for n in COVARIATE_BTYD}
-    model = own.get(pick, FIRST_ORDER if covariate else "bgnbd")
+    own = {btyd_column(n): n for n in INTERVAL_MODELS}  # models with an interval of their own
+    model = own.get(pick, "bgnbd")
     value, low, high = interval_columns(model)
     if btyd_column(model) == pick:
         return model, (f"`{low}` / `{high}` are the interval of the chosen model, {model_label(pick)}, around its "
                        f"value `predicted_value` (also in `{value}`).")
-    why = ("its covariate coefficients are not drawn by the parametric bootstrap" if covariate
-           else "a gradient-boosting model gives a point prediction, not a distribution" if is_hybrid(pick)
-           else "it is a ranking rule, not a probability model")
-    instead = ("the same model without the covariates" if model == FIRST_ORDER else "the baseline")
+    why = ("a gradient-boosting model gives a point prediction, not a distribution" if is_hybrid(pick)
+           else "it is a ranking rule, not a probability model" if pick == SIMPLE_RULE
+           else "the parametric bootstrap does not cover it")
     return model, (f"{model_label(pick)} has no per-customer interval ({why}), so the table carries the interval of "
-                   f"{instead}, {model_label(btyd_column(model))}: `{low}` / `{high}`, around that model's own value "
+                   f"the baseline, {model_label(btyd_column(model))}: `{low}` / `{high}`, around that model's own value "
                    f"`{value}`, not around `predicted_value`.")
 
 
@@ -328,10 +328,15 @@ def forecast_interval_text(pick: str, notes: Mapping[str, str]) -> str:
         Score column of the chosen model.
     notes
         BTYD score -> the sentence of :func:`clvlib.models.compare.add_intervals`, for the model of
-        :func:`forecast_interval_model` and ``bgnbd``.
+        :func:`forecast_interval_model` and ``bgnbd``. A sentence saying there is no interval
+        ("No per-customer interval: ...") replaces the model's sentence: its columns are then absent.
     """
     model, sentence = forecast_interval_model(pick)
-    text = f"{sentence} {notes.get(model, '')}".strip()
+    note = notes.get(model, "")
+    if note.startswith("No per-customer interval"):
+        sentence = f"{model_label(btyd_column(model))} has no per-customer interval in this table. {note}"
+        note = ""
+    text = f"{sentence} {note}".strip()
     if model != "bgnbd":
         _, low, high = interval_columns("bgnbd")
         text += (f" BG/NBD x Gamma-Gamma's own interval is `{low}` / `{high}`, around `predicted_value_bgnbd`: "
@@ -352,7 +357,7 @@ def prediction_intervals(predictions: pd.DataFrame) -> dict[str, tuple[str, str]
     ...                                            "predicted_value_bgnbd+first_low", "predicted_value_bgnbd+first_high"]))
     {'bgnbd': ('predicted_value_low', 'predicted_value_high'), 'bgnbd+first': ('predicted_value_bgnbd+first_low', 'predicted_value_bgnbd+first_high')}
     """
-    bounds = {name: _bounds(name) for name in (*BTYD_MODELS, *ALL_ORDERS_SPEND, *COVARIATE_BTYD)}
+    bounds = {name: _bounds(name) for name in INTERVAL_MODELS}
     return {name: cols for name, cols in bounds.items() if set(cols) <= set(predictions.columns)}
 
 

@@ -19,6 +19,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from clvlib.models.predictions import INTERVAL_MODELS, interval_columns
+from clvlib.models.scores import btyd_column, model_label
+
 __all__ = ["MISSING", "format_value", "format_frame", "table_html", "show_table", "clv_headers", "clv_formats",
            "significant"]
 
@@ -328,11 +331,7 @@ def clv_headers(currency: str, horizon_days: int) -> dict[str, str]:
 
 
 #: The other BTYD scores whose value and interval a CLV table may carry, by their report label.
-_INTERVAL_MODELS = {
-    "Pareto/NBD x Gamma-Gamma": ("predicted_value_pnbd", "predicted_value_pnbd_low", "predicted_value_pnbd_high"),
-    "BG/NBD x Gamma-Gamma with the first order": ("predicted_value_bgnbd+first", "predicted_value_bgnbd+first_low",
-                                                  "predicted_value_bgnbd+first_high"),
-}
+_INTERVAL_MODELS = {model_label(btyd_column(m)): interval_columns(m) for m in INTERVAL_MODELS if m != "bgnbd"}
 
 
 def clv_formats() -> dict[str, Formatter]:

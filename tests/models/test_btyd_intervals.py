@@ -1,4 +1,4 @@
-"""Tests for clvlib.models.btyd.intervals: the Hessian, the parameter draws, the intervals and their coverage."""
+"""Tests for clvlib.models.btyd.asymptotic (the Hessian, the parameter draws) and .intervals (the intervals, their coverage)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,8 @@ import pandas as pd
 import pytest
 
 from clvlib.models.btyd import BTYDModel
-from clvlib.models.btyd.intervals import (
-    _covariance,
-    interval_coverage,
-    log_hessian,
-    parameter_covariance,
-    parameter_draws,
-    predict_intervals,
-)
+from clvlib.models.btyd.asymptotic import _covariance, log_hessian, parameter_covariance, parameter_draws
+from clvlib.models.btyd.intervals import coverage_by_buyer_type, interval_coverage, predict_intervals
 from clvlib.schemas import CUSTOMER
 
 # BG/NBD of CDNOW in weeks (Fader, Hardie & Lee 2005) and Gamma-Gamma of CDNOW (Fader & Hardie 2013).
@@ -202,6 +196,27 @@ def test_interval_coverage_by_hand():
         interval_coverage([np.nan], [0.0], [1.0])
 
 
+def test_coverage_by_buyer_type_by_hand():
+    # one-time buyers: 0 inside [0, 1], 1 below [1.5, 2]; repeat buyers: 2 inside [1, 2], 5 above [1, 4]
+    t = coverage_by_buyer_type([0.0, 1.0, 2.0, 5.0], [0.0, 1.5, 1.0, 1.0], [1.0, 2.0, 2.0, 4.0], [0, 0, 1, 3])
+    expected = pd.DataFrame({"customers": ["all customers", "one-time buyers", "repeat buyers"], "n": [4, 2, 2],
+                             "share": [1.0, 0.5, 0.5], "coverage": [0.5, 0.5, 0.5], "below": [0.25, 0.5, 0.0],
+                             "above": [0.25, 0.0, 0.5], "mean_width": [1.375, 0.75, 2.0],
+                             "median_width": [1.0, 0.75, 2.0]})
+    pd.testing.assert_frame_equal(t, expected)
+    # no repeat buyer: their row is there, empty
+    t = coverage_by_buyer_type([0.0, 1.0], [0.0, 0.0], [1.0, 0.5], pd.Series([0, 0]))
+    assert t["n"].tolist() == [2, 2, 0] and t["coverage"].tolist()[:2] == [0.5, 0.5]
+    assert t.iloc[2]["share"] == 0.0
+    assert t.iloc[2][["coverage", "below", "above", "mean_width", "median_width"]].isna().all()
+    with pytest.raises(ValueError, match=r"frequency has 1 value\(s\) for 2 interval\(s\)"):
+        coverage_by_buyer_type([0.0, 1.0], [0.0, 0.0], [1.0, 1.0], [0])
+    with pytest.raises(ValueError, match="frequency must be finite and >= 0"):
+        coverage_by_buyer_type([0.0, 1.0], [0.0, 0.0], [1.0, 1.0], [0, -1])
+    with pytest.raises(ValueError, match="low > high in 1 row"):
+        coverage_by_buyer_type([0.0, 1.0], [0.0, 2.0], [1.0, 1.0], [0, 1])
+
+
 # ----------------------------------------------------------------------------- coverage of the demo truth
 
 
@@ -234,9 +249,11 @@ def test_parameter_intervals_under_cover_the_demo_truth_and_trait_intervals_cove
     assert c_par["coverage"] < 0.15
     # with the customers' own traits BG/NBD covers repeat buyers near the nominal 90% (default demo: 92%) but not
     # one-time buyers, whom BG/NBD cannot believe dead (P(alive) = 1) while most are (default demo: 48% overall)
-    rep = rfm["frequency"].to_numpy() > 0
-    c_rep = interval_coverage(truth[rep], tra["predicted_value_low"][rep], tra["predicted_value_high"][rep])
-    assert c_rep["coverage"] > 0.75
+    split = coverage_by_buyer_type(truth, tra["predicted_value_low"], tra["predicted_value_high"], rfm["frequency"])
+    by = split.set_index("customers")
+    assert by.loc["all customers", "coverage"] == pytest.approx(c_tra["coverage"])
+    assert by.loc["repeat buyers", "coverage"] > 0.75
+    assert by.loc["one-time buyers", "below"] > by.loc["repeat buyers", "below"] + 0.2  # the misses: dead one-timers
     assert c_tra["coverage"] > c_par["coverage"] + 0.2
     assert c_tra["below"] > 0.2
 

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from clvlib.models.btyd import BTYDModel
-from clvlib.models.btyd.intervals import parameter_covariance, predict_intervals
+from clvlib.models.btyd.asymptotic import parameter_covariance
+from clvlib.models.btyd.intervals import predict_intervals
 from clvlib.models.btyd.spend import AllOrdersSpend, all_orders_summary, with_spend, with_spend_model
 from clvlib.schemas import CUSTOMER
 

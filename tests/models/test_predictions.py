@@ -125,9 +125,12 @@ def test_predictions_table_names_each_models_interval_after_the_model():
 @pytest.mark.parametrize("pick, model, words", [
     ("btyd:bgnbd", "bgnbd", "interval of the chosen model, BG/NBD x Gamma-Gamma,"),
     ("btyd:bgnbd+first", "bgnbd+first", "interval of the chosen model, BG/NBD x Gamma-Gamma with the first order,"),
-    ("btyd:bgnbd+cov", "bgnbd+first", "has no per-customer interval (its covariate coefficients are not drawn"),
+    ("btyd:bgnbd+cov", "bgnbd+cov", "`predicted_value_bgnbd+cov_low` / `predicted_value_bgnbd+cov_high` are the "
+                                    "interval of the chosen model, BG/NBD with covariates x Gamma-Gamma with the first order,"),
     ("hybrid:rfm+olist", "bgnbd", "not around `predicted_value`"),
-], ids=["bgnbd", "all-orders", "covariates", "hybrid"])
+    ("calibration_spend", "bgnbd", "(it is a ranking rule, not a probability model), so the table carries the interval "
+                                   "of the baseline, BG/NBD x Gamma-Gamma"),
+], ids=["bgnbd", "all-orders", "covariates", "hybrid", "simple-rule"])
 def test_the_forecast_carries_the_chosen_models_interval_or_says_which_stands_in(pick, model, words):
     from clvlib.models.predictions import forecast_interval_model, forecast_interval_text
 
@@ -135,6 +138,17 @@ def test_the_forecast_carries_the_chosen_models_interval_or_says_which_stands_in
     assert got == model and words in sentence
     text = forecast_interval_text(pick, {"bgnbd": "NOTE-B.", model: "NOTE-M."})  # one note when the model is BG/NBD
     assert "NOTE-M." in text and "`predicted_value_bgnbd_low`" in text
+    assert "stand" not in text and ("has no per-customer interval" in text) == (model != pick.removeprefix("btyd:"))
+
+
+def test_the_forecast_says_so_when_the_chosen_models_interval_could_not_be_computed():
+    from clvlib.models.predictions import forecast_interval_text
+
+    failed = "No per-customer interval: the spend model was fitted by MCMC."
+    text = forecast_interval_text("btyd:bgnbd+cov", {"bgnbd+cov": failed, "bgnbd": "NOTE-B."})
+    assert text.startswith("BG/NBD with covariates x Gamma-Gamma with the first order has no per-customer interval in "
+                           "this table. No per-customer interval: the spend model was fitted by MCMC.")
+    assert "are the interval of the chosen model" not in text and text.endswith("`predicted_value_bgnbd`: NOTE-B.")
 
 
 def test_clv_table_for_carries_another_models_value_and_interval_under_its_name():

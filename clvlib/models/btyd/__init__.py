@@ -14,7 +14,9 @@ Three steps, each usable alone:
 
 Modules: :mod:`.model` (the estimator), :mod:`.fit` (priors, weighted fit, MAP optimiser;
 its docstring has the speed measurements), :mod:`.plots` and :mod:`.simulate`
-(diagnostics), :mod:`._pymc` (every use of pymc-marketing's internals, and the version
+(diagnostics), :mod:`.asymptotic` (the normal approximation of a MAP fit: Hessian, covariance,
+parameter draws) and :mod:`.intervals` (per-customer intervals from those draws, and their
+coverage), :mod:`._pymc` (every use of pymc-marketing's internals, and the version
 they were checked against). Importing the package imports neither pymc nor
 pymc-marketing.
 """

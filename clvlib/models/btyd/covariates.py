@@ -38,6 +38,11 @@ With dropout covariates as well (36 coefficients) the fit at the latest cut stop
 effects are the larger ones (a first order in housewares or computers: a purchase rate about
 0.3-0.4 times the reference category's).
 
+Per-customer intervals: :func:`clvlib.models.btyd.intervals.predict_intervals` takes this model
+(with the all-orders spend through :func:`clvlib.models.btyd.spend.with_spend_model`): the
+coefficients are drawn jointly with ``r, alpha_scale, a, b`` (:mod:`clvlib.models.btyd.asymptotic`)
+and :meth:`CovariateBGNBD.posterior_model` turns the draws into one prediction per draw.
+
 References
 ----------
 .. [1] Fader, P. S., & Hardie, B. G. S. (2007). "Incorporating time-invariant covariates into
@@ -61,12 +66,16 @@ from clvlib.models.btyd._pymc import PMM_CUSTOMER, add_weights, attach_idata, po
 from clvlib.models.btyd.fit import PURCHASE_PARAMS, flat_priors, map_idata
 from clvlib.schemas import CUSTOMER
 
-__all__ = ["COVARIATE_SOURCES", "first_order_covariates", "CovariateBGNBD"]
+__all__ = ["COVARIATE_SOURCES", "COEFFICIENT_PREFIX", "COEFFICIENT_VAR", "first_order_covariates", "CovariateBGNBD"]
 
 #: Cleaned-order columns usable as static covariates, with what they mean in a report.
 COVARIATE_SOURCES = {"customer_state": "region", "product_category": "first order's category"}
 #: Name of the indicator of the levels outside the largest ``top_k``.
 OTHER = "other"
+#: How ``params_`` names a purchase-rate coefficient (``purchase_coefficient[<covariate>]``), and the pymc
+#: variable holding them all (a vector over the covariates, no transform: a flat prior on the real line).
+COEFFICIENT_PREFIX = "purchase_coefficient["
+COEFFICIENT_VAR = "purchase_coefficient_alpha"
 
 
 def first_order_covariates(orders: pd.DataFrame, features: pd.DataFrame, cut: str | pd.Timestamp, *,
@@ -199,6 +208,8 @@ class CovariateBGNBD:
     """
 
     purchase_model = "bgnbd"
+    #: Always fitted by maximum likelihood (flat priors: the MAP), so the parametric bootstrap applies.
+    method = "map"
 
     def __init__(self, covariates: Sequence[str], *, dropout: bool = False, maxiter: int = 2000) -> None:
         self.covariates = list(covariates)
@@ -214,7 +225,15 @@ class CovariateBGNBD:
                       dropout_covariate_cols=list(self.covariates) if self.dropout else [])
         return config
 
-    def _table(self, rfm: pd.DataFrame, customer_col: str) -> pd.DataFrame:
+    def model_table(self, rfm: pd.DataFrame, customer_col: str = CUSTOMER) -> pd.DataFrame:
+        """``frequency``, ``recency``, ``T`` and the covariates of ``rfm`` as floats, validated, in its order.
+
+        Raises
+        ------
+        ValueError
+            On an RFM table :func:`clvlib.features.rfm.validate_rfm` refuses, or a covariate
+            missing, not numeric or not finite.
+        """
         validate_rfm(rfm, "rfm", customer_col)
         if not self.covariates:
             raise ValueError("CovariateBGNBD: no covariate given; use BTYDModel('bgnbd') for BG/NBD without covariates.")
@@ -239,7 +258,7 @@ class CovariateBGNBD:
         from pymc_marketing.clv import BetaGeoModel
 
         t0 = time.perf_counter()
-        table = self._table(rfm, customer_col)
+        table = self.model_table(rfm, customer_col)
         constant = [c for c in self.covariates if table[c].nunique() < 2]
         if constant:
             raise ValueError(f"rfm: covariate column(s) {constant} take a single value; their coefficient is not "
@@ -278,6 +297,38 @@ class CovariateBGNBD:
                             coords={"purchase_covariate": list(self.covariates),
                                     "dropout_covariate": list(self.covariates) if self.dropout else []})
 
+    def posterior_model(self, draws: pd.DataFrame) -> object:
+        """A pymc-marketing ``BetaGeoModel`` of this model whose 'posterior' is the given parameter draws (one chain).
+
+        Its ``expected_purchases`` and ``expected_probability_alive`` then give one prediction per
+        draw, with each customer's own ``alpha = alpha_scale * exp(-z . c)`` (the parametric
+        bootstrap of :func:`clvlib.models.btyd.intervals.predict_intervals`).
+
+        Parameters
+        ----------
+        draws
+            One row per draw: ``r``, ``alpha_scale``, ``a``, ``b`` and ``purchase_coefficient[<covariate>]``
+            for every covariate (:func:`clvlib.models.btyd.asymptotic.parameter_draws`).
+        """
+        import arviz as az
+        from pymc_marketing.clv import BetaGeoModel
+
+        if self.dropout:
+            raise ValueError("posterior_model: BG/NBD with covariates on the dropout is not supported.")
+        coef = [f"{COEFFICIENT_PREFIX}{c}]" for c in self.covariates]
+        missing = [n for n in ("r", "alpha_scale", "a", "b", *coef) if n not in draws.columns]
+        if missing:
+            raise ValueError(f"posterior_model: the draws have no column(s) {missing}.")
+        dummy = pd.DataFrame({PMM_CUSTOMER: [0, 1], "frequency": [0.0, 1.0], "recency": [0.0, 1.0], "T": [2.0, 2.0],
+                              **{c: [0.0, 1.0] for c in self.covariates}})
+        model = BetaGeoModel(model_config=self._config())
+        model.build_model(dummy)
+        post = {n: draws[n].to_numpy(dtype="float64")[None, :] for n in ("r", "alpha_scale", "a", "b")}
+        post[COEFFICIENT_VAR] = draws[coef].to_numpy(dtype="float64")[None, :, :]
+        attach_idata(model, az.from_dict(posterior=post, dims={COEFFICIENT_VAR: ["purchase_covariate"]},
+                                         coords={"purchase_covariate": list(self.covariates)}))
+        return model
+
     def _params_table(self) -> pd.DataFrame:
         post = self.purchase_model_.idata.posterior
         rows = []
@@ -294,8 +345,8 @@ class CovariateBGNBD:
 
     def coefficients(self) -> pd.Series:
         """The purchase-rate coefficients by covariate: ``exp(c)`` is the rate relative to the reference."""
-        p = self.params_[self.params_["parameter"].str.startswith("purchase_coefficient[")]
-        return pd.Series(p["estimate"].to_numpy(), index=[s[len("purchase_coefficient["):-1] for s in p["parameter"]],
+        p = self.params_[self.params_["parameter"].str.startswith(COEFFICIENT_PREFIX)]
+        return pd.Series(p["estimate"].to_numpy(), index=[s[len(COEFFICIENT_PREFIX):-1] for s in p["parameter"]],
                          name="purchase_coefficient")
 
     def predict(self, rfm: pd.DataFrame, horizon: float, *, customer_col: str = CUSTOMER) -> pd.DataFrame:
@@ -310,7 +361,7 @@ class CovariateBGNBD:
             raise ValueError("This CovariateBGNBD is not fitted yet: call fit(rfm) first.")
         if not np.isscalar(horizon) or not np.isfinite(horizon) or horizon <= 0:
             raise ValueError(f"horizon must be a positive number of time units, got {horizon!r}.")
-        table = self._table(rfm, customer_col)
+        table = self.model_table(rfm, customer_col)
         uniq, codes = unique_rows(table, list(table.columns))
         uniq.insert(0, PMM_CUSTOMER, np.arange(len(uniq)))
         with warnings.catch_warnings():

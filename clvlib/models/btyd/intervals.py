@@ -1,21 +1,12 @@
-"""Per-customer prediction intervals for a MAP-fitted BTYD model, without MCMC.
+"""Per-customer prediction intervals for a MAP-fitted BTYD model, without MCMC, and their coverage.
 
 A parametric bootstrap of the maximum-likelihood (MAP) estimates, as CLVTools does: the
-parameters of the purchase model (BG/NBD ``r, alpha, a, b`` or Pareto/NBD ``r, alpha, s,
-beta``) and of the Gamma-Gamma spend model (``p, q, v``) are drawn from the asymptotic
-normal distribution of their logarithms,
-
-    log(theta) ~ N(log(theta_MAP), H^-1),
-
-where ``H`` is the Hessian of the negative log-likelihood (log posterior, with the model's
-own priors; with the default flat priors, the likelihood) in the log parameters, computed
-by central finite differences at the MAP on the unique ``(frequency, recency, T)`` rows
-weighted by their customer counts (the likelihood the model was fitted on). The logs keep
-draws positive (pymc's ``*_log__`` parametrisation); the two models' draws are independent.
-
-For each draw the customer's expected purchases and spend are recomputed with pymc-marketing's
-formulas (those of :meth:`BTYDModel.predict`) on the unique customer rows, 100,000 rows at a time
-(bounded memory), and the interval is the equal-tailed quantile range over the draws.
+parameters are drawn from the asymptotic normal distribution of their logarithms
+(:mod:`clvlib.models.btyd.asymptotic`: the inverse Hessian of the negative log-likelihood at
+the MAP). For each draw the customer's expected purchases and spend are recomputed with
+pymc-marketing's formulas (those of :meth:`BTYDModel.predict`) on the unique customer rows,
+100,000 rows at a time (bounded memory), and the interval is the equal-tailed quantile range
+over the draws.
 
 Two kinds of uncertainty (``uncertainty=``):
 
@@ -56,306 +47,62 @@ Pareto/NBD x GG (informative priors)   2.7%        94.7% (repeat buyers 90.6%)
 =====================================  ==========  =====================================
 
 Parameter-only intervals under-cover the truth by ~87 points: they are not meant to hold
-it. The flat-prior Pareto/NBD of the demo has no normal approximation (``s`` and ``beta``
-run off together along a ridge, standard deviation of their logs ~29; see ``ridge``).
+it. Split by :func:`coverage_by_buyer_type`, stage 06 of a default demo run (the same cut; 22,942
+one-time buyers and 351 repeat buyers; the trait intervals of stage 05):
 
-Ridges. With few repeat buyers a pair of parameters can run off together (BG/NBD ``a, b``;
-Pareto/NBD ``s, beta``; Gamma-Gamma ``p, v``) while the predictions stay put; the
-likelihood is then flat along that direction and its normal approximation draws absurd
-parameter vectors. :func:`parameter_covariance` refuses it by default (a direction whose
-standard deviation exceeds :data:`MAX_LOG_SD`); ``ridge="fix"`` holds the parameters at
-the MAP along that direction instead (zero variance there) and says so in ``attrs``.
+=================================================  =====  ==============  =============
+model                                              all    one-time buyers repeat buyers
+=================================================  =====  ==============  =============
+BG/NBD x Gamma-Gamma                               46.6%  45.9%           92.3%
+BG/NBD x Gamma-Gamma with the first order          46.3%  45.6%           91.5%
+BG/NBD with covariates x GG with the first order   46.6%  46.0%           89.2%
+=================================================  =====  ==============  =============
 
-Speed (55,524 Olist customers, 2 shared CPUs): the Hessian costs ~33 evaluations of the
-log-likelihood on the unique rows plus one pymc compilation (cached on disk), ~0.7 s for
-BG/NBD or Pareto/NBD with Gamma-Gamma; 200 draws of the predictions ~0.1 s for BG/NBD and
-~5 s for Pareto/NBD (hyp2f1 for every draw and unique row).
+Every truth below an interval (41.8% of people, for each model) is a one-time buyer who had
+already left (true value 0): BG/NBD gives a one-time buyer P(alive) = 1. Among one-time buyers
+still alive at the cut, 79-80% are inside; a dead repeat buyer is inside (their interval
+reaches 0).
+
+The flat-prior Pareto/NBD of the demo has no normal approximation (``s`` and ``beta`` run off
+together along a ridge, standard deviation of their logs ~29; see ``ridge`` in
+:func:`clvlib.models.btyd.asymptotic.parameter_covariance`).
+
+Speed (55,524 Olist customers, 2 shared CPUs): the Hessian ~0.7 s (see
+:mod:`clvlib.models.btyd.asymptotic`); 200 draws of the predictions ~0.1 s for BG/NBD and
+~5 s for Pareto/NBD (hyp2f1 for every draw and unique row). With the customers' own traits
+(stage 05's intervals) the random draws dominate: 200 per unique row, and with the all-orders
+spend nearly every customer has a row of their own (first order's value), so
+:func:`clvlib.models.compare.add_intervals` takes ~0.4 s for BG/NBD x Gamma-Gamma, 3-5 s with
+the first order and 4-6 s with covariates (demo: 2 s; measured with
+``scripts/bench_intervals.py``, the machine shared with other jobs).
 """
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from clvlib.features.rfm import RFM_COLUMNS, compress_rfm, unique_rows, validate_rfm
-from clvlib.models.btyd._pymc import PMM_CUSTOMER, add_weights, attach_idata, posterior_draws
+from clvlib.features.rfm import RFM_COLUMNS, unique_rows, validate_rfm
+from clvlib.models.btyd._pymc import PMM_CUSTOMER, attach_idata, posterior_draws
+from clvlib.models.btyd.asymptotic import _check_draws, _is_covariate, parameter_covariance, parameter_draws
+from clvlib.models.btyd.covariates import COEFFICIENT_PREFIX
 from clvlib.models.btyd.fit import PURCHASE_PARAMS, SPEND_PARAMS, flat_priors
 from clvlib.models.btyd.spend import spend_columns
 from clvlib.schemas import CUSTOMER
 
-if TYPE_CHECKING:  # pragma: no cover
-    from clvlib.models.btyd.model import BTYDModel
-
 __all__ = [
     "UNCERTAINTIES",
-    "MAX_LOG_SD",
-    "log_hessian",
-    "parameter_covariance",
-    "parameter_draws",
+    "BUYER_TYPES",
     "predict_intervals",
     "interval_coverage",
+    "coverage_by_buyer_type",
 ]
 
 #: The kinds of uncertainty :func:`predict_intervals` can include (see the module docstring).
 UNCERTAINTIES = ("parameters", "traits")
-#: Step of the central differences in the log parameters.
-_STEP = 1e-3
-#: Largest standard deviation of a log parameter accepted (5: a factor of ~150 at one sd); beyond it the
-#: likelihood is flat along a ridge and the normal approximation draws absurd parameter vectors.
-MAX_LOG_SD = 5.0
-
-
-# --------------------------------------------------------------------------- the likelihood
-
-
-def _neg_logp_function(pmm_model: Any, data: pd.DataFrame, weights: np.ndarray | None, names: tuple[str, ...]
-                       ) -> Any:
-    """The negative log posterior (no Jacobian) of a pymc-marketing model as a function of the log parameters.
-
-    A fresh model of the same class and priors is built on ``data`` (with likelihood weights
-    when ``weights`` is given); ``names`` fixes the order of the vector argument.
-    """
-    Cls = type(pmm_model)
-    fresh = Cls(model_config=copy.deepcopy(pmm_model.model_config))
-    fresh.build_model(data)
-    if weights is not None:
-        add_weights(fresh, weights)
-    model = fresh.model
-    by_name = {v.name: v for v in model.value_vars}
-    missing = [n for n in names if f"{n}_log__" not in by_name]
-    if missing or len(by_name) != len(names):
-        raise ValueError(
-            f"predict_intervals needs every parameter on the log scale (a positive prior); the model's free "
-            f"variables are {sorted(by_name)}, expected {[f'{n}_log__' for n in names]}."
-        )
-    inputs = [by_name[f"{n}_log__"] for n in names]
-    fn = model.compile_fn(model.logp(jacobian=False), inputs=inputs, point_fn=False)
-
-    def neg_logp(x: np.ndarray) -> float:
-        val = -float(fn(*[np.asarray(v, dtype="float64") for v in x]))
-        return val if np.isfinite(val) else np.inf
-
-    return neg_logp
-
-
-def log_hessian(neg_logp: Any, x0: np.ndarray, step: float = _STEP) -> np.ndarray:
-    """Hessian of ``neg_logp`` at ``x0`` by central finite differences (``1 + 2k^2`` evaluations).
-
-    Parameters
-    ----------
-    neg_logp
-        Function of a vector of length ``k`` returning a float.
-    x0
-        The point (here: the log parameters at the MAP).
-    step
-        Difference step in every coordinate.
-
-    Returns
-    -------
-    numpy.ndarray
-        Symmetric ``k x k`` matrix.
-
-    Raises
-    ------
-    ValueError
-        If the function is not finite at some point of the stencil (the MAP lies on the edge
-        of the region where the likelihood is defined).
-    """
-    x0 = np.asarray(x0, dtype="float64")
-    k = x0.size
-    h = float(step)
-    f0 = neg_logp(x0)
-    H = np.empty((k, k))
-
-    def f(*moves: tuple[int, float]) -> float:
-        x = x0.copy()
-        for i, d in moves:
-            x[i] += d
-        val = neg_logp(x)
-        if not np.isfinite(val):
-            raise ValueError("the log-likelihood is not finite next to the MAP estimate; no Hessian there.")
-        return val
-
-    for i in range(k):
-        H[i, i] = (f((i, h)) - 2.0 * f0 + f((i, -h))) / h**2
-        for j in range(i):
-            H[i, j] = H[j, i] = (f((i, h), (j, h)) - f((i, h), (j, -h)) - f((i, -h), (j, h))
-                                 + f((i, -h), (j, -h))) / (4.0 * h**2)
-    return H
-
-
-def _covariance(H: np.ndarray, names: tuple[str, ...], what: str, ridge: str = "raise") -> np.ndarray:
-    """Inverse of the Hessian; where the likelihood is flat in some direction, refused or (``ridge="fix"``) held there.
-
-    A direction (eigenvector of ``H``) is flat when its standard deviation ``1 / sqrt(eigenvalue)`` exceeds
-    :data:`MAX_LOG_SD` or its eigenvalue is not positive. ``ridge="fix"`` gives it zero variance: the draws stay
-    at the MAP along the ridge (where predictions barely move) and vary along the identified directions.
-    """
-    advice = ("the parameters are not identified by the data, so a normal approximation of their uncertainty "
-              "does not exist. Fit with informative priors (BTYDModel's purchase_model_config / "
-              "spend_model_config; clvlib.models.btyd.fit.informative_purchase_priors for the purchase model), "
-              "with method='mcmc', or pass ridge='fix' to hold the parameters at the MAP along the flat direction.")
-    H = (np.asarray(H, dtype="float64") + np.asarray(H, dtype="float64").T) / 2.0
-    eig, vec = np.linalg.eigh(H)
-    flat = ~(eig > 1.0 / MAX_LOG_SD**2)
-    if flat.any() and ridge != "fix":
-        if not np.all(eig > 0):
-            raise ValueError(
-                f"the {what} model's log-likelihood is not at a maximum or is flat in some direction of "
-                f"{list(names)} (Hessian eigenvalues {np.array2string(eig, precision=3)}): {advice}"
-            )
-        i = int(np.argmin(eig))
-        direction = {n: round(float(v), 2) for n, v in zip(names, vec[:, i])}
-        raise ValueError(
-            f"the {what} model's likelihood is nearly flat along a ridge: along the direction {direction} of the "
-            f"log parameters the standard deviation is {1.0 / np.sqrt(eig[i]):.3g}, above {MAX_LOG_SD} (a factor of "
-            f"{np.exp(MAX_LOG_SD):.0f} at one standard deviation); {advice}"
-        )
-    keep = ~flat
-    cov = (vec[:, keep] / eig[keep]) @ vec[:, keep].T
-    return (cov + cov.T) / 2.0
-
-
-def _estimates(model: BTYDModel, label: str, names: tuple[str, ...]) -> np.ndarray:
-    est = model.params_.loc[model.params_["model"] == label].set_index("parameter")["estimate"]
-    return np.array([float(est[n]) for n in names])
-
-
-def _fit_data(model: BTYDModel, fit_rfm: pd.DataFrame | None, customer_col: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The purchase data (unique triples with counts) and the spend data the model was fitted on."""
-    if fit_rfm is not None:
-        validate_rfm(fit_rfm, "fit_rfm", customer_col, need_monetary=model.spend_model_ is not None)
-        data = fit_rfm[[*RFM_COLUMNS]].astype("float64")
-        spend = None
-        if model.spend_model_ is not None:
-            rep = fit_rfm[(fit_rfm["frequency"] > 0) & (fit_rfm["monetary_value"] > 0)]
-            spend = pd.DataFrame({PMM_CUSTOMER: np.arange(len(rep)), "frequency": rep["frequency"].astype("float64"),
-                                  "monetary_value": rep["monetary_value"].astype("float64")})
-    else:
-        stored = model.purchase_model_.data
-        if model.n_customers_ is None or len(stored) != model.n_customers_:
-            raise ValueError(
-                "predict_intervals: this model does not hold the data it was fitted on (it was rebuilt with "
-                "BTYDModel.from_dict); pass that RFM table as fit_rfm=."
-            )
-        data = stored[[*RFM_COLUMNS]].astype("float64")
-        spend = None if model.spend_model_ is None else model.spend_model_.data[
-            [PMM_CUSTOMER, "frequency", "monetary_value"]].astype({"frequency": "float64"})
-    uniq = compress_rfm(data)
-    uniq.insert(0, PMM_CUSTOMER, np.arange(len(uniq)))
-    return uniq, spend
-
-
-def parameter_covariance(model: BTYDModel, fit_rfm: pd.DataFrame | None = None, *,
-                         customer_col: str = CUSTOMER, step: float = _STEP, ridge: str = "raise"
-                         ) -> dict[str, pd.DataFrame]:
-    """Asymptotic covariance of the log parameters at the MAP: the inverse Hessian of the negative log-likelihood.
-
-    Parameters
-    ----------
-    model
-        A ``BTYDModel`` fitted with ``method="map"``.
-    fit_rfm
-        The RFM table the model was fitted on. Needed only for a model rebuilt with
-        :meth:`BTYDModel.from_dict` (a fitted model holds its data).
-    customer_col
-        The customer id column of ``fit_rfm``.
-    step
-        Finite-difference step in the log parameters.
-    ridge
-        What to do when the likelihood is (nearly) flat along some direction of the log
-        parameters, i.e. a standard deviation above :data:`MAX_LOG_SD` (BG/NBD's ``a, b`` or
-        Pareto/NBD's ``s, beta`` running off together when few people bought twice; Gamma-
-        Gamma's ``p, v`` with few repeat buyers): ``"raise"`` (default) or ``"fix"``, which
-        gives that direction zero variance (draws stay at the MAP along the ridge, where the
-        predictions barely move) and records it in ``attrs["fixed_directions"]``.
-
-    Returns
-    -------
-    dict
-        ``"purchase"`` (and ``"spend"`` with a spend model): covariance matrices of the log
-        parameters as DataFrames indexed by parameter name. ``sqrt(diag)`` is the relative
-        standard error of each parameter.
-
-    Raises
-    ------
-    ValueError
-        If the model was fitted by MCMC (use its posterior), if ``fit_rfm`` is needed and
-        missing, or, with ``ridge="raise"``, if the likelihood is flat in some direction.
-    """
-    if ridge not in ("raise", "fix"):
-        raise ValueError(f"ridge must be 'raise' or 'fix', got {ridge!r}.")
-    if getattr(model, "method", None) != "map" or not hasattr(model, "purchase_model_"):
-        raise ValueError("predict_intervals needs a BTYDModel fitted with method='map' (an MCMC fit has its "
-                         "posterior: model.predict already gives predicted_value_low/high).")
-    uniq, spend = _fit_data(model, fit_rfm, customer_col)
-    out = {}
-    names = PURCHASE_PARAMS[model.purchase_model]
-    f = _neg_logp_function(model.purchase_model_, uniq[[PMM_CUSTOMER, *RFM_COLUMNS]], uniq["n_customers"].to_numpy(),
-                           names)
-    H = log_hessian(f, np.log(_estimates(model, "purchase", names)), step)
-    out["purchase"] = _frame(_covariance(H, names, "purchase", ridge), H, names)
-    if model.spend_model_ is not None:
-        f = _neg_logp_function(model.spend_model_, spend, None, SPEND_PARAMS)
-        H = log_hessian(f, np.log(_estimates(model, "spend", SPEND_PARAMS)), step)
-        out["spend"] = _frame(_covariance(H, SPEND_PARAMS, "spend", ridge), H, SPEND_PARAMS)
-    return out
-
-
-def _frame(cov: np.ndarray, H: np.ndarray, names: tuple[str, ...]) -> pd.DataFrame:
-    """The covariance as a DataFrame; ``attrs["fixed_directions"]``: the flat eigenvectors held at the MAP."""
-    out = pd.DataFrame(cov, index=list(names), columns=list(names))
-    eig, vec = np.linalg.eigh((H + H.T) / 2.0)
-    flat = ~(eig > 1.0 / MAX_LOG_SD**2)
-    out.attrs["fixed_directions"] = [{n: round(float(v), 3) for n, v in zip(names, vec[:, i])}
-                                     for i in np.flatnonzero(flat)]
-    return out
-
-
-def parameter_draws(model: BTYDModel, fit_rfm: pd.DataFrame | None = None, *, n_draws: int = 200, seed: int = 0,
-                    customer_col: str = CUSTOMER, covariance: Mapping[str, pd.DataFrame] | None = None
-                    ) -> pd.DataFrame:
-    """Parameter vectors drawn from the asymptotic normal of the log MAP estimates.
-
-    Parameters
-    ----------
-    model, fit_rfm, customer_col
-        As in :func:`parameter_covariance`.
-    n_draws
-        Number of draws (>= 2).
-    seed
-        Seed of the normal draws.
-    covariance
-        Output of :func:`parameter_covariance`, to skip recomputing it.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per draw, one column per parameter (purchase model, then ``p, q, v`` with a
-        spend model); every value positive.
-    """
-    n_draws = _check_draws(n_draws)
-    cov = dict(covariance) if covariance is not None else parameter_covariance(model, fit_rfm,
-                                                                              customer_col=customer_col)
-    rng = np.random.default_rng(seed)
-    cols = {}
-    for label, names in (("purchase", PURCHASE_PARAMS[model.purchase_model]), ("spend", SPEND_PARAMS)):
-        if label not in cov:
-            continue
-        c = cov[label].loc[list(names), list(names)].to_numpy()
-        z = rng.multivariate_normal(np.log(_estimates(model, label, names)), c, size=n_draws, method="eigh")
-        cols.update({n: np.exp(z[:, i]) for i, n in enumerate(names)})
-    return pd.DataFrame(cols)
-
-
-def _check_draws(n_draws: Any) -> int:
-    if isinstance(n_draws, bool) or int(n_draws) != n_draws or n_draws < 2:
-        raise ValueError(f"n_draws must be a whole number >= 2, got {n_draws!r}.")
-    return int(n_draws)
 
 
 # --------------------------------------------------------------------------- predictions per draw
@@ -372,19 +119,48 @@ def _with_posterior(pmm_model: Any, names: tuple[str, ...], draws: pd.DataFrame,
     return m
 
 
-def _purchase_draws(model: BTYDModel, draws: pd.DataFrame, uniq3: pd.DataFrame, horizon: float
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """Expected purchases and P(alive), (n_draws, n_unique_triples), with pymc-marketing's formulas."""
-    import warnings
+class _PurchaseDraws:
+    """A purchase model seen through its parameter draws: predictions and each customer's ``alpha``, per draw.
 
-    names = PURCHASE_PARAMS[model.purchase_model]
-    dummy = pd.DataFrame({PMM_CUSTOMER: [0, 1], "frequency": [0.0, 1.0], "recency": [0.0, 1.0], "T": [2.0, 2.0]})
-    m = _with_posterior(model.purchase_model_, names, draws, dummy)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        purchases = posterior_draws(m.expected_purchases(data=uniq3, future_t=float(horizon)))
-        p_alive = np.clip(posterior_draws(m.expected_probability_alive(data=uniq3)), 0.0, 1.0)
-    return purchases, p_alive
+    For a ``BTYDModel`` the population ``alpha`` of each draw; for a
+    :class:`~clvlib.models.btyd.covariates.CovariateBGNBD` each customer's own
+    ``alpha_scale * exp(-z . c)``, draw by draw.
+    """
+
+    def __init__(self, model: Any, draws: pd.DataFrame) -> None:
+        self.kind = model.purchase_model
+        self.covariates = list(model.covariates) if _is_covariate(model) else []
+        self.columns = [*RFM_COLUMNS, *self.covariates]
+        self.draws = draws
+        if self.covariates:
+            self.pmm = model.posterior_model(draws)
+            self.coef = draws[[f"{COEFFICIENT_PREFIX}{c}]" for c in self.covariates]].to_numpy(dtype="float64")
+        else:
+            names = PURCHASE_PARAMS[model.purchase_model]
+            dummy = pd.DataFrame({PMM_CUSTOMER: [0, 1], "frequency": [0.0, 1.0], "recency": [0.0, 1.0],
+                                  "T": [2.0, 2.0]})
+            self.pmm = _with_posterior(model.purchase_model_, names, draws, dummy)
+
+    def predict(self, rows: pd.DataFrame, horizon: float, expected: bool = True
+                ) -> tuple[np.ndarray | None, np.ndarray]:
+        """Expected purchases (``None`` unless ``expected``) and P(alive), (n_draws, n_rows), by pymc-marketing."""
+        import warnings
+
+        uniq, codes = unique_rows(rows, self.columns)
+        uniq.insert(0, PMM_CUSTOMER, np.arange(len(uniq)))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            purchases = (posterior_draws(self.pmm.expected_purchases(data=uniq, future_t=float(horizon)))[:, codes]
+                         if expected else None)
+            p_alive = np.clip(posterior_draws(self.pmm.expected_probability_alive(data=uniq)), 0.0, 1.0)
+        return purchases, p_alive[:, codes]
+
+    def alpha(self, rows: pd.DataFrame) -> np.ndarray:
+        """Each draw's ``alpha`` for each row: (n_draws, 1) without covariates, (n_draws, n_rows) with them."""
+        if not self.covariates:
+            return self.draws["alpha"].to_numpy()[:, None]
+        z = rows[self.covariates].to_numpy(dtype="float64")
+        return self.draws["alpha_scale"].to_numpy()[:, None] * np.exp(-(self.coef @ z.T))
 
 
 def _spend_draws(draws: pd.DataFrame, frequency: np.ndarray, monetary: np.ndarray) -> np.ndarray:
@@ -395,16 +171,20 @@ def _spend_draws(draws: pd.DataFrame, frequency: np.ndarray, monetary: np.ndarra
     return (1.0 - w) * (v * p / (q - 1.0)) + w * monetary[None, :]
 
 
-def _trait_draws(model: BTYDModel, draws: pd.DataFrame, uniq: pd.DataFrame, p_alive: np.ndarray,
+def _trait_draws(kind: str, draws: pd.DataFrame, uniq: pd.DataFrame, p_alive: np.ndarray, alpha: np.ndarray,
                  horizon: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Expected purchases and mean spend given each draw of the customer's latent traits, (n_draws, n_rows)."""
+    """Expected purchases and mean spend given each draw of the customer's latent traits, (n_draws, n_rows).
+
+    ``kind`` is the purchase model (``"bgnbd"`` or ``"pnbd"``); ``alpha`` each draw's purchase-rate
+    scale, (n_draws, 1) or, with covariates, (n_draws, n_rows).
+    """
     x = uniq["frequency"].to_numpy()[None, :]
     T = uniq["T"].to_numpy()[None, :]
     shape = (len(draws), len(uniq))
     par = {k: draws[k].to_numpy()[:, None] for k in draws.columns}
     alive = rng.random(shape) < p_alive
-    lam = rng.gamma(par["r"] + x, 1.0 / (par["alpha"] + T), size=shape)
-    if model.purchase_model == "bgnbd":
+    lam = rng.gamma(par["r"] + x, 1.0 / (alpha + T), size=shape)
+    if kind == "bgnbd":
         drop = rng.beta(par["a"], par["b"] + x, size=shape)
         z = lam * drop * horizon  # (1 - exp(-z)) / drop = lam * horizon * (1 - exp(-z)) / z, which is 1 at z = 0
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -428,7 +208,7 @@ _CHUNK_ROWS = 100_000
 
 
 def predict_intervals(
-    model: BTYDModel,
+    model: Any,
     rfm: pd.DataFrame,
     horizon: float,
     *,
@@ -441,6 +221,7 @@ def predict_intervals(
     covariance: Mapping[str, pd.DataFrame] | None = None,
     ridge: str = "raise",
     spend_inputs: pd.DataFrame | None = None,
+    draws: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Per-customer prediction intervals of a MAP-fitted BTYD model by a parametric bootstrap.
 
@@ -448,9 +229,13 @@ def predict_intervals(
     ----------
     model
         A ``BTYDModel`` fitted with ``method="map"`` (BG/NBD or Pareto/NBD, with or without
-        Gamma-Gamma).
+        Gamma-Gamma), or a fitted :class:`~clvlib.models.btyd.covariates.CovariateBGNBD`
+        (alone, or with a spend model through :func:`clvlib.models.btyd.spend.with_spend_model`):
+        its covariate coefficients are drawn with ``r, alpha_scale, a, b`` and each customer's
+        value uses their own ``alpha = alpha_scale * exp(-z . c)``.
     rfm
-        The customers to predict, as for :meth:`BTYDModel.predict`.
+        The customers to predict, as for the model's ``predict`` (with the covariate columns for
+        a ``CovariateBGNBD``).
     horizon
         Prediction window in the model's time unit (e.g. 180 days).
     n_draws
@@ -473,6 +258,10 @@ def predict_intervals(
         ``"raise"`` (default) or ``"fix"``: see :func:`parameter_covariance`.
     spend_inputs
         The spend model's ``frequency``/``monetary_value`` per row of ``rfm``: see :func:`.spend.spend_columns`.
+    draws
+        Parameter draws to use instead of drawing them (a :func:`parameter_draws` frame, one row
+        per draw); ``n_draws``, ``covariance`` and ``ridge`` are then not used.
+
     Returns
     -------
     pandas.DataFrame
@@ -485,18 +274,19 @@ def predict_intervals(
           quantiles of expected purchases x expected spend, draw by draw.
 
         ``attrs`` holds ``level``, ``n_draws``, ``uncertainty``, ``seed``, the covariance
-        of the log parameters (``covariance``, nested dicts by model) and the directions
-        held at the MAP with ``ridge="fix"`` (``fixed_directions``, by model).
+        of the log parameters (``covariance``, nested dicts by model; empty with ``draws``) and
+        the directions held at the MAP with ``ridge="fix"`` (``fixed_directions``, by model).
 
     Required columns
     ----------------
-    ``customer_col``, ``frequency``, ``recency``, ``T``; ``monetary_value`` with a spend model.
+    ``customer_col``, ``frequency``, ``recency``, ``T``; ``monetary_value`` with a spend model;
+    the model's covariates for a ``CovariateBGNBD``.
 
     Raises
     ------
     ValueError
-        On a bad argument, an MCMC-fitted model, or a likelihood too flat for a normal
-        approximation (see :func:`parameter_covariance`).
+        On a bad argument, an MCMC-fitted model, draws without a parameter the model needs, or a
+        likelihood too flat for a normal approximation (see :func:`parameter_covariance`).
 
     Examples
     --------
@@ -504,7 +294,7 @@ def predict_intervals(
     >>> pred = model.predict(rfm, horizon=180)                                # doctest: +SKIP
     >>> pred = pred.join(predict_intervals(model, rfm, 180).drop(columns=CUSTOMER))  # doctest: +SKIP
     """
-    n_draws = _check_draws(n_draws)
+    n_draws = _check_draws(n_draws if draws is None else len(draws))
     if not (isinstance(level, (int, float)) and 0 < level < 1):
         raise ValueError(f"level must be in (0, 1), got {level!r}.")
     if uncertainty not in UNCERTAINTIES:
@@ -512,27 +302,25 @@ def predict_intervals(
     if isinstance(horizon, bool) or not np.isscalar(horizon) or not np.isfinite(horizon) or horizon <= 0:
         raise ValueError(f"horizon must be a positive number of time units, got {horizon!r}.")
     if not hasattr(model, "purchase_model_"):
-        raise ValueError("This BTYDModel is not fitted yet: call fit(rfm) first.")
-    has_spend = model.spend_model_ is not None
+        raise ValueError(f"This {type(model).__name__} is not fitted yet: call fit(rfm) first.")
+    has_spend = getattr(model, "spend_model_", None) is not None
     validate_rfm(rfm, "rfm", customer_col, need_monetary=has_spend)
-    cov = dict(covariance) if covariance is not None else parameter_covariance(model, fit_rfm,
-                                                                              customer_col=customer_col, ridge=ridge)
-    draws = parameter_draws(model, n_draws=n_draws, seed=seed, covariance=cov)
-    # Unique (frequency, recency, T[, monetary_value]) rows; purchases on the unique triples.
-    key = rfm[list(RFM_COLUMNS)].astype("float64")
+    if draws is None:
+        cov = dict(covariance) if covariance is not None else parameter_covariance(
+            model, fit_rfm, customer_col=customer_col, ridge=ridge)
+        draws = parameter_draws(model, n_draws=n_draws, seed=seed, covariance=cov)
+    else:
+        cov = dict(covariance or {})
+        draws = draws.reset_index(drop=True)
+    purchase = _PurchaseDraws(model, draws)  # refuses draws without the model's parameters
+    if has_spend and [k for k in SPEND_PARAMS if k not in draws.columns]:
+        raise ValueError(f"predict_intervals: the draws have no spend parameters {list(SPEND_PARAMS)}; columns: "
+                         f"{list(draws.columns)}.")
+    # Unique (frequency, recency, T[, covariates][, spend inputs]) rows, 100,000 at a time.
+    key = (model.model_table(rfm, customer_col) if purchase.covariates else rfm[list(RFM_COLUMNS)].astype("float64"))
     if has_spend:
         key["spend_x"], key["spend_z"] = spend_columns(rfm, spend_inputs)
     uniq, codes = unique_rows(key, list(key.columns))
-    uniq3, codes3 = unique_rows(uniq, list(RFM_COLUMNS))
-    uniq3.insert(0, PMM_CUSTOMER, np.arange(len(uniq3)))
-    purchases3, p_alive3 = _purchase_draws(model, draws, uniq3, float(horizon))
-    bad = ~(np.isfinite(purchases3).all(axis=1) & np.isfinite(p_alive3).all(axis=1))
-    if bad.any():
-        raise ValueError(
-            f"predict_intervals: {int(bad.sum())} of {n_draws} parameter draws give non-finite predictions (the "
-            "draws reach where the purchase model's formulas overflow); the normal approximation is too wide here. "
-            "Fit with informative priors or with method='mcmc'."
-        )
     tail = (1.0 - level) / 2.0
     qs = [tail, 1.0 - tail]
     rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0]) if uncertainty == "traits" else None
@@ -540,11 +328,21 @@ def predict_intervals(
     bands = {n: np.empty((2, len(uniq))) for n in names}
     for start in range(0, len(uniq), _CHUNK_ROWS):  # bounded memory: n_draws x chunk arrays, not n_draws x all
         part = slice(start, start + _CHUNK_ROWS)
-        purchases, p_alive = purchases3[:, codes3[part]], p_alive3[:, codes3[part]]
-        spend = _spend_draws(draws, *(uniq[c].to_numpy()[part] for c in ("spend_x", "spend_z"))) if has_spend else None
-        if rng is not None:
-            purchases, trait_spend = _trait_draws(model, draws, uniq.iloc[part], p_alive, float(horizon), rng)
-            spend = trait_spend if has_spend else None
+        rows = uniq.iloc[part]
+        purchases, p_alive = purchase.predict(rows, float(horizon), expected=rng is None)  # traits: P(alive) only
+        if rng is None:
+            spend = _spend_draws(draws, *(rows[c].to_numpy() for c in ("spend_x", "spend_z"))) if has_spend else None
+        else:
+            purchases, spend = _trait_draws(purchase.kind, draws, rows, p_alive, purchase.alpha(rows), float(horizon),
+                                            rng)
+            spend = spend if has_spend else None
+        bad = ~(np.isfinite(purchases).all(axis=1) & np.isfinite(p_alive).all(axis=1))
+        if bad.any():
+            raise ValueError(
+                f"predict_intervals: {int(bad.sum())} of {n_draws} parameter draws give non-finite predictions (the "
+                "draws reach where the purchase model's formulas overflow); the normal approximation is too wide "
+                "here. Fit with informative priors or with method='mcmc'."
+            )
         for n, v in zip(names, (purchases, spend, None if spend is None else purchases * spend)):
             bands[n][:, part] = np.quantile(v, qs, axis=0)
     out = pd.DataFrame({customer_col: rfm[customer_col].to_numpy()})
@@ -597,3 +395,61 @@ def interval_coverage(y: Any, low: Any, high: Any) -> dict[str, float]:
     return {"n": int(len(y_)), "coverage": float(np.mean((lo <= y_) & (y_ <= hi))),
             "below": float(np.mean(y_ < lo)), "above": float(np.mean(y_ > hi)),
             "mean_width": float(width.mean()), "median_width": float(np.median(width))}
+
+
+#: The groups of :func:`coverage_by_buyer_type`, in order.
+BUYER_TYPES = ("all customers", "one-time buyers", "repeat buyers")
+
+
+def coverage_by_buyer_type(y: Any, low: Any, high: Any, frequency: Any) -> pd.DataFrame:
+    """:func:`interval_coverage` for every customer, the one-time buyers and the repeat buyers at the cut.
+
+    BG/NBD takes a one-time buyer (``frequency`` 0: no repeat purchase by the cut) to be alive,
+    so their interval cannot reach the value of one who has left; a repeat buyer's can. The split
+    shows where the misses are.
+
+    Parameters
+    ----------
+    y
+        The values the intervals should hold (e.g. the demo's true expected value), one per customer.
+    low, high
+        The interval bounds, same length.
+    frequency
+        Each customer's repeat purchase days up to the cut (BG/NBD's ``frequency``), same length.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group of :data:`BUYER_TYPES`: ``customers`` (the group), ``n``, ``share`` (of
+        all customers), then :func:`interval_coverage`'s ``coverage``, ``below``, ``above``,
+        ``mean_width``, ``median_width`` (missing for an empty group).
+
+    Raises
+    ------
+    ValueError
+        As :func:`interval_coverage`, and if ``frequency`` has another length or a missing,
+        non-finite or negative value.
+
+    Examples
+    --------
+    Two one-time buyers, one of them below their interval, and a repeat buyer inside theirs:
+
+    >>> t = coverage_by_buyer_type([0.0, 1.0, 1.0], [0.5, 0.5, 0.5], [1.5, 1.5, 1.5], [0, 0, 2])
+    >>> t.set_index("customers")["coverage"].round(3).to_dict()
+    {'all customers': 0.667, 'one-time buyers': 0.5, 'repeat buyers': 1.0}
+    """
+    freq = np.asarray(frequency, dtype="float64").ravel()
+    lo = np.asarray(low, dtype="float64").ravel()
+    if len(freq) != len(lo):
+        raise ValueError(f"coverage_by_buyer_type: frequency has {len(freq)} value(s) for {len(lo)} interval(s).")
+    if not np.isfinite(freq).all() or (freq < 0).any():
+        raise ValueError("coverage_by_buyer_type: frequency must be finite and >= 0 for every customer (repeat "
+                         "purchase days up to the cut).")
+    y_, hi = np.asarray(y, dtype="float64").ravel(), np.asarray(high, dtype="float64").ravel()
+    interval_coverage(y_, lo, hi)  # refuses bad intervals before any split
+    rows = []
+    for name, keep in zip(BUYER_TYPES, (np.ones(len(freq), dtype=bool), freq == 0, freq > 0)):
+        stats = interval_coverage(y_[keep], lo[keep], hi[keep]) if keep.any() else {"n": 0}
+        rows.append({"customers": name, "n": int(keep.sum()), "share": float(keep.mean()),
+                     **{k: stats.get(k, np.nan) for k in ("coverage", "below", "above", "mean_width", "median_width")}})
+    return pd.DataFrame(rows)

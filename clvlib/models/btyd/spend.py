@@ -264,10 +264,11 @@ def with_spend(purchases: pd.DataFrame, spend: pd.DataFrame, *, customer_col: st
 def with_spend_model(model: Any, spend: AllOrdersSpend) -> Any:
     """The BTYD model with another fitted Gamma-Gamma spend model, for :func:`clvlib.models.btyd.intervals.predict_intervals`.
 
+    ``model`` is a ``BTYDModel`` or a :class:`clvlib.models.btyd.covariates.CovariateBGNBD`;
     ``spend`` is a fitted :class:`clvlib.models.btyd.spend.AllOrdersSpend`: its Gamma-Gamma
     model (holding the data it was fitted on, for the Hessian) and its ``p, q, v`` replace the
-    model's own; the purchase model is shared, not copied. Pass the people's all-orders inputs
-    as ``spend_inputs`` to ``predict_intervals``.
+    model's own (or join it, when it has none); the purchase model is shared, not copied. Pass
+    the people's all-orders inputs as ``spend_inputs`` to ``predict_intervals``.
     """
     if not hasattr(spend, "spend_model_") or not hasattr(spend, "params_"):
         raise ValueError("with_spend_model: the spend model is not fitted; call AllOrdersSpend().fit(features) first.")
