@@ -115,6 +115,12 @@ class WarningLog:
         return callout(text, kind="warning") if text else HTML("")
 
 
+#: Warnings about how a library was installed: they say nothing about the results, so a report does not
+#: show them as a warning on the numbers. PyTensor (under pymc) says it when no BLAS library is found (a
+#: pip install on a machine without one); its models then compile and run without it, more slowly.
+INSTALL_NOTICES = ("PyTensor could not link to a BLAS installation",)
+
+
 @contextmanager
 def captured_warnings(step: str) -> Iterator[WarningLog]:
     """Record the warnings raised inside the block instead of printing them.
@@ -138,4 +144,6 @@ def captured_warnings(step: str) -> Iterator[WarningLog]:
     for w in caught:
         if issubclass(w.category, DeprecationWarning | PendingDeprecationWarning | FutureWarning):
             continue  # about library versions, not about these results
+        if any(str(w.message).startswith(p) for p in INSTALL_NOTICES):
+            continue  # about the installation (speed), not about these results
         log.add(str(w.message))

@@ -43,6 +43,8 @@ def test_captured_warnings_records_once_and_says_results_are_not_affected():
         for _ in range(2):
             warnings.warn(NON_FINITE, UserWarning)
         warnings.warn("old API", DeprecationWarning)
+        warnings.warn("PyTensor could not link to a BLAS installation. Operations that might benefit from BLAS will "
+                      "be severely degraded.", UserWarning)  # the installation's speed, not the results
     assert log.messages == [NON_FINITE]
     text = log.text({"predictions": pd.DataFrame({"v": [1.0, 2.0]})})
     assert text.startswith("<b>While fitting the models, the library warned.</b> 3 customer(s) got an undefined")
