@@ -272,3 +272,36 @@ def test_sampled_training_keeps_every_buyer_row_with_its_label_and_features(smal
     pd.testing.assert_frame_equal(buyers_all, buyers_s)  # same rows, same order, same labels
     np.testing.assert_allclose(w_s[y_s > 0], w_all[y_all > 0])
     assert w_s.sum() == pytest.approx(w_all.sum(), rel=0.15)  # the weighted-up sample stands for the whole
+
+
+def test_without_its_spend_part_the_model_predicts_p_buy_only():
+    rng = np.random.default_rng(5)
+    X = pd.DataFrame({"x": rng.normal(size=2000)})
+    y = np.where(rng.uniform(size=2000) < 0.2 + 0.1 * (X["x"] > 0), rng.gamma(2, 20, 2000), 0.0)
+    full = TwoPartModel(random_state=0, min_samples_leaf=20).fit(X, y)
+    buy_only = TwoPartModel(random_state=0, min_samples_leaf=20, fit_spend=False).fit(X, y)
+    assert not hasattr(buy_only, "regressor_")
+    np.testing.assert_array_equal(buy_only.predict_buy(X, chunk_rows=300), full.predict_proba_buy(X))  # same P(buy)
+    for predict in (buy_only.predict_spend, buy_only.predict, buy_only.predict_parts):
+        with pytest.raises(RuntimeError, match="fitted without its spend part"):
+            predict(X)
+
+
+def test_the_hybrid_values_a_purchase_by_gamma_gamma_on_every_order_unless_told_otherwise(small_demo):
+    import clvlib.models.hybrid as H
+    from clvlib.models.btyd.spend import AllOrdersSpend
+
+    orders, _, _ = small_demo
+    w = window("2018-02-28", 6, n_train_windows=2, stride_months=1)
+    snaps = H.build_snapshots(orders, H.snapshot_cuts(w))
+    at_cut = H.snapshot(snaps, w["cut"])
+    spend = H.spend_at_cut(at_cut)
+    np.testing.assert_allclose(spend, AllOrdersSpend().fit(at_cut).expected_spend(at_cut)["expected_spend"])
+    scores, info = H.fit_score_snapshots(snaps, None, orders, w, [Variant("rfm")], progress=lambda _: None)
+    assert info["rfm"]["spend"] == "gamma-gamma"
+    np.testing.assert_allclose(scores["hybrid:rfm"], scores["p_buy:rfm"] * spend)
+    gbm, gbm_info = H.fit_score_snapshots(snaps, None, orders, w, [Variant("rfm")], progress=lambda _: None, spend="gbm")
+    np.testing.assert_array_equal(gbm["p_buy:rfm"], scores["p_buy:rfm"])  # the same P(buy), another spend
+    assert gbm_info["rfm"]["spend"] == "gbm" and not np.allclose(gbm["hybrid:rfm"], scores["hybrid:rfm"])
+    with pytest.raises(ValueError, match="spend must be one of"):
+        H.fit_score_snapshots(snaps, None, orders, w, [Variant("rfm")], progress=lambda _: None, spend="mean")
