@@ -337,10 +337,11 @@ def stack_scores(results: Sequence[CutResult]) -> pd.DataFrame:
 
 
 def split_record(windows: dict) -> dict:
-    """A split as plain JSON: its cut, horizon end, horizon in days and training cuts."""
+    """A split as plain JSON: its cut, horizon end, horizon in days, training cuts and their label windows' ends."""
     return {"cutoff": str(windows["cut"].date()), "holdout_end": str(windows["holdout_end"].date()),
             "horizon_days": int((windows["holdout_end"] - windows["cut"]).days),
-            "train_cuts": [str(t.date()) for t in windows["train_cuts"]]}
+            "train_cuts": [str(t.date()) for t in windows["train_cuts"]],
+            "label_ends": [str(t.date()) for t in windows["label_ends"]]}
 
 
 def cut_table(results: Sequence[CutResult]) -> pd.DataFrame:

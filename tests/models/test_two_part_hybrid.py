@@ -55,7 +55,8 @@ def small_demo(tmp_path_factory):
 
 def test_hybrid_scores_the_population_at_the_cut_and_never_reads_the_holdout(small_demo):
     orders, events, key = small_demo
-    w = window("2018-02-28", 6, n_train_windows=3, stride_months=1)
+    # three full label windows and the five recent ones, labelled up to the cut
+    w = window("2018-02-28", 6, n_train_windows=3, stride_months=1, recent_windows=True)
     variants = [Variant("rfm+olist"), Variant("rfm+olist+click", "key")]
     scores, info = fit_score_variants(orders, events, w, variants, key=key, progress=lambda _: None)
     first = orders.groupby("customer_unique_id")["order_purchase_timestamp"].min()
@@ -305,3 +306,36 @@ def test_the_hybrid_values_a_purchase_by_gamma_gamma_on_every_order_unless_told_
     assert gbm_info["rfm"]["spend"] == "gbm" and not np.allclose(gbm["hybrid:rfm"], scores["hybrid:rfm"])
     with pytest.raises(ValueError, match="spend must be one of"):
         H.fit_score_snapshots(snaps, None, orders, w, [Variant("rfm")], progress=lambda _: None, spend="mean")
+
+
+def test_recent_windows_add_their_length_in_months_as_a_monotone_feature(small_demo):
+    import clvlib.models.hybrid as H
+
+    orders, _, _ = small_demo
+    assert [H.label_months(d) for d in (28, 31, 59, 181, 184)] == [1, 1, 2, 6, 6]
+    w = window("2018-02-28", 6, n_train_windows=2, stride_months=2, recent_windows=True)  # 2018-01 (2, 4 months) first
+    snaps = H.build_snapshots(orders, H.snapshot_cuts(w))
+    seen = []
+    real_fit = TwoPartModel.fit
+
+    def spy(self, X, y, sample_weight=None):
+        seen.append((self.increasing, X.copy(), np.asarray(y)))
+        return real_fit(self, X, y, sample_weight=sample_weight)
+
+    TwoPartModel.fit = spy
+    try:
+        _, info = H.fit_score_snapshots(snaps, None, orders, w, [Variant("rfm")], progress=lambda _: None)
+        _, info_full = H.fit_score_snapshots(snaps, None, orders, window("2018-02-28", 6, 2, 2), [Variant("rfm")],
+                                             progress=lambda _: None)
+    finally:
+        TwoPartModel.fit = real_fit
+    increasing, X, y = seen[0]
+    assert info["rfm"]["features"][-1] == H.LABEL_MONTHS and H.LABEL_MONTHS in increasing
+    assert H.LABEL_MONTHS not in info_full["rfm"]["features"]  # one length: the feature would be constant
+    people = [len(H.snapshot(snaps, c)) for c in w["train_cuts"]]
+    assert X[H.LABEL_MONTHS].tolist() == [2] * people[0] + [4] * people[1] + [6] * (people[2] + people[3])
+    # a recent window's label is the spend from its cut to the cut-off, no further
+    from clvlib.features.temporal import holdout_labels
+
+    first = holdout_labels(orders, w["train_cuts"][0], w["cut"], H.snapshot(snaps, w["train_cuts"][0])["customer_unique_id"])
+    np.testing.assert_array_equal(y[:people[0]], first["holdout_spend"].to_numpy())
