@@ -308,7 +308,7 @@ def test_the_hybrid_values_a_purchase_by_gamma_gamma_on_every_order_unless_told_
         H.fit_score_snapshots(snaps, None, orders, w, [Variant("rfm")], progress=lambda _: None, spend="mean")
 
 
-def test_recent_windows_add_their_length_in_months_as_a_monotone_feature(small_demo):
+def test_recent_windows_add_their_length_in_months_as_a_monotone_feature_to_the_hybrids_boosting(small_demo):
     import clvlib.models.hybrid as H
 
     orders, _, _ = small_demo
@@ -319,7 +319,7 @@ def test_recent_windows_add_their_length_in_months_as_a_monotone_feature(small_d
     real_fit = TwoPartModel.fit
 
     def spy(self, X, y, sample_weight=None):
-        seen.append((self.increasing, X.copy(), np.asarray(y)))
+        seen.append((self.increasing, X.copy(), np.asarray(y), self.max_iter))
         return real_fit(self, X, y, sample_weight=sample_weight)
 
     TwoPartModel.fit = spy
@@ -329,8 +329,9 @@ def test_recent_windows_add_their_length_in_months_as_a_monotone_feature(small_d
                                              progress=lambda _: None)
     finally:
         TwoPartModel.fit = real_fit
-    increasing, X, y = seen[0]
+    increasing, X, y, rounds = seen[0]
     assert info["rfm"]["features"][-1] == H.LABEL_MONTHS and H.LABEL_MONTHS in increasing
+    assert rounds == H.BOOSTING_ROUNDS == 100
     assert H.LABEL_MONTHS not in info_full["rfm"]["features"]  # one length: the feature would be constant
     people = [len(H.snapshot(snaps, c)) for c in w["train_cuts"]]
     assert X[H.LABEL_MONTHS].tolist() == [2] * people[0] + [4] * people[1] + [6] * (people[2] + people[3])
