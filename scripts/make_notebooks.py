@@ -23,13 +23,15 @@ SPLIT = ('cutoff = None  # the holdout evaluation\'s cut-off (the latest backtes
          'horizon_months = 6  # length of the prediction window after each cut-off (the holdout, the forecast)\n'
          'n_train_windows = 6  # training snapshots for the hybrid model, one a month before each cut-off\n'
          'train_stride_months = 1  # months between training snapshots\n'
+         'recent_windows = True  # also train on the snapshots after the last full label window, their labels cut short at the cut-off\n'
          'n_backtests = 4  # backtest cut-offs, the latest at the cut-off; the earlier ones choose the model\n'
          'backtest_stride_months = 1  # months between backtest cut-offs\n')
 PLAN_PARAMS = ("cutoff=cutoff, horizon_months=horizon_months, n_train_windows=n_train_windows, "
-               "train_stride_months=train_stride_months, n_backtests=n_backtests, backtest_stride_months=backtest_stride_months")
+               "train_stride_months=train_stride_months, recent_windows=recent_windows, n_backtests=n_backtests, "
+               "backtest_stride_months=backtest_stride_months")
 PLAN = ('span = ctx.load("orders_info")  # the analysis date and the first day of data\n'
         'p = plan(cutoff, span["analysis_date"], horizon_months, n_train_windows, train_stride_months, '
-        'n_backtests, backtest_stride_months, data_start=span["first_order"])\n'
+        'n_backtests, backtest_stride_months, data_start=span["first_order"], recent_windows=recent_windows)\n'
         'w = p["backtests"][0]  # the holdout evaluation: the latest backtest\n')
 
 
@@ -277,7 +279,7 @@ NB["05_clv_models"] = [
     md("""# 05 · CLV models and backtests
 Predicts what each customer will spend over the next `horizon_months` after a cut-off date, with
 **buy-till-you-die baselines** (BG/NBD and Pareto/NBD for the number of purchases, Gamma-Gamma for spend, fitted
-with pymc-marketing) and a **hybrid gradient-boosting model** (P(buys again) x expected spend, scikit-learn).
+with pymc-marketing) and a **hybrid gradient-boosting model** (P(buys again), scikit-learn, x expected spend).
 It does so at every **backtest cut-off**: the latest is the holdout evaluation of stage 06, the earlier ones (a month
 apart by default) are where stage 06 chooses the model that stage 07 then uses for the forecast.
 
@@ -330,7 +332,7 @@ show_table(latest.params.pivot(index="parameter", columns="fit", values="estimat
     md("*What to look for:* the model's bars should match the actual ones at 0, 1, 2, ... repeat purchases (log scale); a clear gap means BG/NBD does not describe these customers well."),
     code("btyd.plot_p_alive_matrix(latest.fitted['bgnbd'])"),
     md("*What to look for:* P(alive) falls for repeat buyers whose last purchase was long ago (low recency for their age), and faster the more often they bought; under BG/NBD people with no repeat purchase (left column) stay at P(alive) = 1."),
-    md("## Hybrid model at the cut-off\nA two-part gradient-boosting model: P(buys in the window) x expected spend if they buy. It is compared across feature sets: RFM only; RFM plus the orders' own behaviour (review scores, delivery delay against the estimate, installments, payment type, category, state, where the data has them); and those plus clickstream features through each link of stage 03. Each person carries a total weight of 1 across the overlapping training windows. With `calibrate_buyers`, each variant's P(buy) is then moved by one common shift (in logit space, so the ranking is kept) until its expected number of buyers equals BG/NBD's forecast for the same people and window: the training windows' buy rate need not be the scoring window's."),
+    md("## Hybrid model at the cut-off\nP(buys in the window), learned by gradient boosting, x what a purchase day is expected to be worth: Gamma-Gamma fitted on every order up to the cut-off, the first included (the spend of BG/NBD x Gamma-Gamma with the first order), rather than a spend model learned from the few hundred people who bought in the training windows. It is compared across feature sets: RFM only; RFM plus the orders' own behaviour (review scores, delivery delay against the estimate, installments, payment type, category, state, where the data has them); and those plus clickstream features through each link of stage 03. Each person carries a total weight of 1 across the overlapping training windows. With `recent_windows`, the snapshots of the months between the last full window and the cut-off are trained on too, labelled up to the cut-off (1 to 5 months with the defaults), with the label window's length in months as a feature on which P(buy) may only increase: the latest and largest populations, which full windows would leave out. With `calibrate_buyers`, each variant's P(buy) is then moved by one common shift (in logit space, so the ranking is kept) until its expected number of buyers equals BG/NBD's forecast for the same people and window: the training windows' buy rate need not be the scoring window's."),
     code("""at_cut = info_at[w["cut"]]
 display(link_caveat(links["methods"], periods_overlap=next(iter(at_cut.values()))["clickstream_cut_applied"] if at_cut else None))
 show_table(variant_table(latest.hybrid_info))"""),
@@ -359,7 +361,7 @@ did on data it never saw. The answer comes first; the measures behind it follow.
 the forecast."""),
     code(WS + """n_boot = 1000  # bootstrap resamples
 bootstrap_seed = 0  # seed of the bootstrap resamples""", ("parameters",)),
-    code(SETUP + """from clvlib.evaluation.backtest import backtest_summary, backtest_table, backtest_text, choice_sentence, recommend_by_backtests
+    code(SETUP + """from clvlib.evaluation.backtest import backtest_summary, backtest_table, backtest_text, choice_sentence, observable_share_text, recommend_by_backtests
 from clvlib.evaluation.bootstrap import bootstrap
 from clvlib.evaluation.holdout import holdout_scores
 from clvlib.evaluation.metrics import decile_table
@@ -379,7 +381,7 @@ from clvlib.schemas import CUSTOMER
 ctx = open_stage("06", workspace, params=dict(n_boot=n_boot, bootstrap_seed=bootstrap_seed))"""),
     code("""scores, preds, meta, orders = ctx.load("scores"), ctx.load("predictions"), ctx.load("model_params"), ctx.load("orders")
 truth = ctx.truth()  # the demo's hidden traits; None on other data
-bt = backtest_table(orders, ctx.load("backtest_scores"), meta["backtests"], truth=truth)
+bt = backtest_table(orders, ctx.load("backtest_scores"), meta["backtests"], truth=truth, raw_dir=ctx.source.raw_dir if truth is not None else None)
 selection = [b["cutoff"] for b in meta["backtests"][1:]]  # the earlier cuts choose; the latest is the holdout
 rec = recommend_by_backtests(bt, selection)
 y, S = holdout_scores(orders, scores, meta, truth=truth, raw_dir=ctx.source.raw_dir)
@@ -474,7 +476,8 @@ if ceiling is not None:
                      f"still alive at the cut-off) gives a normalized Gini of **{ceiling:.3f}**: what a model could reach if it knew each "
                      "person's traits. The best prediction possible from the observable orders and clickstream up to the cut-off, "
                      "computed from the demo's own generative model, reaches "
-                     + (f"**{table.set_index('model').loc[OBSERVABLE, 'normalized_gini']:.3f}**: the ceiling a model can actually aim at." if observable is not None else "(not computed).")))
+                     + (f"**{table.set_index('model').loc[OBSERVABLE, 'normalized_gini']:.3f}**: the ceiling a model can actually aim at." if observable is not None else "(not computed).")),
+            Markdown(observable_share_text(bt, [meta["primary_hybrid"], rec.pick], selection, meta["backtests"][0]["cutoff"])))
     display(show_table(ceiling_shares(table), headers={"name": "model", "normalized_gini": "normalized Gini", "share_of_ceiling": "share of the traits' ceiling",
                                                        "share_of_observable": "share of the observable ceiling"},
                        formats={"share_of_ceiling": "{:.0%}", "share_of_observable": "{:.0%}"}))"""),

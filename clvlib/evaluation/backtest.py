@@ -17,6 +17,7 @@ ceiling, so neither is a candidate.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,17 +25,18 @@ import pandas as pd
 from clvlib.evaluation.metrics import evaluate
 from clvlib.evaluation.recommend import Contender, Recommendation
 from clvlib.features.temporal import holdout_labels
-from clvlib.models.scores import BASELINE, CEILINGS, SIMPLE_RULE, TRUTH, model_label
+from clvlib.models.scores import BASELINE, CEILINGS, OBSERVABLE, SIMPLE_RULE, TRUTH, model_label
 from clvlib.schemas import CUSTOMER
 
-__all__ = ["backtest_table", "backtest_summary", "recommend_by_backtests", "backtest_text", "choice_sentence", "METRICS"]
+__all__ = ["backtest_table", "backtest_summary", "recommend_by_backtests", "backtest_text", "choice_sentence",
+           "observable_share_text", "METRICS"]
 
 #: The per-cut measures: ranking (normalized Gini), targeting (top-10% capture) and size (total ratio).
 METRICS = ("normalized_gini", "top10_share", "ratio")
 
 
 def backtest_table(orders: pd.DataFrame, scores: pd.DataFrame, splits: Sequence[dict],
-                   truth: pd.DataFrame | None = None) -> pd.DataFrame:
+                   truth: pd.DataFrame | None = None, raw_dir: str | Path | None = None) -> pd.DataFrame:
     """Each model's measures at each backtest cut against what customers then spent.
 
     Parameters
@@ -50,6 +52,11 @@ def backtest_table(orders: pd.DataFrame, scores: pd.DataFrame, splits: Sequence[
     truth
         The demo's hidden traits (:func:`clvlib.demo.load_truth`); adds the ``truth`` ceiling per cut
         (:func:`clvlib.demo.ceilings.trait_expected_value`).
+    raw_dir
+        With ``truth``, the demo's raw folder: adds the ``observable`` ceiling per cut, the best
+        prediction possible from the data observable at that cut
+        (:func:`clvlib.demo.observable.observable_expected_value_from_raw`, ~5-10 s per cut on the
+        default demo).
 
     Returns
     -------
@@ -74,6 +81,11 @@ def backtest_table(orders: pd.DataFrame, scores: pd.DataFrame, splits: Sequence[
 
             tv = trait_expected_value(truth, cut, split["holdout_end"])
             models[TRUTH] = at[CUSTOMER].map(tv).fillna(0.0).to_numpy(dtype=float)
+            if raw_dir is not None:
+                from clvlib.demo.observable import observable_expected_value_from_raw
+
+                ov = observable_expected_value_from_raw(raw_dir, cut, split["holdout_end"])["observable_expected_value"]
+                models[OBSERVABLE] = at[CUSTOMER].map(ov).fillna(0.0).to_numpy(dtype=float)
         for name, s in models.items():
             rankable = name in (SIMPLE_RULE, *CEILINGS)
             m = evaluate(y, np.nan_to_num(s), y_pred=None if rankable else np.nan_to_num(s))
@@ -175,3 +187,38 @@ def choice_sentence(rec: Recommendation, selection_cuts: Sequence[str]) -> str:
     if rec.reliable:
         return f"{model_label(rec.pick)} ranked customers better than {model_label(rec.baseline)} at {cuts}."
     return f"no model ranked customers better than {model_label(rec.baseline)} at {cuts}, so it is kept."
+
+
+def observable_share_text(table: pd.DataFrame, models: Sequence[str], selection_cuts: Sequence[str], latest: str) -> str:
+    """Each model's normalized Gini as a share of the observable ceiling at every backtest cut (demo only).
+
+    Parameters
+    ----------
+    table
+        :func:`backtest_table` with the ``observable`` rows (``truth`` and ``raw_dir`` given).
+    models
+        The score columns to report (e.g. the primary hybrid and the chosen model; repeats are dropped).
+    selection_cuts, latest
+        The earlier cuts (``YYYY-MM-DD``) and the holdout's cut.
+
+    Returns
+    -------
+    str
+        Markdown: the ceiling at each cut and each model's share of it there, the earlier cuts
+        first, then the holdout; ``""`` without ``observable`` rows.
+    """
+    if OBSERVABLE not in set(table["model"]):
+        return ""
+    gini = table.pivot(index="cut", columns="model", values="normalized_gini")
+    cuts = [c for c in [*selection_cuts, latest] if c in gini.index]
+    ceiling = ", ".join(f"{gini.loc[c, OBSERVABLE]:.3f} ({c})" for c in cuts)
+    parts = []
+    for m in dict.fromkeys(models):
+        if m not in gini.columns:
+            continue
+        share = {c: gini.loc[c, m] / gini.loc[c, OBSERVABLE] for c in cuts}
+        said = ([f"{', '.join(f'{share[c]:.0%}' for c in cuts if c != latest)} of it at the earlier cut-offs"]
+                if len(cuts) > (latest in share) else []) + ([f"{share[latest]:.0%} on the holdout"] if latest in share else [])
+        parts.append(f"{model_label(m)} reaches {' and '.join(said)}")
+    return (f"**The observable ceiling at every cut-off**, recomputed with the data up to each: {ceiling}. "
+            + "; ".join(parts) + ".")

@@ -23,7 +23,8 @@ RFM = ["frequency", "recency", "T", "monetary_value", "n_orders", "calibration_s
        "btyd_expected_purchases"]
 
 
-def window(cutoff: str | pd.Timestamp, horizon_months: int, n_train_windows: int = 1, stride_months: int | None = None) -> dict:
+def window(cutoff: str | pd.Timestamp, horizon_months: int, n_train_windows: int = 1, stride_months: int | None = None,
+           recent_windows: bool = False) -> dict:
     """The calibration cut, the holdout end and the earlier training cuts for a horizon in months.
 
     Month ends stay month ends: a cut on 2018-02-28 with 6 months gives a holdout to 2018-08-31
@@ -31,6 +32,12 @@ def window(cutoff: str | pd.Timestamp, horizon_months: int, n_train_windows: int
     ``stride_months`` (default: the horizon, so windows do not overlap): with a stride of 1 and
     3 windows the training cuts are 2017-08-31, 2017-07-31 and 2017-06-30 (``train_cuts``,
     latest first). Every training label window ends on or before the cut.
+
+    With ``recent_windows``, the cuts between the latest full window's and the cut, every
+    ``stride_months``, are training cuts too, their label windows cut short at the cut (with a
+    stride of 1 and 6 months: 2018-01-31 .. 2017-09-30, labelled up to 2018-02-28, 1 to 5 months
+    long). They come first in ``train_cuts``. ``window_months`` gives each training window's
+    length in months (``horizon_months`` for the full ones).
     """
     if n_train_windows < 1:
         raise ValueError(f"n_train_windows must be >= 1, got {n_train_windows}.")
@@ -44,9 +51,13 @@ def window(cutoff: str | pd.Timestamp, horizon_months: int, n_train_windows: int
     stride = horizon_months if stride_months is None else stride_months
     if stride < 1:
         raise ValueError(f"stride_months must be >= 1, got {stride}.")
-    train_cuts = [cut - months(horizon_months + stride * k) for k in range(n_train_windows)]
-    return {"train_cut": train_cuts[0], "train_cuts": train_cuts, "label_ends": [t + months(horizon_months) for t in train_cuts], "cut": cut,
-            "holdout_end": cut + months(horizon_months), "horizon_months": horizon_months}
+    recent = [cut - months(stride * j) for j in range(1, -(-horizon_months // stride))] if recent_windows else []
+    full = [cut - months(horizon_months + stride * k) for k in range(n_train_windows)]
+    train_cuts = [*recent, *full]
+    return {"train_cut": train_cuts[0], "train_cuts": train_cuts,
+            "label_ends": [cut] * len(recent) + [t + months(horizon_months) for t in full],
+            "window_months": [stride * j for j in range(1, len(recent) + 1)] + [horizon_months] * len(full),
+            "cut": cut, "holdout_end": cut + months(horizon_months), "horizon_months": horizon_months}
 
 
 def _shift_months(day: pd.Timestamp, n: int) -> pd.Timestamp:
@@ -82,7 +93,8 @@ def resolve_cutoff(cutoff: str | pd.Timestamp | None, analysis_date: str | pd.Ti
 
 def plan(cutoff: str | pd.Timestamp | None, analysis_date: str | pd.Timestamp, horizon_months: int,
          n_train_windows: int = 1, train_stride_months: int | None = None, n_backtests: int = 1,
-         backtest_stride_months: int = 1, data_start: str | pd.Timestamp | None = None) -> dict:
+         backtest_stride_months: int = 1, data_start: str | pd.Timestamp | None = None,
+         recent_windows: bool = False) -> dict:
     """Every split a run uses: the backtests (the latest is the holdout evaluation) and the forecast.
 
     Parameters
@@ -93,7 +105,7 @@ def plan(cutoff: str | pd.Timestamp | None, analysis_date: str | pd.Timestamp, h
     analysis_date
         The last day of data: the forecast's cut, from which every customer is scored for the
         next ``horizon_months``.
-    horizon_months, n_train_windows, train_stride_months
+    horizon_months, n_train_windows, train_stride_months, recent_windows
         As in :func:`window` (``stride_months``), for every split.
     n_backtests, backtest_stride_months
         How many backtest cuts, ``backtest_stride_months`` apart, ending at ``cutoff``.
@@ -101,6 +113,7 @@ def plan(cutoff: str | pd.Timestamp | None, analysis_date: str | pd.Timestamp, h
         The first day of data. A training cut before it has no customers: it is left out, an
         earlier backtest left without any training cut is dropped, and ``notes`` says so; when
         the holdout evaluation itself has none, a ``ValueError`` names the parameters to change.
+        A split needs a full-length training window: recent windows alone do not keep one.
 
     Returns
     -------
@@ -123,8 +136,8 @@ def plan(cutoff: str | pd.Timestamp | None, analysis_date: str | pd.Timestamp, h
     end = pd.Timestamp(analysis_date).normalize()
     cut = resolve_cutoff(cutoff, end, horizon_months)
     backtests = [window(_shift_months(cut, -backtest_stride_months * k), horizon_months, n_train_windows,
-                        train_stride_months) for k in range(n_backtests)]
-    forecast = window(end, horizon_months, n_train_windows, train_stride_months)
+                        train_stride_months, recent_windows) for k in range(n_backtests)]
+    forecast = window(end, horizon_months, n_train_windows, train_stride_months, recent_windows)
     notes: list[str] = []
     if data_start is not None:
         start = pd.Timestamp(data_start).normalize()
@@ -151,11 +164,12 @@ def plan(cutoff: str | pd.Timestamp | None, analysis_date: str | pd.Timestamp, h
 
 
 def _from(w: dict, start: pd.Timestamp) -> dict | None:
-    """``w`` without the training cuts before ``start``; ``None`` when none is left."""
-    keep = [(t, e) for t, e in zip(w["train_cuts"], w["label_ends"]) if t >= start]
-    if not keep:
+    """``w`` without the training cuts before ``start``; ``None`` when no full-length window is left."""
+    keep = [(t, e, m) for t, e, m in zip(w["train_cuts"], w["label_ends"], w["window_months"]) if t >= start]
+    if not any(m == w["horizon_months"] for _, _, m in keep):
         return None
-    return {**w, "train_cuts": [t for t, _ in keep], "label_ends": [e for _, e in keep], "train_cut": keep[0][0]}
+    return {**w, "train_cuts": [t for t, _, _ in keep], "label_ends": [e for _, e, _ in keep],
+            "window_months": [m for _, _, m in keep], "train_cut": keep[0][0]}
 
 
 def population_features(

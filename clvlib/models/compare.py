@@ -74,7 +74,7 @@ def compare_at(snapshots: pd.DataFrame, click_snapshots: pd.DataFrame | None, or
                variants: Sequence[Variant], *, fit_method: str = "map", seed: int = 42,
                annual_discount_rate: float = 0.10, lifetime_months: int = 24, link_info: dict | None = None,
                cache: dict | None = None, label: str = "", btyd_models: tuple[str, ...] = tuple(BTYD_MODELS),
-               calibrate_buyers: bool = True, lifetime: bool = True) -> CutResult:
+               calibrate_buyers: bool = True, hybrid_spend: str = "gamma-gamma", lifetime: bool = True) -> CutResult:
     """Fit and score every model at ``windows["cut"]``.
 
     Parameters
@@ -103,6 +103,10 @@ def compare_at(snapshots: pd.DataFrame, click_snapshots: pd.DataFrame | None, or
     calibrate_buyers
         Calibrate each hybrid variant's P(buy) to the scoring window (:func:`calibrate_hybrid`):
         its expected number of buyers is set to BG/NBD's forecast for the same people and window.
+    hybrid_spend
+        Where the hybrid's spend given a purchase comes from: ``"gamma-gamma"`` (Gamma-Gamma on
+        every order up to the cut) or ``"gbm"`` (the two-part model's spend part); see
+        :func:`clvlib.models.hybrid.fit_score_snapshots`.
     lifetime
         Whether the BTYD predictions carry ``clv_lifetime`` (the backtests' earlier cuts skip it).
 
@@ -127,7 +131,7 @@ def compare_at(snapshots: pd.DataFrame, click_snapshots: pd.DataFrame | None, or
     if variants:
         hybrid_scores, hybrid_info = fit_score_snapshots(snapshots, click_snapshots, orders, windows, list(variants),
                                                          seed=seed, progress=lambda _line: None, link_info=link_info,
-                                                         cache=cache)
+                                                         cache=cache, spend=hybrid_spend)
     else:
         hybrid_scores, hybrid_info = features[[CUSTOMER]].copy(), {}
     if variants and calibrate_buyers and "bgnbd" in fitted:
@@ -365,10 +369,11 @@ def stack_scores(results: Sequence[CutResult]) -> pd.DataFrame:
 
 
 def split_record(windows: dict) -> dict:
-    """A split as plain JSON: its cut, horizon end, horizon in days and training cuts."""
+    """A split as plain JSON: its cut, horizon end, horizon in days, training cuts and their label windows' ends."""
     return {"cutoff": str(windows["cut"].date()), "holdout_end": str(windows["holdout_end"].date()),
             "horizon_days": int((windows["holdout_end"] - windows["cut"]).days),
-            "train_cuts": [str(t.date()) for t in windows["train_cuts"]]}
+            "train_cuts": [str(t.date()) for t in windows["train_cuts"]],
+            "label_ends": [str(t.date()) for t in windows["label_ends"]]}
 
 
 def cut_table(results: Sequence[CutResult]) -> pd.DataFrame:

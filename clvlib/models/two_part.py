@@ -3,7 +3,9 @@
 Expected value = P(buys in the horizon) x E[spend | buys]. Both parts are scikit-learn
 ``HistGradientBoosting`` models: they handle missing values (customers without a linked
 clickstream user) and categorical columns natively. The spend part uses a Gamma loss
-(positive, right-skewed amounts). Early stopping uses a split of the *training* data only.
+(positive, right-skewed amounts). It can be left out (``fit_spend=False``) when the spend
+comes from elsewhere: the hybrid stage takes it from Gamma-Gamma on every order
+(:mod:`clvlib.models.hybrid`).
 """
 
 from __future__ import annotations
@@ -32,11 +34,14 @@ class TwoPartModel:
         expected number of purchases: a prior that keeps the trees from contradicting it on noise.
         It holds for P(buy) and for the spend given a purchase alike: among buyers, a higher
         expected number of purchases means more purchases in the window, so no less spend.
+    fit_spend
+        Fit the spend part (default). ``False`` fits P(buy) only: :meth:`predict_spend`,
+        :meth:`predict` and :meth:`predict_parts` then refuse, :meth:`predict_buy` scores.
 
     Attributes
     ----------
     classifier_, regressor_
-        The fitted parts.
+        The fitted parts (``regressor_`` only with ``fit_spend``).
     features_
         Column names seen in ``fit``.
     base_rate_
@@ -45,7 +50,7 @@ class TwoPartModel:
 
     def __init__(self, random_state: int = 42, learning_rate: float = 0.05, max_iter: int = 200,
                  max_leaf_nodes: int = 7, min_samples_leaf: int = 100, l2_regularization: float = 1.0,
-                 min_positive: int = 20, increasing: tuple[str, ...] = ()) -> None:
+                 min_positive: int = 20, increasing: tuple[str, ...] = (), fit_spend: bool = True) -> None:
         self.random_state = random_state
         self.learning_rate = learning_rate
         self.max_iter = max_iter
@@ -54,6 +59,7 @@ class TwoPartModel:
         self.l2_regularization = l2_regularization
         self.min_positive = min_positive
         self.increasing = increasing
+        self.fit_spend = fit_spend
 
     def fit(self, X: pd.DataFrame, y: pd.Series | np.ndarray,
             sample_weight: np.ndarray | None = None) -> "TwoPartModel":
@@ -90,6 +96,8 @@ class TwoPartModel:
             max_iter=self.max_iter, min_samples_leaf=self.min_samples_leaf,
             monotonic_cst=self._monotonic(self.classifier_features_), **common
         ).fit(X[self.classifier_features_], buys, sample_weight=sample_weight)
+        if not self.fit_spend:
+            return self
         # the spend part sees only buyers (hundreds): fewer, larger-leaved trees
         self.regressor_ = HistGradientBoostingRegressor(
             loss="gamma", max_iter=max(self.max_iter // 2, 1), min_samples_leaf=max(int(buys.sum()) // 20, 5),
@@ -114,9 +122,20 @@ class TwoPartModel:
         X = self._check(X)
         return self.classifier_.predict_proba(X[self.classifier_features_])[:, 1]
 
+    def predict_buy(self, X: pd.DataFrame, chunk_rows: int = 500_000) -> np.ndarray:
+        """P(buy), scored ``chunk_rows`` rows at a time (bounded memory for millions of rows)."""
+        if chunk_rows < 1:
+            raise ValueError(f"chunk_rows must be at least 1, got {chunk_rows}.")
+        X = self._check(X)
+        parts = [self.predict_proba_buy(X.iloc[i:i + chunk_rows]) for i in range(0, len(X), chunk_rows)]
+        return np.concatenate(parts) if parts else np.empty(0)
+
     def predict_spend(self, X: pd.DataFrame) -> np.ndarray:
         """Expected spend in the horizon given that the customer buys."""
         X = self._check(X)
+        if not hasattr(self, "regressor_"):
+            raise RuntimeError("This TwoPartModel was fitted without its spend part (fit_spend=False): it predicts "
+                               "P(buy) only (predict_buy).")
         return self.regressor_.predict(X[self.regressor_features_])
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
@@ -129,6 +148,8 @@ class TwoPartModel:
         if chunk_rows < 1:
             raise ValueError(f"chunk_rows must be at least 1, got {chunk_rows}.")
         X = self._check(X)
+        if not hasattr(self, "regressor_"):
+            self.predict_spend(X.iloc[:0])  # raises: no spend part
         parts = [(self.predict_proba_buy(X.iloc[i:i + chunk_rows]), self.predict_spend(X.iloc[i:i + chunk_rows]))
                  for i in range(0, len(X), chunk_rows)]
         if not parts:

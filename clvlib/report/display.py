@@ -9,7 +9,7 @@ from clvlib.caveats import SYNTHETIC_LINK_NOTE, link_note
 
 
 __all__ = ["callout", "data_source_note", "parameters_table", "SYNTHETIC_LINK_NOTE", "link_caveat", "placebo_caveat",
-           "links_text", "convergence_warning", "split_text", "holdout_text"]
+           "links_text", "convergence_warning", "split_text", "training_windows_text", "holdout_text"]
 
 
 
@@ -122,8 +122,18 @@ def split_text(windows: dict, features) -> str:
     cut, end = windows["cut"], windows["holdout_end"]
     return (f"Calibration: orders up to **{cut.date()}**; prediction window: the next **{(end - cut).days} days** "
             f"(to {end.date()}). Population: **{len(features):,} people** whose first purchase is on or before "
-            f"the cut-off; {(features['frequency'] > 0).mean():.1%} of them had bought on more than one day by then. "
-            f"Hybrid training windows end on {', '.join(str(t.date()) for t in windows['train_cuts'])}.")
+            f"the cut-off; {(features['frequency'] > 0).mean():.1%} of them had bought on more than one day by then."
+            + training_windows_text(windows))
+
+
+def training_windows_text(windows: dict) -> str:
+    """One sentence: the hybrid's training snapshots, and which of them have label windows cut short at the cut-off."""
+    cuts = [str(t.date()) for t in windows["train_cuts"]]
+    short = sum(m < windows["horizon_months"] for m in windows.get("window_months", []))  # they come first
+    if not short:
+        return f" Hybrid training snapshots (labelled over the {windows['horizon_months']} months after each): {', '.join(cuts)}."
+    return (f" Hybrid training snapshots: {', '.join(cuts[short:])}, labelled over the {windows['horizon_months']} months "
+            f"after each, and the {short} after them ({', '.join(cuts[:short])}), labelled up to the cut-off.")
 
 
 def holdout_text(y, meta: dict, orders, currency: str | None = None) -> str:

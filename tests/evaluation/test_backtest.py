@@ -83,3 +83,30 @@ def test_with_a_single_backtest_the_baseline_is_kept_and_the_text_says_why():
 def test_a_cut_without_scores_is_named():
     with pytest.raises(ValueError, match=r"no rows at the cut 2017-12-31; cuts present: \['2018-01-31', '2018-02-28'\]"):
         backtest_table(_orders(), _scores(), [{"cutoff": "2017-12-31", "holdout_end": "2018-01-31"}])
+
+
+def test_on_the_demo_the_observable_ceiling_is_recomputed_at_every_cut_and_each_model_given_as_a_share(monkeypatch):
+    import clvlib.demo.observable as obs
+    from clvlib.evaluation.backtest import observable_share_text
+
+    seen = []
+
+    def fake(raw_dir, start, end):  # the exact posterior, stood in for by a perfect ranking of the spend after each cut
+        seen.append((raw_dir, str(pd.Timestamp(start).date()), str(pd.Timestamp(end).date())))
+        value = {"2018-02-28": [50.0, 10.0, 0.0, 0.0], "2018-01-31": [100.0, 1.0, 0.0, 0.0]}[str(pd.Timestamp(start).date())]
+        return pd.DataFrame({"observable_expected_value": value}, index=pd.Index(list("ABCD"), name="customer_unique_id"))
+
+    monkeypatch.setattr(obs, "observable_expected_value_from_raw", fake)
+    truth = pd.DataFrame({"customer_unique_id": list("ABCD"), "first_purchase": pd.Timestamp("2017-12-01"),
+                          "alive_until": pd.Timestamp("2019-01-01"), "purchase_rate_per_day": 0.01,
+                          "dropout_rate_per_day": 0.001, "spend_mean": 10.0})
+    t = backtest_table(_orders(), _scores(), CUTS, truth=truth, raw_dir="raw")
+    assert seen == [("raw", "2018-02-28", "2018-03-31"), ("raw", "2018-01-31", "2018-02-28")]
+    g = t.pivot(index="cut", columns="model", values="normalized_gini")
+    assert g["observable"].tolist() == pytest.approx([1.0, 1.0])
+    assert np.isnan(t.set_index(["cut", "model"]).loc[("2018-02-28", "observable"), "ratio"])  # a ceiling, not a forecast
+    share = g.loc["2018-01-31", "hybrid:rfm"]  # share of a ceiling of 1
+    assert observable_share_text(t, ["hybrid:rfm", "hybrid:rfm"], ["2018-01-31"], "2018-02-28") == (
+        "**The observable ceiling at every cut-off**, recomputed with the data up to each: 1.000 (2018-01-31), "
+        f"1.000 (2018-02-28). Hybrid GBM: rfm reaches {share:.0%} of it at the earlier cut-offs and 100% on the holdout.")
+    assert observable_share_text(backtest_table(_orders(), _scores(), CUTS), ["hybrid:rfm"], ["2018-01-31"], "2018-02-28") == ""

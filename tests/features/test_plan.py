@@ -59,3 +59,15 @@ def test_training_cuts_before_the_data_start_are_left_out_and_said():
 def test_data_too_short_for_the_holdout_evaluation_names_what_to_change():
     with pytest.raises(ValueError, match=r"The data start on 1997-01-01.*Lower horizon_months, or set a later cutoff"):
         plan(None, "1997-06-30", 6, data_start="1997-01-01")
+
+
+def test_recent_windows_reach_every_split_but_do_not_keep_one_without_a_full_window():
+    p = plan(None, "2018-08-31", 6, n_train_windows=1, train_stride_months=2, n_backtests=1, recent_windows=True)
+    assert _days(p["backtests"][0]["train_cuts"]) == ["2017-12-31", "2017-10-31", "2017-08-31"]
+    assert _days(p["forecast"]["train_cuts"]) == ["2018-06-30", "2018-04-30", "2018-02-28"]
+    assert {"2018-06-30", "2018-04-30", "2017-12-31", "2017-10-31"} <= set(_days(p["cuts"]))
+    # data from 1997-09-01: the full window of the cut 1998-02-28 (from 1997-08-31) is gone, its recent ones are not
+    with pytest.raises(ValueError, match="no history to train on"):
+        plan("1998-02-28", "1998-08-31", 6, train_stride_months=2, data_start="1997-09-01", recent_windows=True)
+    q = plan("1998-02-28", "1998-08-31", 6, train_stride_months=2, data_start="1997-08-01", recent_windows=True)
+    assert q["backtests"][0]["window_months"] == [2, 4, 6]

@@ -34,6 +34,17 @@ def test_window_keeps_month_ends():
     assert w["holdout_end"] == T("2018-08-31")
     assert w["train_cuts"] == [T("2017-08-31"), T("2017-07-31")]
     assert w["label_ends"] == [T("2018-02-28"), T("2018-01-31")]
+    assert w["window_months"] == [6, 6]
+
+
+def test_recent_windows_come_first_labelled_up_to_the_cut():
+    w = window("2018-02-28", 6, n_train_windows=2, stride_months=1, recent_windows=True)
+    assert w["train_cuts"] == [T("2018-01-31"), T("2017-12-31"), T("2017-11-30"), T("2017-10-31"), T("2017-09-30"),
+                               T("2017-08-31"), T("2017-07-31")]
+    assert w["label_ends"] == [T("2018-02-28")] * 6 + [T("2018-01-31")]
+    assert w["window_months"] == [1, 2, 3, 4, 5, 6, 6]
+    assert window("2018-02-28", 6, 1, 4, recent_windows=True)["window_months"] == [4, 6]  # every stride, short of 6
+    assert window("2018-02-28", 6, recent_windows=True)["train_cuts"] == [T("2017-08-31")]  # stride = horizon: none
 
 
 def test_features_are_hand_checked_and_see_only_the_past():

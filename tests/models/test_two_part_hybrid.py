@@ -55,7 +55,8 @@ def small_demo(tmp_path_factory):
 
 def test_hybrid_scores_the_population_at_the_cut_and_never_reads_the_holdout(small_demo):
     orders, events, key = small_demo
-    w = window("2018-02-28", 6, n_train_windows=3, stride_months=1)
+    # three full label windows and the five recent ones, labelled up to the cut
+    w = window("2018-02-28", 6, n_train_windows=3, stride_months=1, recent_windows=True)
     variants = [Variant("rfm+olist"), Variant("rfm+olist+click", "key")]
     scores, info = fit_score_variants(orders, events, w, variants, key=key, progress=lambda _: None)
     first = orders.groupby("customer_unique_id")["order_purchase_timestamp"].min()
@@ -272,3 +273,70 @@ def test_sampled_training_keeps_every_buyer_row_with_its_label_and_features(smal
     pd.testing.assert_frame_equal(buyers_all, buyers_s)  # same rows, same order, same labels
     np.testing.assert_allclose(w_s[y_s > 0], w_all[y_all > 0])
     assert w_s.sum() == pytest.approx(w_all.sum(), rel=0.15)  # the weighted-up sample stands for the whole
+
+
+def test_without_its_spend_part_the_model_predicts_p_buy_only():
+    rng = np.random.default_rng(5)
+    X = pd.DataFrame({"x": rng.normal(size=2000)})
+    y = np.where(rng.uniform(size=2000) < 0.2 + 0.1 * (X["x"] > 0), rng.gamma(2, 20, 2000), 0.0)
+    full = TwoPartModel(random_state=0, min_samples_leaf=20).fit(X, y)
+    buy_only = TwoPartModel(random_state=0, min_samples_leaf=20, fit_spend=False).fit(X, y)
+    assert not hasattr(buy_only, "regressor_")
+    np.testing.assert_array_equal(buy_only.predict_buy(X, chunk_rows=300), full.predict_proba_buy(X))  # same P(buy)
+    for predict in (buy_only.predict_spend, buy_only.predict, buy_only.predict_parts):
+        with pytest.raises(RuntimeError, match="fitted without its spend part"):
+            predict(X)
+
+
+def test_the_hybrid_values_a_purchase_by_gamma_gamma_on_every_order_unless_told_otherwise(small_demo):
+    import clvlib.models.hybrid as H
+    from clvlib.models.btyd.spend import AllOrdersSpend
+
+    orders, _, _ = small_demo
+    w = window("2018-02-28", 6, n_train_windows=2, stride_months=1)
+    snaps = H.build_snapshots(orders, H.snapshot_cuts(w))
+    at_cut = H.snapshot(snaps, w["cut"])
+    spend = H.spend_at_cut(at_cut)
+    np.testing.assert_allclose(spend, AllOrdersSpend().fit(at_cut).expected_spend(at_cut)["expected_spend"])
+    scores, info = H.fit_score_snapshots(snaps, None, orders, w, [Variant("rfm")], progress=lambda _: None)
+    assert info["rfm"]["spend"] == "gamma-gamma"
+    np.testing.assert_allclose(scores["hybrid:rfm"], scores["p_buy:rfm"] * spend)
+    gbm, gbm_info = H.fit_score_snapshots(snaps, None, orders, w, [Variant("rfm")], progress=lambda _: None, spend="gbm")
+    np.testing.assert_array_equal(gbm["p_buy:rfm"], scores["p_buy:rfm"])  # the same P(buy), another spend
+    assert gbm_info["rfm"]["spend"] == "gbm" and not np.allclose(gbm["hybrid:rfm"], scores["hybrid:rfm"])
+    with pytest.raises(ValueError, match="spend must be one of"):
+        H.fit_score_snapshots(snaps, None, orders, w, [Variant("rfm")], progress=lambda _: None, spend="mean")
+
+
+def test_recent_windows_add_their_length_in_months_as_a_monotone_feature_to_the_hybrids_boosting(small_demo):
+    import clvlib.models.hybrid as H
+
+    orders, _, _ = small_demo
+    assert [H.label_months(d) for d in (28, 31, 59, 181, 184)] == [1, 1, 2, 6, 6]
+    w = window("2018-02-28", 6, n_train_windows=2, stride_months=2, recent_windows=True)  # 2018-01 (2, 4 months) first
+    snaps = H.build_snapshots(orders, H.snapshot_cuts(w))
+    seen = []
+    real_fit = TwoPartModel.fit
+
+    def spy(self, X, y, sample_weight=None):
+        seen.append((self.increasing, X.copy(), np.asarray(y), self.max_iter))
+        return real_fit(self, X, y, sample_weight=sample_weight)
+
+    TwoPartModel.fit = spy
+    try:
+        _, info = H.fit_score_snapshots(snaps, None, orders, w, [Variant("rfm")], progress=lambda _: None)
+        _, info_full = H.fit_score_snapshots(snaps, None, orders, window("2018-02-28", 6, 2, 2), [Variant("rfm")],
+                                             progress=lambda _: None)
+    finally:
+        TwoPartModel.fit = real_fit
+    increasing, X, y, rounds = seen[0]
+    assert info["rfm"]["features"][-1] == H.LABEL_MONTHS and H.LABEL_MONTHS in increasing
+    assert rounds == H.BOOSTING_ROUNDS == 100
+    assert H.LABEL_MONTHS not in info_full["rfm"]["features"]  # one length: the feature would be constant
+    people = [len(H.snapshot(snaps, c)) for c in w["train_cuts"]]
+    assert X[H.LABEL_MONTHS].tolist() == [2] * people[0] + [4] * people[1] + [6] * (people[2] + people[3])
+    # a recent window's label is the spend from its cut to the cut-off, no further
+    from clvlib.features.temporal import holdout_labels
+
+    first = holdout_labels(orders, w["train_cuts"][0], w["cut"], H.snapshot(snaps, w["train_cuts"][0])["customer_unique_id"])
+    np.testing.assert_array_equal(y[:people[0]], first["holdout_spend"].to_numpy())

@@ -46,3 +46,14 @@ def test_holdout_text_says_the_datasets_currency():
     assert text == ("Holdout: **2018-03-01 to 2018-08-31** (184 days). Of **4 people**, **2 (50.00%) bought again**, "
                     "spending 15 EUR in all.")
     assert "spending 15 BRL" in holdout_text(y, meta, orders)  # the built-in datasets' default
+
+
+def test_the_training_windows_sentence_says_which_are_cut_short_at_the_cut_off():
+    from clvlib.features.temporal import window
+    from clvlib.report.display import training_windows_text
+
+    assert training_windows_text(window("2018-02-28", 6, 2, 1)) == (
+        " Hybrid training snapshots (labelled over the 6 months after each): 2017-08-31, 2017-07-31.")
+    assert training_windows_text(window("2018-02-28", 6, 1, 2, recent_windows=True)) == (
+        " Hybrid training snapshots: 2017-08-31, labelled over the 6 months after each, and the 2 after them "
+        "(2017-12-31, 2017-10-31), labelled up to the cut-off.")
