@@ -58,6 +58,8 @@ def text_ordered_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     integer codes is several times faster than on text ids.
     """
     codes, uniques = pd.factorize(values)
+    if (codes < 0).any():
+        raise ValueError(f"ids: {int((codes < 0).sum()):,} missing value(s); drop the rows without an id first.")
     order = np.argsort(np.asarray(pd.Index(uniques).astype(str), dtype=object), kind="stable")
     rank = np.empty(len(order), dtype="int64")
     rank[order] = np.arange(len(order))

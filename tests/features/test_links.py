@@ -88,6 +88,8 @@ def test_text_ordered_codes_number_ids_in_the_order_of_their_text_and_give_them_
     assert codes.tolist() == [3, 0, 2, 0, 1]
     assert uniques.tolist() == [10, 100, 2, 9] and uniques.dtype == ids.dtype
     assert uniques.take(codes).tolist() == ids.tolist()
+    with pytest.raises(ValueError, match=r"ids: 1 missing value\(s\)"):
+        text_ordered_codes(pd.Series(["a", None, "b"]))
 
 
 def test_ties_break_by_code_as_they_break_by_text():
