@@ -177,14 +177,13 @@ def _distinct(sql: str, columns: Sequence[str]) -> str:
     return f"SELECT DISTINCT {cols} FROM ({sql}) AS q ORDER BY {cols}"
 
 
-def _read_files(ts: TableSpec, columns: Sequence[str], what: str, threads: int | None,
-                distinct: bool = False, wrap=None) -> Loaded:
+def _read_files(ts: TableSpec, columns: Sequence[str], what: str, threads: int | None, wrap=None) -> Loaded:
     import duckdb
 
     files = source_files(ts, what)
     kind = _format(files[0], ts)
     con = duckdb_connection(threads)
-    many = len(files) > 1 and not distinct and wrap is None
+    many = len(files) > 1 and wrap is None  # a wrapped query (distinct rows, an aggregate) has no row origins
     listing = "[" + ", ".join(_sql_str(f) for f in files) + "]"
     # Each row's file as a categorical (an ENUM of the listed files): one byte per row instead of a path string,
     # which took as much memory as the event columns themselves on a folder of Parquet files.
@@ -214,8 +213,6 @@ def _read_files(ts: TableSpec, columns: Sequence[str], what: str, threads: int |
         types = "{" + ", ".join(f"{_sql_str(h)}: 'VARCHAR'" for h in _column_names(header, columns, files[0], what)) + "}"
         sql = (f"SELECT {cols} FROM read_csv({listing}, auto_detect=false, header=true, delim={_sql_str(ts.delimiter)}, "
                f"quote='\"', escape='\"', encoding={_sql_str(enc)}, columns={types}, filename={str(many).lower()})")
-    if distinct:
-        sql = _distinct(sql, columns)
     if wrap is not None:
         sql = wrap(sql)
     try:
@@ -313,4 +310,4 @@ def read_source(ts: TableSpec, columns: Sequence[str], what: str, threads: int |
         if missing:
             raise DataInputError(f"{what}: {loaded.label} has no column(s) {missing}.")
         return loaded
-    return _read_files(ts, columns, what, threads, distinct)
+    return _read_files(ts, columns, what, threads, (lambda sql: _distinct(sql, columns)) if distinct else None)
