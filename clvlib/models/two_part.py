@@ -6,6 +6,14 @@ clickstream user) and categorical columns natively. The spend part uses a Gamma 
 (positive, right-skewed amounts). It can be left out (``fit_spend=False``) when the spend
 comes from elsewhere: the hybrid stage takes it from Gamma-Gamma on every order
 (:mod:`clvlib.models.hybrid`).
+
+Numeric columns with more distinct values than the boosting has bins (255) are replaced, before
+either part sees them, by their quantile bin among the training rows (:func:`quantile_edges`,
+weighted by ``sample_weight``): the candidate splits scikit-learn would make from its own
+quantiles, computed from one sort per column. Given sample weights and at most 200,000 rows,
+scikit-learn computes 254 weighted percentiles per column one at a time, which took about half
+of a fit on the hybrid's training data (180,000 stacked rows of 31 columns: 5.9 s against 2.9 s
+without weights); above 200,000 rows it draws 200,000 by weight and takes plain quantiles.
 """
 
 from __future__ import annotations
@@ -14,7 +22,56 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
-__all__ = ["TwoPartModel"]
+__all__ = ["TwoPartModel", "MAX_BINS", "quantile_edges", "bin_codes"]
+
+#: Bins of scikit-learn's histogram gradient boosting for non-missing values (its ``max_bins``).
+MAX_BINS = 255
+
+
+def quantile_edges(X: pd.DataFrame, sample_weight: np.ndarray | None = None,
+                   max_bins: int = MAX_BINS) -> dict[str, np.ndarray]:
+    """Per numeric column with more than ``max_bins`` distinct values, the inner edges of its quantile bins.
+
+    The ``max_bins - 1`` (weighted) quantiles of the column's non-missing values, as
+    scikit-learn's binning computes them (the averaged inverted CDF), duplicates dropped; with
+    ``sample_weight``, from one sort and the cumulative weights instead of one weighted
+    percentile at a time. Categorical and boolean columns, and numeric ones with at most
+    ``max_bins`` distinct values, are left out (they keep their own values).
+    """
+    w_all = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    probs = np.linspace(0, 1, max_bins + 1)[1:-1]
+    edges = {}
+    for col in X.columns:
+        v = X[col]
+        if isinstance(v.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(v) \
+                or pd.api.types.is_bool_dtype(v):
+            continue
+        x = v.to_numpy(dtype=float, na_value=np.nan)
+        ok = ~np.isnan(x)
+        order = np.argsort(x[ok], kind="stable")
+        xs, cw = x[ok][order], np.cumsum(w_all[ok][order])
+        if xs.size == 0 or np.unique(xs).size <= max_bins:
+            continue
+        target = probs * cw[-1]
+        lo = np.minimum(np.searchsorted(cw, target, side="left"), xs.size - 1)
+        hi = np.minimum(np.searchsorted(cw, target, side="right"), xs.size - 1)
+        edges[col] = np.unique((xs[lo] + xs[hi]) / 2.0)  # a target on a step: the mean of its two sides
+    return edges
+
+
+def bin_codes(X: pd.DataFrame, edges: dict[str, np.ndarray]) -> pd.DataFrame:
+    """``X`` with each column of ``edges`` replaced by its bin: ``i`` where ``edges[i-1] < x <= edges[i]``.
+
+    The codes keep the order of the values (so monotone constraints keep their meaning) and
+    missing values stay missing. Other columns are unchanged; ``X`` itself is not modified.
+    """
+    if not edges:
+        return X
+    out = X.copy()
+    for col, e in edges.items():
+        x = out[col].to_numpy(dtype=float, na_value=np.nan)
+        out[col] = np.where(np.isnan(x), np.nan, np.searchsorted(e, x, side="left").astype(float))
+    return out
 
 
 class TwoPartModel:
@@ -46,6 +103,9 @@ class TwoPartModel:
         Column names seen in ``fit``.
     base_rate_
         Share of training customers who bought (weighted by ``sample_weight`` when given).
+    bin_edges_
+        Column -> inner edges of its quantile bins (:func:`quantile_edges`); scoring maps
+        values with the same edges (:func:`bin_codes`).
     """
 
     def __init__(self, random_state: int = 42, learning_rate: float = 0.05, max_iter: int = 200,
@@ -85,6 +145,8 @@ class TwoPartModel:
                              f"the two-part model needs at least {self.min_positive}. Use a longer horizon or more data.")
         self.features_ = list(X.columns)
         self.base_rate_ = float(np.average(buys, weights=sample_weight))
+        self.bin_edges_ = quantile_edges(X, sample_weight)
+        X = bin_codes(X, self.bin_edges_)
         common = dict(learning_rate=self.learning_rate, max_leaf_nodes=self.max_leaf_nodes,
                       l2_regularization=self.l2_regularization, categorical_features="from_dtype",
                       random_state=self.random_state, early_stopping=False)
@@ -119,7 +181,7 @@ class TwoPartModel:
 
     def predict_proba_buy(self, X: pd.DataFrame) -> np.ndarray:
         """P(the customer buys in the horizon)."""
-        X = self._check(X)
+        X = bin_codes(self._check(X), self.bin_edges_)
         return self.classifier_.predict_proba(X[self.classifier_features_])[:, 1]
 
     def predict_buy(self, X: pd.DataFrame, chunk_rows: int = 500_000) -> np.ndarray:
@@ -136,7 +198,7 @@ class TwoPartModel:
         if not hasattr(self, "regressor_"):
             raise RuntimeError("This TwoPartModel was fitted without its spend part (fit_spend=False): it predicts "
                                "P(buy) only (predict_buy).")
-        return self.regressor_.predict(X[self.regressor_features_])
+        return self.regressor_.predict(bin_codes(X, self.bin_edges_)[self.regressor_features_])
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Expected spend in the horizon: P(buy) x E[spend | buy]."""

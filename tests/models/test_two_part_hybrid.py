@@ -341,3 +341,41 @@ def test_recent_windows_add_their_length_in_months_as_a_monotone_feature_to_the_
 
     first = holdout_labels(orders, w["train_cuts"][0], w["cut"], H.snapshot(snaps, w["train_cuts"][0])["customer_unique_id"])
     np.testing.assert_array_equal(y[:people[0]], first["holdout_spend"].to_numpy())
+
+
+def test_quantile_bins_are_weighted_quantiles_and_keep_order_and_missing_values():
+    from clvlib.models.two_part import bin_codes, quantile_edges
+
+    rng = np.random.default_rng(6)
+    n = 3000
+    X = pd.DataFrame({"x": rng.normal(size=n), "few": rng.integers(0, 10, n).astype(float),
+                      "cat": pd.Categorical(rng.choice(["a", "b"], n)), "flag": rng.random(n) < 0.5})
+    X.loc[::7, "x"] = np.nan
+    w = rng.integers(1, 4, n).astype(float)
+    edges = quantile_edges(X, w)
+    assert list(edges) == ["x"]  # 10 distinct values, a category and a flag keep their own values
+    x = X["x"].dropna()
+    repeated = np.repeat(x.to_numpy(), w[X["x"].notna()].astype(int))  # integer weights = repeated rows
+    expected = np.unique(np.quantile(repeated, np.linspace(0, 1, 256)[1:-1], method="averaged_inverted_cdf"))
+    np.testing.assert_allclose(edges["x"], expected)
+    codes = bin_codes(X, edges)
+    assert codes["x"].isna().equals(X["x"].isna()) and codes["x"].nunique() <= 255
+    order = X["x"].notna()
+    assert (np.diff(codes.loc[order, "x"].to_numpy()[np.argsort(X.loc[order, "x"].to_numpy())]) >= 0).all()
+    pd.testing.assert_frame_equal(codes.drop(columns="x"), X.drop(columns="x"))
+    assert bin_codes(X, {}) is X
+
+
+def test_the_weighted_model_splits_where_scikit_learn_would_from_its_own_bins():
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    rng = np.random.default_rng(7)
+    n = 5000
+    X = pd.DataFrame({"x": rng.normal(size=n), "z": rng.exponential(size=n)})
+    y = np.where(rng.random(n) < 1 / (1 + np.exp(-(X["x"] - 2))), 10.0, 0.0)
+    w = rng.uniform(0.2, 1.0, n)
+    m = TwoPartModel(random_state=0, min_samples_leaf=20, fit_spend=False).fit(X, y, sample_weight=w)
+    direct = HistGradientBoostingClassifier(learning_rate=0.05, max_iter=200, max_leaf_nodes=7, min_samples_leaf=20,
+                                            l2_regularization=1.0, random_state=0, early_stopping=False
+                                            ).fit(X, y > 0, sample_weight=w)
+    np.testing.assert_allclose(m.predict_buy(X), direct.predict_proba(X)[:, 1], rtol=1e-9)
