@@ -16,6 +16,7 @@ and says which stage to rerun. Every ``ctx.save`` records that provenance in
 from __future__ import annotations
 
 import os
+import resource
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -36,6 +37,15 @@ __all__ = ["StageContext", "StaleInputError", "open_stage", "default_workspace"]
 
 class StaleInputError(RuntimeError):
     """An input file is missing, or was made from other data or parameters than this stage runs with."""
+
+
+def peak_memory_mb() -> float:
+    """This process's peak resident memory so far, in MB (the kernel's: DuckDB runs inside it; a Spark JVM does not).
+
+    Linux reports ``ru_maxrss`` in KiB, macOS in bytes.
+    """
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (1024 * 1024 if os.uname().sysname == "Darwin" else 1024), 1)
 
 
 def default_workspace(out_root: str | Path | None = None) -> Workspace:
@@ -220,7 +230,7 @@ class StageContext:
     def finish(self, figures: Mapping[str, Any]) -> None:
         """Write the headline figures of this stage for the index page (returns nothing, so a report shows nothing)."""
         body = {"stage": self.stage.key, "figures": dict(figures), "demo": self.demo,
-                "seconds": round(time.time() - self.started, 2)}
+                "seconds": round(time.time() - self.started, 2), "peak_memory_mb": peak_memory_mb()}
         write_json_atomic(body, self.workspace.headlines_dir / f"{self.stage.key}.json")
 
 

@@ -145,7 +145,7 @@ def _stage_record(stage: Stage, status: str, **kw: Any) -> dict[str, Any]:
     rec = {
         "number": stage.number, "name": stage.name, "key": stage.key, "title": stage.title,
         "notebook": stage.notebook, "depends_on": list(depends_on(stage)), "status": status,
-        "seconds": None, "started_at": None, "html": None, "failed_html": None, "executed_notebook": None,
+        "seconds": None, "peak_memory_mb": None, "started_at": None, "html": None, "failed_html": None, "executed_notebook": None,
         "parameters": {}, "figures": {}, "reads": [dataset(n).path for n in stage.reads if n != RAW],
         "writes": [dataset(n).path for n in stage.writes], "error": None,
     }
@@ -282,10 +282,12 @@ def run_pipeline(
             stage, status, seconds=round(secs, 2), started_at=st_at,
             html=html_out if not error else (str(html_path) if html_path.is_file() else None),
             failed_html=html_out if error else None, executed_notebook=str(exe_final) if exe_final.is_file() else None,
-            parameters=params, figures=head.get("figures", {}), error=error, render_error=render_error,
+            parameters=params, figures=head.get("figures", {}), peak_memory_mb=head.get("peak_memory_mb"),
+            error=error, render_error=render_error,
             last_good=last_good if error else None)
         records.append(rec)
-        echo(f"ok ({secs:.1f} s)" if not error else f"FAILED ({secs:.1f} s)")
+        peak = f", peak {head['peak_memory_mb'] / 1024:.1f} GB" if head.get("peak_memory_mb") else ""
+        echo(f"ok ({secs:.1f} s{peak})" if not error else f"FAILED ({secs:.1f} s)")
         if error:
             failed = stage
             echo(f"        {error}")

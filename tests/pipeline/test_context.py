@@ -43,6 +43,21 @@ def ctx(key: str, workspace: Workspace, **params) -> StageContext:
     return StageContext(stage(key), workspace, params)
 
 
+# --------------------------------------------------------------------------- the headline
+
+
+def test_finish_records_the_figures_the_time_and_the_kernels_peak_memory(ws):
+    import numpy as np
+
+    before = context_module.peak_memory_mb()
+    ballast = np.ones(40_000_000 // 8)  # 40 MB touched: the peak can only grow
+    ctx("01", ws).finish({"orders": 2})
+    body = json.loads((ws.headlines_dir / "01_clean_transactions.json").read_text())
+    assert body["figures"] == {"orders": 2} and body["stage"] == "01_clean_transactions"
+    assert body["seconds"] >= 0
+    assert body["peak_memory_mb"] >= max(before, 40) and ballast.sum() == ballast.size
+
+
 # --------------------------------------------------------------------------- save and load
 
 

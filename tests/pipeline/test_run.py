@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -38,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[2]
 HEADLINE = '''import json, pathlib
 p = pathlib.Path(workspace) / "headlines" / "{key}.json"
 p.parent.mkdir(parents=True, exist_ok=True)
-p.write_text(json.dumps({{"figures": {{"n squared": n * n, "ratio": float("nan")}}}}))
+p.write_text(json.dumps({{"figures": {{"n squared": n * n, "ratio": float("nan")}}, "peak_memory_mb": 1536.0}}))
 '''
 
 # Throw-away stages over real catalog names (the run records list what each reads and writes).
@@ -259,6 +260,7 @@ def test_pipeline_keeps_the_failure_apart_skips_later_stages_and_writes_the_inde
     alpha, beta, gamma = record["stages"]
     assert [alpha["status"], beta["status"], gamma["status"]] == ["ok", "failed", "skipped"]
     assert "[00/02] alpha ... ok (" in console and "[01/02] beta ... FAILED (" in console
+    assert re.search(r"\[00/02\] alpha \.\.\. ok \([0-9.]+ s, peak 1\.5 GB\)", console)  # the kernel's own figure
     # what the kernel reported through clvlib.progress reaches the console, and only the console
     assert "[00/02] alpha ... \n        working on the stage (1/2)\n[00/02] alpha ... ok (" in console
     assert "        ValueError: beta broke on purpose (in cell [3])\n" in console  # [1] defaults, [2] injected
@@ -268,7 +270,8 @@ def test_pipeline_keeps_the_failure_apart_skips_later_stages_and_writes_the_inde
 
     # the ok stage: the workspace and only its own overrides injected; headline read (NaN -> null)
     assert alpha["parameters"] == {"workspace": str(ws.folder.resolve()), "n": 5}
-    assert alpha["figures"] == {"n squared": 25, "ratio": None}
+    assert alpha["figures"] == {"n squared": 25, "ratio": None} and alpha["peak_memory_mb"] == 1536.0
+    assert beta["peak_memory_mb"] is None  # a failed stage wrote no headline
     assert alpha["writes"] == ["data/inventory.json"] and alpha["html"] == str(ws.path("00_alpha.html"))
     assert Path(alpha["executed_notebook"]) == ws.executed_dir / "00_alpha.ipynb"
     html = ws.path("00_alpha.html").read_text()
