@@ -212,7 +212,7 @@ def main(argv: Sequence[str] | None = None, registry: Sequence[catalog.Stage] = 
                            timeout=args.timeout if args.timeout > 0 else None, overrides=overrides, engine=engine)
         _announce_data(data)
         print(f"{len(selected)} stage(s), kernel {config.kernel}, cell timeout "
-              f"{config.timeout or 'none'} s, workspace {ws.folder}", flush=True)
+              f"{f'{config.timeout} s' if config.timeout else 'none'}, workspace {ws.folder}", flush=True)
         try:
             record = run_pipeline(selected, config, registry=registry, declared=declared,
                                   command=[sys.executable, *sys.argv])

@@ -73,6 +73,13 @@ def _fmt_seconds(s: Any) -> str:
     return f"{s:.1f} s" if s < 120 else f"{s / 60:.1f} min"
 
 
+def _fmt_peak(mb: Any) -> str:
+    """A stage's peak memory under its time, as the console prints it ("peak 1.5 GB"); nothing when unknown."""
+    if not isinstance(mb, (int, float)) or isinstance(mb, bool):
+        return ""
+    return f"<div class=key>peak {mb / 1024:.1f} GB</div>"
+
+
 def _human_time(iso: str | None) -> str:
     """``2025-01-01T10:00:00+00:00`` -> ``2025-01-01 10:00:00 UTC+00:00``; passes other text through."""
     if not iso:
@@ -383,7 +390,7 @@ def build_index_html(run: Mapping[str, Any], metrics: Mapping[str, Any] | None =
         rows.append(
             f"<tr><td class=num>{e(s['number'])}</td>"
             f"<td><strong>{e(s['title'])}</strong><div class=key>{e(s['key'])}</div></td>"
-            f"<td class=status>{status_cell}{note}</td><td class=dur>{e(_fmt_seconds(s.get('seconds')))}</td>"
+            f"<td class=status>{status_cell}{note}</td><td class=dur>{e(_fmt_seconds(s.get('seconds')))}{_fmt_peak(s.get('peak_memory_mb'))}</td>"
             f"<td>{link}</td><td>{fig_html}</td></tr>"
         )
 
@@ -453,7 +460,7 @@ Run started {e(_human_time(started))}, finished {e(_human_time(run.get('finished
 <th>Headline figures</th></tr></thead><tbody>
 {''.join(rows)}
 </tbody></table></div>
-<footer>Kernel {e(str(run.get('kernel')))}, cell timeout {e(str(run.get('cell_timeout_seconds')))} s. {ver}</footer>"""
+<footer>Kernel {e(str(run.get('kernel')))}, cell timeout {e(f"{run['cell_timeout_seconds']} s" if run.get('cell_timeout_seconds') else 'none')}. {ver}</footer>"""
     return page(f"{title} — pipeline run", body, css)
 
 

@@ -183,3 +183,17 @@ def test_a_forecast_from_an_earlier_run_says_so_and_no_forecast_leaves_the_backt
     assert forecast_html(None) == "" and forecast_html({"label": "x"}) == ""
     page = build_index_html(run_record(tmp_path, True, ["ok", "ok", "ok"]), metrics=METRICS)
     assert "Contact the top 10% of customers ranked by" in text_of(page) and "The evidence" not in page
+
+
+def test_each_stage_shows_its_time_and_peak_memory_and_the_footer_its_timeout(tmp_path):
+    record = run_record(tmp_path, False, ["ok", "ok", "ok"])
+    record["stages"][0].update(seconds=12.34, peak_memory_mb=1536.0)
+    record["stages"][1].update(seconds=150.0, peak_memory_mb=None)  # a stage without the figure shows its time only
+    record["cell_timeout_seconds"] = None
+    page = build_index_html(record)
+    text = text_of(page)
+    assert "<td class=dur>12.3 s<div class=key>peak 1.5 GB</div></td>" in page
+    assert "<td class=dur>2.5 min</td>" in page and text.count("peak ") == 1
+    assert "cell timeout none." in text
+    record["cell_timeout_seconds"] = 1800
+    assert "cell timeout 1800 s." in text_of(build_index_html(record))
