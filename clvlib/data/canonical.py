@@ -245,7 +245,7 @@ def canonical_events(loaded: Loaded, spec: EventsSpec, what: str = "[events]") -
     df["Timestamp"] = parse_timestamps(raw[spec.timestamp], loaded, what, spec.timestamp, spec.timestamp_format)
     names = raw[spec.event_type].astype("string").str.strip()
     mapping = {n: ours for ours, theirs in spec.types.items() for n in theirs} if spec.types else {}
-    df["EventType"] = names.map(mapping) if mapping else names
+    df["EventType"] = (names.map(mapping) if mapping else names).astype("str")  # one dtype whatever map() infers
     df["Amount"] = _numbers(raw[spec.amount], loaded, what, spec.amount) if spec.amount else np.nan
     if spec.amount:
         negative = df["Amount"] < 0

@@ -15,6 +15,7 @@ import pandas as pd
 from clvlib.data.canonical import read_events, read_link, read_orders
 from clvlib.data.clickstream import clean_events, read_clickstream, user_features
 from clvlib.data.droplog import DropLog
+from clvlib.data.events_sql import clean_events_duckdb
 from clvlib.data.inventory import inventory, inventory_spec
 from clvlib.data.spec import DatasetSpec
 from clvlib.data.transactions import build_orders, default_analysis_date, read_olist, value_agreement, value_agreement_text
@@ -107,6 +108,13 @@ def clean_events_of(spec: DatasetSpec, raw_files: Mapping[str, Path],
     if spec.layout != "spec":
         events, log = clean_events(read_clickstream(raw_files["clickstream"]), end=end)
         return CleanEvents(events, log.to_frame(), True, True)
+    if spec.events is not None:
+        has_amounts = spec.events.amount is not None
+        fast = clean_events_duckdb(spec.events, end=end, require_purchase_amount=has_amounts)
+        if fast is not None:  # the common case, read and cleaned in DuckDB; else the pandas path below decides
+            events, log, more = fast
+            frame = pd.concat([log.to_frame(), more.to_frame().iloc[1:]], ignore_index=True)
+            return CleanEvents(events, frame, True, has_amounts)
     read = read_events(spec)
     if read is None:
         empty = pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c == "Timestamp" else

@@ -12,14 +12,16 @@ import csv
 import glob
 import re
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from clvlib.data.spec import TableSpec, duckdb_file, is_database
+from clvlib.engine.backend import duckdb_connect
 
-__all__ = ["DataInputError", "Loaded", "source_files", "read_source", "duckdb_connection"]
+__all__ = ["DataInputError", "Loaded", "source_files", "read_source", "query_files", "source_query", "duckdb_connection"]
 
 _FILE_COL = "__file"
 
@@ -52,12 +54,7 @@ class Loaded:
 
 def duckdb_connection(threads: int | None = None):
     """A DuckDB connection (in memory) with a bounded thread count."""
-    import duckdb
-
-    con = duckdb.connect()
-    if threads:
-        con.execute(f"SET threads = {int(threads)}")
-    return con
+    return duckdb_connect(threads)
 
 
 def _quote(name: str) -> str:
@@ -177,13 +174,15 @@ def _distinct(sql: str, columns: Sequence[str]) -> str:
     return f"SELECT DISTINCT {cols} FROM ({sql}) AS q ORDER BY {cols}"
 
 
-def _read_files(ts: TableSpec, columns: Sequence[str], what: str, threads: int | None, wrap=None) -> Loaded:
+def _file_select(ts: TableSpec, columns: Sequence[str], what: str, con, many: bool) -> tuple[str, list[Path]]:
+    """The SELECT reading ``columns`` of a file source on ``con`` (headers checked), and the files it reads.
+
+    With ``many``, each row also gets its file as the categorical column ``__file``.
+    """
     import duckdb
 
     files = source_files(ts, what)
     kind = _format(files[0], ts)
-    con = duckdb_connection(threads)
-    many = len(files) > 1 and wrap is None  # a wrapped query (distinct rows, an aggregate) has no row origins
     listing = "[" + ", ".join(_sql_str(f) for f in files) + "]"
     # Each row's file as a categorical (an ENUM of the listed files): one byte per row instead of a path string,
     # which took as much memory as the event columns themselves on a folder of Parquet files.
@@ -196,34 +195,70 @@ def _read_files(ts: TableSpec, columns: Sequence[str], what: str, threads: int |
         except duckdb.Error as exc:
             raise DataInputError(f"{what}: {ts.path} is not readable Parquet: {str(exc).splitlines()[0]}") from exc
         _check_header(schema, columns, files[0], ts, what)
-        sql = f"SELECT {cols} FROM read_parquet({listing}, union_by_name=true, filename={str(many).lower()})"
-    else:
-        enc = ts.encoding.lower().replace("_", "-")
-        enc = {"utf8": "utf-8", "latin1": "latin-1", "iso-8859-1": "latin-1", "utf16": "utf-16"}.get(enc, enc)
-        if enc not in ("utf-8", "latin-1", "utf-16"):
-            raise DataInputError(f"{what}: encoding {ts.encoding!r} is not supported for CSV; use utf-8, latin-1 or "
-                                 "utf-16, or save the file as UTF-8.")
-        header = _csv_header(files[0], ts, what)
-        _check_header(header, columns, files[0], ts, what)
-        for f in files[1:]:
-            other = _csv_header(f, ts, what)
-            if other != header:
-                raise DataInputError(f"{what}: {f} has another header than {files[0].name} "
-                                     f"({other[:8]} against {header[:8]}); all files of one table need the same columns.")
-        types = "{" + ", ".join(f"{_sql_str(h)}: 'VARCHAR'" for h in _column_names(header, columns, files[0], what)) + "}"
-        sql = (f"SELECT {cols} FROM read_csv({listing}, auto_detect=false, header=true, delim={_sql_str(ts.delimiter)}, "
-               f"quote='\"', escape='\"', encoding={_sql_str(enc)}, columns={types}, filename={str(many).lower()})")
-    if wrap is not None:
-        sql = wrap(sql)
+        return f"SELECT {cols} FROM read_parquet({listing}, union_by_name=true, filename={str(many).lower()})", files
+    enc = ts.encoding.lower().replace("_", "-")
+    enc = {"utf8": "utf-8", "latin1": "latin-1", "iso-8859-1": "latin-1", "utf16": "utf-16"}.get(enc, enc)
+    if enc not in ("utf-8", "latin-1", "utf-16"):
+        raise DataInputError(f"{what}: encoding {ts.encoding!r} is not supported for CSV; use utf-8, latin-1 or "
+                             "utf-16, or save the file as UTF-8.")
+    header = _csv_header(files[0], ts, what)
+    _check_header(header, columns, files[0], ts, what)
+    for f in files[1:]:
+        other = _csv_header(f, ts, what)
+        if other != header:
+            raise DataInputError(f"{what}: {f} has another header than {files[0].name} "
+                                 f"({other[:8]} against {header[:8]}); all files of one table need the same columns.")
+    types = "{" + ", ".join(f"{_sql_str(h)}: 'VARCHAR'" for h in _column_names(header, columns, files[0], what)) + "}"
+    return (f"SELECT {cols} FROM read_csv({listing}, auto_detect=false, header=true, delim={_sql_str(ts.delimiter)}, "
+            f"quote='\"', escape='\"', encoding={_sql_str(enc)}, columns={types}, filename={str(many).lower()})"), files
+
+
+def _label(ts: TableSpec, files: list[Path]) -> str:
+    return files[0].name if len(files) == 1 else f"{ts.path} ({len(files)} files)"
+
+
+def _read_files(ts: TableSpec, columns: Sequence[str], what: str, threads: int | None, wrap=None) -> Loaded:
+    import duckdb
+
+    many = len(source_files(ts, what)) > 1 and wrap is None  # a wrapped query (distinct rows, an aggregate) has no row origins
+    con = duckdb_connection(threads)
     try:
-        df = con.execute(sql).df()
-    except duckdb.Error as exc:
-        raise _duckdb_error(exc, what, files, ts) from exc
+        sql, files = _file_select(ts, columns, what, con, many)
+        if wrap is not None:
+            sql = wrap(sql)
+        try:
+            df = con.execute(sql).df()
+        except duckdb.Error as exc:
+            raise _duckdb_error(exc, what, files, ts) from exc
     finally:
         con.close()
     file_of_row = df.pop(_FILE_COL) if many else None
-    return Loaded(df=df, label=files[0].name if len(files) == 1 else f"{ts.path} ({len(files)} files)", files=files,
-                  file_of_row=file_of_row)
+    return Loaded(df=df, label=_label(ts, files), files=files, file_of_row=file_of_row)
+
+
+@contextmanager
+def source_query(ts: TableSpec, columns: Sequence[str], what: str, threads: int | None = None):
+    """Open a file source for several queries: yields ``(con, select, label)``.
+
+    ``select`` is the SELECT text that reads the named columns (checked as :func:`read_source`
+    checks them, rows in file order); ``con`` is a DuckDB connection to run queries over it (closed
+    on exit); ``label`` names the source as messages do. A DuckDB error while the block runs a query
+    is re-raised as a :class:`DataInputError` naming the file, as :func:`read_source` does. Files
+    only (CSV or Parquet).
+    """
+    import duckdb
+
+    if is_database(ts.path):
+        raise ValueError(f"{what}: source_query reads files, not the database {ts.describe()}.")
+    con = duckdb_connection(threads)
+    try:
+        sql, files = _file_select(ts, list(dict.fromkeys(columns)), what, con, many=False)
+        try:
+            yield con, sql, _label(ts, files)
+        except duckdb.Error as exc:
+            raise _duckdb_error(exc, what, files, ts) from exc
+    finally:
+        con.close()
 
 
 def _select(ts: TableSpec, columns: Sequence[str]) -> str:

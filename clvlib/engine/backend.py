@@ -23,16 +23,19 @@ Both engines return Arrow, converted to pandas by the same code, so they give th
 
 from __future__ import annotations
 
+import itertools
 import os
+import tempfile
 import warnings
 from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 __all__ = ["ENGINES", "ENGINE_ENV", "US_PER_DAY", "resolve_engine", "check_engine", "micros", "from_micros", "arrow_table", "to_spark_sql",
-           "run_sql", "spark_session"]
+           "run_sql", "spark_session", "duckdb_connect"]
 
 #: The engines every definition runs on.
 ENGINES = ("duckdb", "spark")
@@ -179,10 +182,29 @@ def spark_session():
     return spark
 
 
-def _run_duckdb(sql: str, tables: Mapping[str, pa.Table]) -> pa.Table:
+_CONNECTIONS = itertools.count()
+
+
+def duckdb_connect(threads: int | None = None):
+    """An in-memory DuckDB connection that spills, when it must, to the system's temporary folder.
+
+    DuckDB's default spill folder for an in-memory database is ``.tmp`` in the working
+    directory, which for a stage's kernel is inside the project; here it is a folder of its own
+    under :func:`tempfile.gettempdir` (created only when DuckDB spills, removed when the
+    connection closes). ``threads`` bounds DuckDB's threads (default: one per core).
+    """
     import duckdb
 
     con = duckdb.connect()
+    spill = Path(tempfile.gettempdir()) / f"clvlib-duckdb-{os.getpid()}-{next(_CONNECTIONS)}"
+    con.execute(f"SET temp_directory = '{str(spill).replace(chr(39), chr(39) * 2)}'")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    return con
+
+
+def _run_duckdb(sql: str, tables: Mapping[str, pa.Table]) -> pa.Table:
+    con = duckdb_connect()
     try:
         for name, tab in tables.items():
             con.register(name, tab)
