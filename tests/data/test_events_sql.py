@@ -19,17 +19,11 @@ from clvlib.data.events_sql import clean_events_duckdb
 from clvlib.data.readers import DataInputError
 from clvlib.data.spec import load_spec
 from clvlib.engine.backend import duckdb_connect
+from test_canonical import SPEC as ORDERS_SPEC
 
 TODAY = pd.Timestamp("2026-01-01")
 
-SPEC = """
-name = "shop"
-currency = "EUR"
-[orders]
-path = "orders.csv"
-customer = "cust"
-timestamp = "ts"
-amount = "total"
+EVENTS_SPEC = """
 [events]
 path = "{path}"
 user = "u"
@@ -43,7 +37,8 @@ def shop(tmp_path: Path, events: str | None = None, path: str = "events.csv", mo
     (tmp_path / "orders.csv").write_text("cust,ts,total\nc1,2020-01-01,10\n", encoding="utf-8")
     if events is not None:
         (tmp_path / path).write_text(events, encoding="utf-8")
-    (tmp_path / "shop.toml").write_text(SPEC.format(path=path, more=more), encoding="utf-8")
+    text = ORDERS_SPEC.format(extra="") + EVENTS_SPEC.format(path=path, more=more)
+    (tmp_path / "shop.toml").write_text(text, encoding="utf-8")
     return tmp_path / "shop.toml"
 
 
