@@ -138,7 +138,9 @@ NB["02_clean_clickstream"] = [
     md("""# 02 · Clean clickstream
 One row per event-log user: events, sessions, page and product views, add-to-cart, purchases, clicks, logins,
 purchase amounts, conversion rate (sessions with a purchase / sessions, so it lies in [0, 1]), cart rate,
-events per session, active days and recency. All computed with vectorised pandas."""),
+events per session, active days and recency. A dataset spec's event files are read and cleaned inside DuckDB (the
+Kaggle clickstream, and any input with a problem, go through pandas, whose messages name the lines); the per-user table is one SQL query, run by
+DuckDB or, with `--engine spark`, by Spark."""),
     code(WS + """events_end = None  # drop events after this date ("YYYY-MM-DD"); None keeps all
 reference_date = None  # recency is measured to the end of this day; None: the day of the last event""", ("parameters",)),
     code(SETUP + """from clvlib.data.clickstream import clickstream_facts
