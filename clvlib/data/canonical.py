@@ -36,15 +36,32 @@ def _examples(values: pd.Series, limit: int = 3) -> list[str]:
     return [str(v) for v in values.astype("string").unique()[:limit]]
 
 
+def _in_range(ts: pd.Series, values: pd.Series, loaded: Loaded, what: str, column: str) -> pd.Series:
+    """``ts`` (naive, any unit) as nanosecond timestamps; a date pandas cannot hold is an error with examples."""
+    out = ts.notna() & ((ts < TIMESTAMP_MIN) | (ts > TIMESTAMP_MAX))
+    if out.any():
+        raise DataInputError(
+            f"{what} {loaded.label}: column {column!r} has {int(out.sum()):,} timestamp(s) outside "
+            f"{TIMESTAMP_MIN.date()} .. {TIMESTAMP_MAX.date()}, the dates a timestamp can hold here: e.g. "
+            f"{_examples(values[out])} ({loaded.where(out)}). Placeholders such as 9999-12-31 or 0001-01-01 for "
+            "'no date' should be empty cells; fix or blank those rows.")
+    return ts.astype("datetime64[ns]")
+
+
+#: The first and last dates a nanosecond timestamp holds (pandas' range), whole days.
+TIMESTAMP_MIN, TIMESTAMP_MAX = pd.Timestamp("1677-09-22"), pd.Timestamp("2262-04-11")
+
+
 def parse_timestamps(values: pd.Series, loaded: Loaded, what: str, column: str, fmt: str | None = None) -> pd.Series:
     """Parse a timestamp column (ISO 8601, or ``fmt``); an unparseable non-empty cell is an error.
 
     Time zones are converted to UTC and dropped. Empty cells become ``NaT`` (the caller counts them).
+    A date outside 1677-09-22 .. 2262-04-11 (a placeholder such as 9999-12-31) is an error too.
     """
     if isinstance(values.dtype, pd.DatetimeTZDtype):
-        return values.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]")
+        return _in_range(values.dt.tz_convert("UTC").dt.tz_localize(None), values, loaded, what, column)
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
-        return values.astype("datetime64[ns]")
+        return _in_range(values, values, loaded, what, column)
     raw = values.astype("string").str.strip()
     raw = raw.mask(raw == "")
     parsed = pd.to_datetime(raw, errors="coerce", format=fmt or "ISO8601", utc=True)
@@ -54,7 +71,7 @@ def parse_timestamps(values: pd.Series, loaded: Loaded, what: str, column: str, 
                 'they are not ISO dates (YYYY-MM-DD[ HH:MM:SS]); give timestamp_format = "..." (e.g. "%d/%m/%Y")')
         raise DataInputError(f"{what} {loaded.label}: column {column!r} has {int(bad.sum()):,} value(s) that are not "
                              f"timestamps: {hint}. E.g. {_examples(raw[bad])} ({loaded.where(bad)}).")
-    return parsed.dt.tz_localize(None).astype("datetime64[ns]")
+    return _in_range(parsed.dt.tz_localize(None), raw, loaded, what, column)
 
 
 #: Cells read as text that mean "no value".

@@ -16,7 +16,8 @@ it returns ``None`` (and the caller reads the rows with pandas) when
 * the timestamp column is neither text nor a microsecond timestamp (Parquet nanoseconds or dates),
   an id column neither text nor integers, or the amount column neither text nor a number;
 * any value would need the pandas path's judgement: a timestamp that is not plain ISO 8601
-  (``YYYY-MM-DD[ HH:MM[:SS[.ffffff]]][Z|+HH:MM]``), an amount that is not a plain decimal number
+  (``YYYY-MM-DD[ HH:MM[:SS[.ffffff]]][Z|+HH:MM]``, hours 00-23) or lies outside 1677-09-22 ..
+  2262-04-11 (a placeholder such as 9999-12-31), an amount that is not a plain decimal number
   or one of :data:`~clvlib.data.canonical.NULL_MARKERS`, an infinite or negative amount, a missing
   integer id (pandas reads such a column as floats), or timestamps far outside the bulk of the
   data. Those are the rows the pandas path turns into an error naming the file, the line and
@@ -32,7 +33,7 @@ import functools
 
 import pandas as pd
 
-from clvlib.data.canonical import NULL_MARKERS
+from clvlib.data.canonical import NULL_MARKERS, TIMESTAMP_MAX, TIMESTAMP_MIN
 from clvlib.data.droplog import DropLog
 from clvlib.data.readers import _quote, source_query
 from clvlib.data.spec import EventsSpec, is_database
@@ -42,7 +43,8 @@ from clvlib.schemas import EVENT_TYPES, USER
 __all__ = ["clean_events_duckdb"]
 
 #: Plain ISO 8601 timestamps, the only text timestamps this path parses (DuckDB and pandas agree on them).
-ISO_TIMESTAMP = r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[+-]\d{2}(:?\d{2})?)?"
+ISO_TIMESTAMP = (r"\d{4}-\d{2}-\d{2}([ T]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?)?"
+                 r"(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)?")
 #: Plain decimal numbers, the only text amounts this path parses.
 PLAIN_NUMBER = r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?"
 _NATIVE_TIMES = ("TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "VARCHAR")
@@ -141,6 +143,8 @@ def clean_events_duckdb(spec: EventsSpec, end: str | pd.Timestamp | None = None,
 
         # 1. Would any row need the pandas path's judgement (an error with lines and examples)?
         checks = [f"{_quote(c)} IS NULL" for c in ids if types[c] != "VARCHAR"]  # pandas reads them as floats
+        # a date pandas cannot hold (a placeholder such as 9999-12-31): the pandas path's error names the lines
+        checks.append(f"{ts} < TIMESTAMP '{TIMESTAMP_MIN}' OR {ts} > TIMESTAMP '{TIMESTAMP_MAX}'")
         if ts_type == "VARCHAR":
             checks.append(f"{ts_raw} <> '' AND (NOT regexp_full_match({ts_raw}, {_lit(ISO_TIMESTAMP)}) OR {ts} IS NULL)")
         if amount_text:
@@ -157,6 +161,10 @@ def clean_events_duckdb(spec: EventsSpec, end: str | pd.Timestamp | None = None,
 
         # 2. The canonical rows, each with its first row number; exact duplicates of the raw row kept once.
         raw_cols = ", ".join(_quote(c) for c in cols)
+        # NaN and a missing value are the same to pandas' duplicate check: make them one value for DuckDB's too
+        floats = [c for c in cols if types[c] in ("FLOAT", "DOUBLE")]
+        nan_free = (" REPLACE (" + ", ".join(f"CASE WHEN isnan({_quote(c)}) THEN NULL ELSE {_quote(c)} END AS {_quote(c)}"
+                                             for c in floats) + ")") if floats else ""
         mapping = {n: ours for ours, theirs in spec.types.items() for n in theirs} if spec.types else {}
         known = "coalesce(EventType IN (" + ", ".join(_lit(t) for t in EVENT_TYPES) + "), FALSE)"
         session = _trimmed(spec.session) if spec.session else "CAST(NULL AS VARCHAR)"
@@ -166,7 +174,7 @@ def clean_events_duckdb(spec: EventsSpec, end: str | pd.Timestamp | None = None,
         else:
             typed = "(SELECT *, __name AS EventType FROM t) AS t"
         con.execute(f"""CREATE TEMP TABLE canon AS
-            WITH src AS (SELECT row_number() OVER () AS __rid, * FROM ({select})),
+            WITH src AS (SELECT row_number() OVER () AS __rid, *{nan_free} FROM ({select})),
                  d AS (SELECT min(__rid) AS __rid, {raw_cols} FROM src GROUP BY {raw_cols}),
                  t AS (SELECT __rid, {_trimmed(spec.user)} AS UserID, {session} AS SessionID, {ts} AS Timestamp,
                               {_trimmed(spec.event_type)} AS __name, {amount} AS Amount FROM d)
@@ -187,7 +195,8 @@ def clean_events_duckdb(spec: EventsSpec, end: str | pd.Timestamp | None = None,
         before_types = " AND ".join(c for _, c, _ in conds[:3])
         after = [int(v) for v in con.execute(f"SELECT {counts} FROM canon").fetchall()[0]]
         top = con.execute(f"SELECT __name, count(*) AS n FROM canon WHERE {before_types} AND NOT ({known}) "
-                          "AND __name IS NOT NULL GROUP BY __name ORDER BY n DESC, __name LIMIT 5").fetchall()
+                          "AND __name IS NOT NULL GROUP BY __name ORDER BY n DESC, min(__rid) LIMIT 5").fetchall()
+        # (ties in the order the names first appear, as pandas' value_counts lists them)
         listed = ", ".join(f"{k!r} ({v:,})" for k, v in top)
         reasons = [r if r is not None else (
             f"not one of our types {list(EVENT_TYPES)} nor mapped in [events.types]: {listed}" if top
@@ -216,11 +225,11 @@ def clean_events_duckdb(spec: EventsSpec, end: str | pd.Timestamp | None = None,
 
         # 4. Sessions by the gap when the spec has none; then clean_events' steps; sorted by user and time.
         if not spec.session:
-            gap_us = int(round(spec.session_gap_minutes * 60e6))
+            gap_ns = pd.Timedelta(minutes=spec.session_gap_minutes).value  # compared in nanoseconds, as pandas does
             con.execute(f"""CREATE TEMP TABLE sess AS SELECT * EXCLUDE (SessionID, __new),
                     CAST(sum(__new) OVER (PARTITION BY UserID ORDER BY Timestamp, __rid
                                           ROWS UNBOUNDED PRECEDING) AS VARCHAR) AS SessionID
-                FROM (SELECT *, CASE WHEN epoch_us(Timestamp) - lag(epoch_us(Timestamp)) OVER w > {gap_us}
+                FROM (SELECT *, CASE WHEN (epoch_us(Timestamp) - lag(epoch_us(Timestamp)) OVER w) * 1000 > {gap_ns}
                                           OR lag(Timestamp) OVER w IS NULL THEN 1 ELSE 0 END AS __new
                       FROM kept WINDOW w AS (PARTITION BY UserID ORDER BY Timestamp, __rid))""")
             con.execute("DROP TABLE canon")

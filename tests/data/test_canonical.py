@@ -117,6 +117,14 @@ def test_timestamps_far_outside_the_bulk_are_refused_until_a_valid_range_is_set(
     assert steps["rows before valid_from"] == 1 and steps["rows after valid_to"] == 1
 
 
+def test_placeholder_dates_a_timestamp_cannot_hold_are_refused_naming_the_lines_not_a_raw_pandas_error(tmp_path):
+    rows = month_of_orders(30, "2018-01-01") + ["c1,9999-12-31,5", "c2,0001-01-01 00:00:00,5"]
+    with pytest.raises(DataInputError, match=r"column 'ts' has 2 timestamp\(s\) outside 1677-09-22 \.\. 2262-04-11.*"
+                                             r"\['9999-12-31', '0001-01-01 00:00:00'\] \(line 32, line 33\)\. "
+                                             r"Placeholders such as 9999-12-31"):
+        read_orders(load_spec(shop(tmp_path, table(rows))))
+
+
 def test_non_iso_dates_need_a_format(tmp_path):
     rows = [f"c{i},{d:%d/%m/%Y},{i + 1}" for i, d in enumerate(pd.date_range("2020-01-01", periods=30))]
     with pytest.raises(DataInputError, match=r"column 'ts' has 30 value\(s\) that are not timestamps: they are not ISO "

@@ -142,6 +142,9 @@ def test_time_zone_aware_parquet_timestamps_are_converted_to_utc_as_pandas_does(
     ("u9,2020-01-05 10:00,pageview,12;5", "non-numeric value"),
     ("u9,2020-01-05 10:00,buy,-3", "is negative in 1"),
     ("u9,2030-01-05 10:00,pageview,", "far outside the bulk"),
+    ("u9,9999-12-31,pageview,", r"outside 1677-09-22 \.\. 2262-04-11.*'9999-12-31'.*line 42"),  # a placeholder date
+    ("u9,2020-01-05 24:00:00,pageview,", "are not ISO dates"),  # DuckDB would read it as the next midnight
+    ("u9,2020-01-05 10:00+24:00,pageview,", "are not ISO dates"),
 ])
 def test_an_input_with_a_problem_is_left_to_the_pandas_path_and_gets_its_message(tmp_path, row, message):
     rows = [f"u{i % 5},2020-01-{1 + i % 28:02d} 10:00:00,pageview," for i in range(40)]
@@ -150,6 +153,24 @@ def test_an_input_with_a_problem_is_left_to_the_pandas_path_and_gets_its_message
         assert clean_events_duckdb(spec.events, today=TODAY) is None
     with pytest.raises(DataInputError, match=message):
         clean_events_of(spec, {})
+
+
+def test_tied_unmapped_names_are_listed_in_the_order_they_first_appear_as_pandas_lists_them(tmp_path):
+    rows = "u,t,e\n" + "".join(f"u1,2020-01-01 10:0{i}:00,{e}\n" for i, e in enumerate(["zzz", "aaa", "page_view", "aaa"]))
+    spec = load_spec(shop(tmp_path, rows + "u1,2020-01-01 10:09:00,zzz\nu1,2020-01-01 10:08:00,mmm\n"))
+    assert_same_as_pandas(spec)
+    _, log, _ = clean_events_duckdb(spec.events, today=TODAY)
+    assert log.to_frame()["reason"].iloc[4].endswith("'zzz' (2), 'aaa' (2), 'mmm' (1)")
+
+
+def test_nan_and_missing_amounts_are_one_value_to_the_duplicate_check_and_the_gap_is_compared_in_nanoseconds(tmp_path):
+    t0 = pd.Timestamp("2021-03-01 10:00")
+    table = pa.table({"u": ["a", "a", "a"], "t": pa.array([t0, t0, t0 + pd.Timedelta("30min 1us")], pa.timestamp("us")),
+                      "e": ["page_view"] * 3, "a": pa.array([None, float("nan"), None], pa.float64(), from_pandas=False)})
+    pq.write_table(table, tmp_path / "e.parquet")
+    spec = load_spec(shop(tmp_path, path="e.parquet", more='amount = "a"\nsession_gap_minutes = 30.00000001'))
+    events = assert_same_as_pandas(spec)
+    assert len(events) == 2 and events["SessionID"].tolist() == ["1", "2"]  # 30 min + 1 us > 30.00000001 min
 
 
 def test_a_timestamp_format_or_an_integer_id_with_a_gap_is_left_to_the_pandas_path(tmp_path):
