@@ -155,6 +155,14 @@ def test_an_input_with_a_problem_is_left_to_the_pandas_path_and_gets_its_message
         clean_events_of(spec, {})
 
 
+def test_placeholder_dates_among_the_top_percent_are_left_to_the_pandas_path_not_a_python_overflow(tmp_path):
+    rows = [f"u{i},2020-0{1 + i % 9}-01 10:00:00,page_view" for i in range(23)] + ["x,9999-12-31,page_view", "y,9999-12-31,page_view"]
+    spec = load_spec(shop(tmp_path, "u,t,e\n" + "\n".join(rows) + "\n"))
+    assert clean_events_duckdb(spec.events, today=TODAY) is None  # the 99th percentile itself is the placeholder
+    with pytest.raises(DataInputError, match=r"2 timestamp\(s\) outside 1677-09-22"):
+        clean_events_of(spec, {})
+
+
 def test_tied_unmapped_names_are_listed_in_the_order_they_first_appear_as_pandas_lists_them(tmp_path):
     rows = "u,t,e\n" + "".join(f"u1,2020-01-01 10:0{i}:00,{e}\n" for i, e in enumerate(["zzz", "aaa", "page_view", "aaa"]))
     spec = load_spec(shop(tmp_path, rows + "u1,2020-01-01 10:09:00,zzz\nu1,2020-01-01 10:08:00,mmm\n"))
