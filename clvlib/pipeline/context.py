@@ -16,7 +16,7 @@ and says which stage to rerun. Every ``ctx.save`` records that provenance in
 from __future__ import annotations
 
 import os
-import resource
+import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -39,13 +39,17 @@ class StaleInputError(RuntimeError):
     """An input file is missing, or was made from other data or parameters than this stage runs with."""
 
 
-def peak_memory_mb() -> float:
+def peak_memory_mb() -> float | None:
     """This process's peak resident memory so far, in MB (the kernel's: DuckDB runs inside it; a Spark JVM does not).
 
-    Linux reports ``ru_maxrss`` in KiB, macOS in bytes.
+    Linux reports ``ru_maxrss`` in KiB, macOS in bytes; ``None`` where the ``resource`` module is missing (Windows).
     """
+    try:
+        import resource
+    except ImportError:
+        return None
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return round(peak / (1024 * 1024 if os.uname().sysname == "Darwin" else 1024), 1)
+    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
 
 
 def default_workspace(out_root: str | Path | None = None) -> Workspace:
