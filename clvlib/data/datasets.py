@@ -108,21 +108,17 @@ def clean_events_of(spec: DatasetSpec, raw_files: Mapping[str, Path],
     if spec.layout != "spec":
         events, log = clean_events(read_clickstream(raw_files["clickstream"]), end=end)
         return CleanEvents(events, log.to_frame(), True, True)
-    if spec.events is not None:
-        has_amounts = spec.events.amount is not None
-        fast = clean_events_duckdb(spec.events, end=end, require_purchase_amount=has_amounts)
-        if fast is not None:  # the common case, read and cleaned in DuckDB; else the pandas path below decides
-            events, log, more = fast
-            frame = pd.concat([log.to_frame(), more.to_frame().iloc[1:]], ignore_index=True)
-            return CleanEvents(events, frame, True, has_amounts)
-    read = read_events(spec)
-    if read is None:
+    if spec.events is None:
         empty = pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c == "Timestamp" else
                                            ("float64" if c == "Amount" else "string")) for c in EVENT_COLUMNS})
         return CleanEvents(empty, DropLog("events").to_frame(), False, False)
-    events, log = read
     has_amounts = spec.events.amount is not None
-    events, more = clean_events(events, table="events", end=end, require_purchase_amount=has_amounts)
+    fast = clean_events_duckdb(spec.events, end=end, require_purchase_amount=has_amounts)
+    if fast is not None:  # the common case, read and cleaned in DuckDB
+        events, log, more = fast
+    else:  # a database, a timestamp_format or an input with a problem: the pandas path decides
+        events, log = read_events(spec)
+        events, more = clean_events(events, table="events", end=end, require_purchase_amount=has_amounts)
     frame = pd.concat([log.to_frame(), more.to_frame().iloc[1:]], ignore_index=True)
     return CleanEvents(events, frame, True, has_amounts)
 

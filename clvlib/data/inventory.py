@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from clvlib.data.readers import _quote, _sql_str
 from clvlib.schemas import EXPECTED_FILES, EXPECTED_SCHEMAS
 
 __all__ = ["EXPECTED_KEYS", "profile_csv", "inventory", "inventory_spec", "inventory_table", "inventory_tables", "inventory_flags",
@@ -193,19 +194,15 @@ def _profile_loaded(loaded, table: str, ts_col: str | None, key: list[str] | Non
     return out
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _timestamp_sql(column: str, sql_type: str, fmt: str | None) -> str:
     """A DuckDB expression of ``column`` as a naive UTC timestamp (NULL where it is not one)."""
-    col, t = _ident(column), sql_type.upper()
+    col, t = _quote(column), sql_type.upper()
     if t.startswith("TIMESTAMP WITH TIME ZONE") or t == "TIMESTAMPTZ":
         return f"timezone('UTC', {col})"
     if t.startswith("TIMESTAMP") or t == "DATE":
         return f"CAST({col} AS TIMESTAMP)"
     text = f"TRIM(CAST({col} AS VARCHAR))"
-    return f"TRY_STRPTIME({text}, '{fmt.replace(chr(39), chr(39) * 2)}')" if fmt else f"TRY_CAST({text} AS TIMESTAMP)"
+    return f"TRY_STRPTIME({text}, {_sql_str(fmt)})" if fmt else f"TRY_CAST({text} AS TIMESTAMP)"
 
 
 def profile_source(ts_spec, columns: list[str], table: str, ts_col: str | None, fmt: str | None,
@@ -224,13 +221,13 @@ def profile_source(ts_spec, columns: list[str], table: str, ts_col: str | None, 
     types = dict(zip(types["column_name"], types["column_type"]))
     parts = ["COUNT(*) AS __rows"]
     for i, c in enumerate(columns):
-        nan = f" WHEN isnan({_ident(c)}) THEN 1" if types[c].upper() in ("DOUBLE", "FLOAT", "REAL") else ""
-        parts.append(f"SUM(CASE WHEN {_ident(c)} IS NULL THEN 1{nan} WHEN TRIM(CAST({_ident(c)} AS VARCHAR)) = '' "
+        nan = f" WHEN isnan({_quote(c)}) THEN 1" if types[c].upper() in ("DOUBLE", "FLOAT", "REAL") else ""
+        parts.append(f"SUM(CASE WHEN {_quote(c)} IS NULL THEN 1{nan} WHEN TRIM(CAST({_quote(c)} AS VARCHAR)) = '' "
                      f"THEN 1 ELSE 0 END) AS __null_{i}")
     if ts_col:
         expr = _timestamp_sql(ts_col, types[ts_col], fmt)
         parts += [f"MIN({expr}) AS __min", f"MAX({expr}) AS __max",
-                  f"SUM(CASE WHEN TRIM(CAST({_ident(ts_col)} AS VARCHAR)) <> '' AND {expr} IS NULL THEN 1 ELSE 0 END) AS __bad"]
+                  f"SUM(CASE WHEN TRIM(CAST({_quote(ts_col)} AS VARCHAR)) <> '' AND {expr} IS NULL THEN 1 ELSE 0 END) AS __bad"]
     loaded = query_files(ts_spec, columns, what, lambda sql: f"SELECT {', '.join(parts)} FROM ({sql}) AS q", threads)
     row = loaded.df.iloc[0]
     rows = int(row["__rows"])
