@@ -21,6 +21,8 @@ __all__ = [
     "file_digest",
     "write_csv_atomic",
     "write_parquet_atomic",
+    "write_parquet_parts_atomic",
+    "ParquetTable",
     "write_json_atomic",
     "write_text_atomic",
     "json_safe",
@@ -235,6 +237,95 @@ def write_csv_atomic(df: pd.DataFrame, path: str | Path, float_format: str | Non
 def write_parquet_atomic(df: pd.DataFrame, path: str | Path) -> Path:
     """Write ``df`` to Parquet (no index) through a temporary file and a rename."""
     return _atomic_write(Path(path), lambda tmp: df.to_parquet(tmp, index=False))
+
+
+def write_parquet_parts_atomic(parts: Iterable[pd.DataFrame], path: str | Path) -> Path:
+    """Write a table given in parts to one Parquet file (no index), through a temporary file and a rename.
+
+    Only one part is held at a time, so a table larger than memory can be written. Each
+    non-empty part becomes its own row group(s), so a reader that filters on a column constant
+    within each part (e.g. a snapshot's cut) skips the others by the row groups' statistics.
+    Every part must have the first part's columns; their types are cast to the first part's.
+
+    Raises
+    ------
+    ValueError
+        If there is no part, or a part's columns differ from the first part's.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def write(tmp: str) -> None:
+        writer, schema, rows = None, None, 0
+        try:
+            for k, part in enumerate(parts):
+                table = pa.Table.from_pandas(part, preserve_index=False)
+                if schema is None:
+                    schema = table.schema
+                    writer = pq.ParquetWriter(tmp, schema)
+                elif table.schema.names != schema.names:
+                    raise ValueError(f"{Path(path).name}: part {k + 1} has columns {table.schema.names}, "
+                                     f"the first part {schema.names}.")
+                else:
+                    table = table.cast(schema)
+                if table.num_rows:
+                    writer.write_table(table, row_group_size=table.num_rows)
+                    rows += table.num_rows
+            if writer is None:
+                raise ValueError(f"{Path(path).name}: no part to write.")
+            if not rows:  # only empty parts: the file still has the columns
+                writer.write_table(schema.empty_table())
+        finally:
+            if writer is not None:
+                writer.close()
+
+    return _atomic_write(Path(path), write)
+
+
+class ParquetTable:
+    """A Parquet file left on disk and read in slices: the rows where some columns equal given values.
+
+    For stacked tables too large to hold whole (a snapshot per cut and link method, millions
+    of people each): :meth:`where` reads one slice, through ``pandas.read_parquet`` with filters,
+    so its dtypes are those of reading the whole file. Written by
+    :func:`write_parquet_parts_atomic` with one part per slice, a slice's row groups are found
+    by their statistics and the others are not read.
+
+    Parameters
+    ----------
+    path
+        The Parquet file.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"ParquetTable({str(self.path)!r})"
+
+    @property
+    def columns(self) -> list[str]:
+        """The file's column names."""
+        import pyarrow.parquet as pq
+
+        return list(pq.read_schema(self.path).names)
+
+    def __len__(self) -> int:
+        import pyarrow.parquet as pq
+
+        return int(pq.ParquetFile(self.path).metadata.num_rows)
+
+    def where(self, **equal: Any) -> pd.DataFrame:
+        """The rows whose columns equal the given values (all rows without any), in stored order."""
+        unknown = sorted(set(equal) - set(self.columns))
+        if unknown:
+            raise ValueError(f"{self.path.name}: no column {unknown}; it has {self.columns}.")
+        filters = [(col, "==", value) for col, value in equal.items()] or None
+        return pd.read_parquet(self.path, filters=filters)
+
+    def read(self, columns: list[str] | None = None) -> pd.DataFrame:
+        """Every row, of ``columns`` only (all by default)."""
+        return pd.read_parquet(self.path, columns=columns)
 
 
 def json_safe(obj: Any) -> Any:

@@ -234,8 +234,9 @@ features, not zero activity); the models handle them natively."""),
     code(WS + SPLIT, ("parameters",)),
     code(SETUP + """from clvlib.features.hybrid import missing_report
 from clvlib.features.links import no_click_snapshots
-from clvlib.features.snapshots import build_click_snapshots, build_snapshots, linked_at_cut, snapshot_cuts, snapshot_summary
+from clvlib.features.snapshots import build_snapshots, click_snapshot_parts, linked_at_cut, snapshot_cuts, snapshot_summary
 from clvlib.features.temporal import plan
+from clvlib.io import ParquetTable
 from clvlib.pipeline.context import open_stage
 from clvlib.report import figures
 from clvlib.report.display import link_caveat
@@ -243,7 +244,9 @@ ctx = open_stage("04", workspace, params=dict(""" + PLAN_PARAMS + """))"""),
     code("""orders, events, links, info = ctx.load("orders"), ctx.load("events"), ctx.load("links"), ctx.load("links_info")
 """ + PLAN + """snaps = build_snapshots(orders, snapshot_cuts(p))
 has_links = len(info["methods"]) > 0
-clicks = build_click_snapshots(orders, events, links, snapshot_cuts(p)) if has_links else no_click_snapshots()
+parts = click_snapshot_parts(orders, events, links, snapshot_cuts(p)) if has_links else iter([no_click_snapshots()])
+clicks = ParquetTable(ctx.save("click_snapshots", parts))  # written one (cut, method) at a time, read back by slices
+ctx.save("snapshots", snaps)
 at_cut = [i for i in info["snapshots"] if i["cutoff"] == info["cutoff"]]
 if has_links:
     display(link_caveat(info["methods"], periods_overlap=at_cut[0]["clickstream_cut_applied"] if at_cut else None))
@@ -272,9 +275,7 @@ show_table(report[(report["missing"] > 0) | report["column"].isin(["spend_per_ev
                  "Through a real key they show how behaviour relates to spend; through a synthetic link they show the pairing "
                  "rule (the rank link pairs by activity, so activity correlates by construction). The cross ratios "
                  "correlate with their own parts by construction.")) if has_links else None"""),
-    code("""ctx.save("snapshots", snaps)
-ctx.save("click_snapshots", clicks)
-ctx.finish({"snapshots": int(snaps["cut"].nunique()), "people at cut-off": int((snaps["cut"] == w["cut"]).sum()),
+    code("""ctx.finish({"snapshots": int(snaps["cut"].nunique()), "people at cut-off": int((snaps["cut"] == w["cut"]).sum()),
             "links": ", ".join(info["methods"]), "linked at cut-off": len(hybrid)})"""),
 ]
 NB["05_clv_models"] = [
@@ -306,7 +307,8 @@ from clvlib.report.notices import captured_warnings
 from clvlib.report.summaries import btyd_parameter_reading
 ctx = open_stage("05", workspace, params=dict(""" + PLAN_PARAMS + """, fit_method=fit_method, lifetime_months=lifetime_months,
                  annual_discount_rate=annual_discount_rate, calibrate_buyers=calibrate_buyers, seed=seed))"""),
-    code("""orders, snaps, clicks, links = ctx.load("orders"), ctx.load("snapshots"), ctx.load("click_snapshots"), ctx.load("links_info")
+    code("""orders, snaps, links = ctx.load("orders"), ctx.load("snapshots"), ctx.load("links_info")
+clicks = ctx.load("click_snapshots", lazy=True)  # each (cut, method) read when a model needs it
 """ + PLAN + """variants = variants_for(has_key=links["real_key"], methods=tuple(m for m in links["methods"] if m != "key"))
 info_at = {c: {i["method"]: i for i in links["snapshots"] if i["cutoff"] == str(c.date())} for c in p["cuts"]}
 options = dict(fit_method=fit_method, seed=seed, annual_discount_rate=annual_discount_rate, lifetime_months=lifetime_months,
@@ -522,7 +524,8 @@ from clvlib.report.forecast import forecast_facts, forecast_text
 from clvlib.report.notices import captured_warnings
 from clvlib.report.tables import clv_formats, clv_headers
 ctx = open_stage("07", workspace)"""),
-    code("""orders, snaps, clicks, links = ctx.load("orders"), ctx.load("snapshots"), ctx.load("click_snapshots"), ctx.load("links_info")
+    code("""orders, snaps, links = ctx.load("orders"), ctx.load("snapshots"), ctx.load("links_info")
+clicks = ctx.load("click_snapshots", lazy=True)  # each (cut, method) read when a model needs it
 meta, metrics = ctx.load("model_params"), ctx.load("metrics")
 fw = plan(**meta["plan"])["forecast"]
 pick = metrics["backtest"]["recommended"]

@@ -9,7 +9,7 @@ dated on or before its own cut.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -19,9 +19,11 @@ from clvlib.dates import on_or_before
 from clvlib.engine.customers import customer_features
 from clvlib.features.links import check_key, inputs_at_cutoff, inputs_at_cuts, mapping_from, text_ordered_codes, users_at_cuts
 from clvlib.features.temporal import linked_click_features
+from clvlib.io import ParquetTable
 from clvlib.schemas import CUSTOMER, USER
 
-__all__ = ["snapshot_cuts", "methods_for", "build_links", "build_snapshots", "build_click_snapshots", "snapshot",
+__all__ = ["snapshot_cuts", "methods_for", "build_links", "build_snapshots", "build_click_snapshots",
+           "click_snapshot_parts", "MAX_USER_ROWS", "snapshot",
            "link_report", "linked_at_cut", "snapshot_summary"]
 
 
@@ -109,26 +111,59 @@ def build_snapshots(orders: pd.DataFrame, cuts: Sequence[pd.Timestamp], engine: 
     return pd.concat([part.assign(cut=pd.Timestamp(cut)) for part, cut in zip(parts, cuts)], ignore_index=True)
 
 
+#: Most (cut, user) feature rows one engine query of :func:`click_snapshot_parts` returns; more
+#: cuts than fit are queried in groups.
+MAX_USER_ROWS = 4_000_000
+
+
+def click_snapshot_parts(orders: pd.DataFrame, events: pd.DataFrame, links: pd.DataFrame,
+                         cuts: Sequence[pd.Timestamp], engine: str | None = None,
+                         max_user_rows: int = MAX_USER_ROWS) -> Iterator[pd.DataFrame]:
+    """The linked users' clickstream features (``click_*``), one (cut, method) at a time.
+
+    Yields, per cut in the order given and per method in the order of ``links``, the frame
+    :func:`build_click_snapshots` stacks. The users' features come from one engine query per
+    group of cuts (:func:`clvlib.features.links.users_at_cuts`): all cuts at once while
+    ``cuts x users`` rows stay within ``max_user_rows``, fewer cuts per query beyond it, so a
+    log of millions of users is never held at every cut at once. Write the parts with
+    :func:`clvlib.io.write_parquet_parts_atomic` and read them back one at a time with
+    :func:`snapshot` on a :class:`clvlib.io.ParquetTable`.
+    """
+    if max_user_rows < 1:
+        raise ValueError(f"max_user_rows must be a positive number of rows, got {max_user_rows!r}.")
+    orders = _until(orders, cuts)
+    n_users = max(int(events[USER].nunique()), 1)
+    per_query = max(1, min(len(cuts), max_user_rows // n_users))
+    for start in range(0, len(cuts), per_query):
+        group = list(cuts[start:start + per_query])
+        where = f"{len(group)} cuts" if len(group) == len(cuts) else f"cuts {start + 1}-{start + len(group)} of {len(cuts)}"
+        progress.step(f"clickstream features at {where}")
+        users, _ = users_at_cuts(orders, events, group, engine=engine)
+        for cut, at in zip(group, users):
+            at_cut = links[links["cut"] == pd.Timestamp(cut)]
+            for m in at_cut["method"].drop_duplicates():
+                linked = linked_click_features(at, at_cut[at_cut["method"] == m])
+                yield linked.assign(cut=pd.Timestamp(cut), method=m)
+
+
 def build_click_snapshots(orders: pd.DataFrame, events: pd.DataFrame, links: pd.DataFrame,
                           cuts: Sequence[pd.Timestamp], engine: str | None = None) -> pd.DataFrame:
     """The linked user's clickstream features (``click_*``) per (cut, method, customer), as of each cut.
 
-    The users' features at every cut come from one engine query (:func:`clvlib.features.links.users_at_cuts`).
+    :func:`click_snapshot_parts`, stacked in memory.
     """
-    orders = _until(orders, cuts)
-    progress.step(f"clickstream features at {len(cuts)} cuts")
-    users, _ = users_at_cuts(orders, events, cuts, engine=engine)
-    frames = []
-    for cut, at in zip(cuts, users):
-        at_cut = links[links["cut"] == pd.Timestamp(cut)]
-        for m in at_cut["method"].drop_duplicates():
-            linked = linked_click_features(at, at_cut[at_cut["method"] == m])
-            frames.append(linked.assign(cut=pd.Timestamp(cut), method=m))
-    return pd.concat(frames, ignore_index=True)
+    return pd.concat(list(click_snapshot_parts(orders, events, links, cuts, engine=engine)), ignore_index=True)
 
 
-def snapshot(table: pd.DataFrame, cut: pd.Timestamp, method: str | None = None) -> pd.DataFrame:
-    """One snapshot of a stacked table (without its ``cut``/``method`` columns), rows in stored order."""
+def snapshot(table: pd.DataFrame | ParquetTable, cut: pd.Timestamp, method: str | None = None) -> pd.DataFrame:
+    """One snapshot of a stacked table (without its ``cut``/``method`` columns), rows in stored order.
+
+    ``table`` is the stacked DataFrame, or a :class:`clvlib.io.ParquetTable` of it, from which only
+    the snapshot's rows are read.
+    """
+    if isinstance(table, ParquetTable):
+        part = table.where(cut=pd.Timestamp(cut), **({} if method is None else {"method": method}))
+        return part.drop(columns=[c for c in ("cut", "method") if c in part.columns]).reset_index(drop=True)
     mask = table["cut"] == pd.Timestamp(cut)
     if method is not None:
         mask &= table["method"] == method
@@ -171,8 +206,13 @@ def linked_at_cut(orders: pd.DataFrame, events: pd.DataFrame, links: pd.DataFram
     return hybrid_features(customers, users, mapping), customers
 
 
-def snapshot_summary(snapshots: pd.DataFrame, click_snapshots: pd.DataFrame) -> pd.DataFrame:
-    """Per snapshot cut: people, share who had bought on more than one day, linked customers per method."""
+def snapshot_summary(snapshots: pd.DataFrame, click_snapshots: pd.DataFrame | ParquetTable) -> pd.DataFrame:
+    """Per snapshot cut: people, share who had bought on more than one day, linked customers per method.
+
+    ``click_snapshots`` may be a :class:`clvlib.io.ParquetTable` (only its ``cut`` and ``method`` are read).
+    """
     out = snapshots.groupby("cut").agg(people=(CUSTOMER, "size"), repeat_share=("frequency", lambda f: (f > 0).mean()))
+    if isinstance(click_snapshots, ParquetTable):
+        click_snapshots = click_snapshots.read(["cut", "method"])
     linked = click_snapshots.groupby(["cut", "method"]).size().unstack("method").add_prefix("linked ")
     return out.join(linked).reset_index().assign(cut=lambda d: d["cut"].dt.date)

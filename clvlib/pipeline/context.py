@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,8 @@ from typing import Any
 import pandas as pd
 
 from clvlib.data.spec import DatasetSpec
-from clvlib.io import file_digest, read_json, write_csv_atomic, write_json_atomic, write_parquet_atomic
+from clvlib.io import (ParquetTable, file_digest, read_json, write_csv_atomic, write_json_atomic, write_parquet_atomic,
+                       write_parquet_parts_atomic)
 from clvlib.paths import project_root
 from clvlib.pipeline.catalog import RAW, Dataset, Stage, dataset, producer
 from clvlib.pipeline.catalog import stage as catalog_stage
@@ -91,8 +92,11 @@ def _read(ds: Dataset, path: Path) -> Any:
 def _write(ds: Dataset, obj: Any, path: Path) -> Path:
     if ds.kind == "json":
         return write_json_atomic(obj, path)
+    if ds.kind == "parquet" and isinstance(obj, Iterator):
+        return write_parquet_parts_atomic(obj, path)
     if not isinstance(obj, pd.DataFrame):
-        raise TypeError(f"{ds.name} is a {ds.kind} table: save a DataFrame, not {type(obj).__name__}.")
+        parts = " or an iterator of DataFrames (written part by part)" if ds.kind == "parquet" else ""
+        raise TypeError(f"{ds.name} is a {ds.kind} table: save a DataFrame{parts}, not {type(obj).__name__}.")
     if ds.kind == "csv":
         return write_csv_atomic(obj, path)
     return write_parquet_atomic(obj, path)
@@ -196,14 +200,22 @@ class StageContext:
                                   f"{self._rerun(up)}")
         return rec
 
-    def load(self, name: str) -> Any:
-        """Read catalog dataset ``name`` (a DataFrame, or a dict for JSON) after :meth:`check_input`."""
+    def load(self, name: str, lazy: bool = False) -> Any:
+        """Read catalog dataset ``name`` (a DataFrame, or a dict for JSON) after :meth:`check_input`.
+
+        ``lazy``: for a Parquet table, a :class:`clvlib.io.ParquetTable` that reads slices of the
+        file when asked, instead of the whole table now.
+        """
         if name not in self.stage.reads:
             raise ValueError(f"Stage {self.stage.key} does not declare {name!r} among what it reads "
                              f"({', '.join(self.stage.reads)}); declare it in clvlib/pipeline/catalog.py.")
+        ds = dataset(name)
+        if lazy and ds.kind != "parquet":
+            raise ValueError(f"{ds.path} is a {ds.kind} file; only a Parquet table can be read lazily.")
         rec = self.check_input(name)
         self._inputs[name] = rec["digest"]
-        return _read(dataset(name), self.workspace.path(dataset(name).path))
+        path = self.workspace.path(ds.path)
+        return ParquetTable(path) if lazy else _read(ds, path)
 
     def save(self, name: str, obj: Any) -> Path:
         """Write catalog dataset ``name`` atomically and record what it was made from."""

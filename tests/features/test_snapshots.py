@@ -5,9 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from clvlib.features.snapshots import build_click_snapshots, build_links, build_snapshots, methods_for, snapshot
+from clvlib.features.snapshots import (build_click_snapshots, build_links, build_snapshots, click_snapshot_parts, methods_for,
+                                       snapshot, snapshot_summary)
 from clvlib.features.temporal import join_click_features, population_features
 from clvlib.features.links import build_mapping
+from clvlib.io import ParquetTable, write_parquet_parts_atomic
 
 
 def _orders():
@@ -52,6 +54,30 @@ def test_links_and_click_features_per_cut_match_the_mapping_built_at_that_cut():
 
         got = attach_click_features(base, snapshot(clicks, cut, "rank"))
         pd.testing.assert_frame_equal(got, expected)
+
+
+def test_click_snapshots_written_in_parts_read_back_one_snapshot_at_a_time_as_the_stacked_table(tmp_path):
+    cuts = [pd.Timestamp("2018-02-28"), pd.Timestamp("2018-01-31")]
+    links, _ = build_links(_orders(), _events(), cuts, ["rank", "random"], seed=3)
+    stacked = build_click_snapshots(_orders(), _events(), links, cuts)
+    one_cut_per_query = list(click_snapshot_parts(_orders(), _events(), links, cuts, max_user_rows=1))
+    assert [(p["cut"].iloc[0], p["method"].iloc[0]) for p in one_cut_per_query] == [
+        (cuts[0], "rank"), (cuts[0], "random"), (cuts[1], "rank"), (cuts[1], "random")]
+    pd.testing.assert_frame_equal(pd.concat(one_cut_per_query, ignore_index=True), stacked)
+    lazy = ParquetTable(write_parquet_parts_atomic(iter(one_cut_per_query), tmp_path / "clicks.parquet"))
+    stored = pd.read_parquet(_stacked_file(stacked, tmp_path))  # what stage 05 read before: the whole table
+    for cut in cuts:
+        for method in ("rank", "random"):
+            pd.testing.assert_frame_equal(snapshot(lazy, cut, method), snapshot(stored, cut, method))
+    snaps = build_snapshots(_orders(), cuts)
+    pd.testing.assert_frame_equal(snapshot_summary(snaps, lazy), snapshot_summary(snaps, stacked))
+    with pytest.raises(ValueError, match="max_user_rows must be a positive number of rows, got 0"):
+        next(click_snapshot_parts(_orders(), _events(), links, cuts, max_user_rows=0))
+
+
+def _stacked_file(frame, tmp_path):
+    frame.to_parquet(tmp_path / "stacked.parquet", index=False)
+    return tmp_path / "stacked.parquet"
 
 
 def test_the_key_method_is_added_when_the_data_has_a_key_and_refused_otherwise():

@@ -96,8 +96,20 @@ def test_loading_a_name_the_stage_does_not_declare_is_refused(ws):
 
 
 def test_a_table_dataset_refuses_anything_but_a_data_frame(ws):
-    with pytest.raises(TypeError, match=r"orders is a parquet table: save a DataFrame, not dict"):
+    with pytest.raises(TypeError, match=r"orders is a parquet table: save a DataFrame or an iterator of DataFrames "
+                                        r"\(written part by part\), not dict"):
         ctx("01", ws).save("orders", {"a": 1})
+
+
+def test_a_table_saved_in_parts_loads_whole_or_by_slices(ws):
+    parts = [ORDERS.iloc[:1].assign(cut=pd.Timestamp("2018-01-31")), ORDERS.iloc[1:].assign(cut=pd.Timestamp("2018-02-28"))]
+    ctx("01", ws).save("orders", iter(parts))
+    pd.testing.assert_frame_equal(ctx("05", ws).load("orders"), pd.concat(parts, ignore_index=True))
+    lazy = ctx("05", ws).load("orders", lazy=True)
+    assert lazy.path == ws.folder / "data" / "orders.parquet"
+    assert lazy.where(cut=pd.Timestamp("2018-02-28"))["order_id"].tolist() == ["o2"]
+    with pytest.raises(ValueError, match=r"data/user_links\.json is a json file; only a Parquet table can be read lazily"):
+        ctx("04", ws).load("links_info", lazy=True)
 
 
 # --------------------------------------------------------------------------- stale inputs
