@@ -191,8 +191,9 @@ The box below says which of these this data has."""),
 seed = 42  # seed of the random placebo (and of every random step of the model stage)""", ("parameters",)),
     code(SETUP + """from clvlib.data.datasets import link_key
 from clvlib.features.links import no_links
-from clvlib.features.snapshots import build_links, link_report, methods_for, snapshot_cuts
+from clvlib.features.snapshots import link_parts, link_report, methods_for, snapshot_cuts
 from clvlib.features.temporal import plan
+from clvlib.io import ParquetTable
 from clvlib.pipeline.context import open_stage
 from clvlib.report import figures
 from clvlib.report.display import link_caveat, links_text
@@ -201,7 +202,8 @@ ctx = open_stage("03", workspace, params=dict(""" + PLAN_PARAMS + """, link_meth
 has_events = len(events) > 0
 key, key_path = link_key(ctx.spec, ctx.source.raw_dir) if has_events else (None, None)
 """ + PLAN + """methods = methods_for(link_methods, has_key=key is not None) if has_events else []
-links, info = build_links(orders, events, snapshot_cuts(p), methods, seed=seed, key=key) if has_events else (no_links(), [])
+parts, info = link_parts(orders, events, snapshot_cuts(p), methods, seed=seed, key=key) if has_events else (iter([no_links()]), [])
+links = ParquetTable(ctx.save("links", parts))  # written one (cut, method) at a time; info is complete once written
 at_cut = [i for i in info if i["cutoff"] == str(w["cut"].date())]
 if has_events:
     display(Markdown(links_text(at_cut, key_path)))
@@ -218,8 +220,7 @@ show_table(placebo, index=True, headers={"customer_measure": "customer's (orders
                  "beyond it is made by the pairing. A key panel, when the data has a real key, shows what the two sides really "
                  "share. Users who never purchased sit on the bottom line (0).")) if has_events else None"""),
     code("display(Markdown(links_text(at_cut, key_path, placebo=placebo))) if has_events else None"),
-    code("""ctx.save("links", links)
-ctx.save("links_info", {"cutoff": str(w["cut"].date()), "methods": methods, "real_key": key is not None, "snapshots": info})
+    code("""ctx.save("links_info", {"cutoff": str(w["cut"].date()), "methods": methods, "real_key": key is not None, "snapshots": info})
 first = at_cut[0] if at_cut else {"mapped": 0, "coverage": 0.0}
 ctx.finish({"methods": ", ".join(methods), "linked customers at cut-off": first["mapped"],
             "coverage": f"{first['coverage']:.1%}", "synthetic links": ", ".join(m for m in methods if m != "key") or "none"})"""),
@@ -234,30 +235,31 @@ features, not zero activity); the models handle them natively."""),
     code(WS + SPLIT, ("parameters",)),
     code(SETUP + """from clvlib.features.hybrid import missing_report
 from clvlib.features.links import no_click_snapshots
-from clvlib.features.snapshots import build_snapshots, click_snapshot_parts, linked_at_cut, snapshot_cuts, snapshot_summary
+from clvlib.features.snapshots import click_snapshot_parts, linked_at_cut, snapshot_cuts, snapshot_parts, snapshot_summary
 from clvlib.features.temporal import plan
 from clvlib.io import ParquetTable
 from clvlib.pipeline.context import open_stage
 from clvlib.report import figures
 from clvlib.report.display import link_caveat
 ctx = open_stage("04", workspace, params=dict(""" + PLAN_PARAMS + """))"""),
-    code("""orders, events, links, info = ctx.load("orders"), ctx.load("events"), ctx.load("links"), ctx.load("links_info")
-""" + PLAN + """snaps = build_snapshots(orders, snapshot_cuts(p))
-has_links = len(info["methods"]) > 0
+    code("""orders, events, info = ctx.load("orders"), ctx.load("events"), ctx.load("links_info")
+links = ctx.load("links", lazy=True)  # each cut's links read when its features are built
+""" + PLAN + """has_links = len(info["methods"]) > 0
 parts = click_snapshot_parts(orders, events, links, snapshot_cuts(p)) if has_links else iter([no_click_snapshots()])
 clicks = ParquetTable(ctx.save("click_snapshots", parts))  # written one (cut, method) at a time, read back by slices
-ctx.save("snapshots", snaps)
+snaps = ParquetTable(ctx.save("snapshots", snapshot_parts(orders, snapshot_cuts(p))))  # and one cut at a time
+summary = snapshot_summary(snaps, clicks)
 at_cut = [i for i in info["snapshots"] if i["cutoff"] == info["cutoff"]]
 if has_links:
     display(link_caveat(info["methods"], periods_overlap=at_cut[0]["clickstream_cut_applied"] if at_cut else None))
 else:
     display(Markdown("**This dataset has no event log**: the features are the transactions' alone."))
-show_table(snapshot_summary(snaps, clicks), headers={"cut": "snapshot cut-off", "people": "people who had bought by then",
+show_table(summary, headers={"cut": "snapshot cut-off", "people": "people who had bought by then",
                                                      "repeat_share": "share who had bought again"},
            caption="One row per snapshot; linked <method>: customers with a clickstream user through that link.")"""),
     md("## Linked customers at the cut-off\nBoth feature sets side by side for the customers linked by the first method, with cross ratios: spend per clickstream event, orders per session, spend / clickstream purchase amount. Missing values per column:"),
     code("""method = ("key" if info["real_key"] else info["methods"][0]) if has_links else None
-hybrid, customers = linked_at_cut(orders, events, links, w["cut"], method) if has_links else (snaps.iloc[:0], None)
+hybrid, customers = linked_at_cut(orders, events, links, w["cut"], method) if has_links else (None, None)
 if has_links:
     display(Markdown(f"Method **{method}**: **{len(hybrid):,} linked customers** of {len(customers):,} who had bought by {w['cut'].date()}."))
 report = missing_report(hybrid) if has_links else None
@@ -275,8 +277,8 @@ show_table(report[(report["missing"] > 0) | report["column"].isin(["spend_per_ev
                  "Through a real key they show how behaviour relates to spend; through a synthetic link they show the pairing "
                  "rule (the rank link pairs by activity, so activity correlates by construction). The cross ratios "
                  "correlate with their own parts by construction.")) if has_links else None"""),
-    code("""ctx.finish({"snapshots": int(snaps["cut"].nunique()), "people at cut-off": int((snaps["cut"] == w["cut"]).sum()),
-            "links": ", ".join(info["methods"]), "linked at cut-off": len(hybrid)})"""),
+    code("""ctx.finish({"snapshots": len(summary), "people at cut-off": int(summary.set_index("cut").loc[w["cut"].date(), "people"]),
+            "links": ", ".join(info["methods"]), "linked at cut-off": len(hybrid) if has_links else 0})"""),
 ]
 NB["05_clv_models"] = [
     md("""# 05 · CLV models and backtests
@@ -307,8 +309,8 @@ from clvlib.report.notices import captured_warnings
 from clvlib.report.summaries import btyd_parameter_reading
 ctx = open_stage("05", workspace, params=dict(""" + PLAN_PARAMS + """, fit_method=fit_method, lifetime_months=lifetime_months,
                  annual_discount_rate=annual_discount_rate, calibrate_buyers=calibrate_buyers, seed=seed))"""),
-    code("""orders, snaps, links = ctx.load("orders"), ctx.load("snapshots"), ctx.load("links_info")
-clicks = ctx.load("click_snapshots", lazy=True)  # each (cut, method) read when a model needs it
+    code("""orders, links = ctx.load("orders"), ctx.load("links_info")
+snaps, clicks = ctx.load("snapshots", lazy=True), ctx.load("click_snapshots", lazy=True)  # each snapshot read when a model needs it
 """ + PLAN + """variants = variants_for(has_key=links["real_key"], methods=tuple(m for m in links["methods"] if m != "key"))
 info_at = {c: {i["method"]: i for i in links["snapshots"] if i["cutoff"] == str(c.date())} for c in p["cuts"]}
 options = dict(fit_method=fit_method, seed=seed, annual_discount_rate=annual_discount_rate, lifetime_months=lifetime_months,
@@ -524,8 +526,8 @@ from clvlib.report.forecast import forecast_facts, forecast_text
 from clvlib.report.notices import captured_warnings
 from clvlib.report.tables import clv_formats, clv_headers
 ctx = open_stage("07", workspace)"""),
-    code("""orders, snaps, links = ctx.load("orders"), ctx.load("snapshots"), ctx.load("links_info")
-clicks = ctx.load("click_snapshots", lazy=True)  # each (cut, method) read when a model needs it
+    code("""orders, links = ctx.load("orders"), ctx.load("links_info")
+snaps, clicks = ctx.load("snapshots", lazy=True), ctx.load("click_snapshots", lazy=True)  # each snapshot read when a model needs it
 meta, metrics = ctx.load("model_params"), ctx.load("metrics")
 fw = plan(**meta["plan"])["forecast"]
 pick = metrics["backtest"]["recommended"]

@@ -23,8 +23,13 @@ from clvlib.io import ParquetTable
 from clvlib.schemas import CUSTOMER, USER
 
 __all__ = ["snapshot_cuts", "methods_for", "build_links", "build_snapshots", "build_click_snapshots",
-           "click_snapshot_parts", "MAX_USER_ROWS", "snapshot",
+           "link_parts", "links_at", "snapshot_parts", "click_snapshot_parts", "stored_cuts", "MAX_USER_ROWS", "snapshot",
            "link_report", "linked_at_cut", "snapshot_summary"]
+
+
+#: Most (cut, person) rows one engine query of :func:`link_parts` or :func:`click_snapshot_parts`
+#: returns; more cuts than fit are queried in groups.
+MAX_USER_ROWS = 4_000_000
 
 
 def snapshot_cuts(windows: dict) -> list[pd.Timestamp]:
@@ -59,10 +64,7 @@ def build_links(orders: pd.DataFrame, events: pd.DataFrame, cuts: Sequence[pd.Ti
                 engine: str | None = None) -> tuple[pd.DataFrame, list[dict]]:
     """Links per (cut, method), each built from data dated on or before its cut.
 
-    The customers' and users' summaries at every cut come from two engine queries
-    (:func:`clvlib.features.links.inputs_at_cuts`); ``engine``: ``"duckdb"`` (default) or ``"spark"``.
-    The work runs on integer codes of the ids, numbered in the order of their text
-    (:func:`clvlib.features.links.text_ordered_codes`), so the links are those the ids themselves give.
+    :func:`link_parts`, stacked in memory.
 
     Returns
     -------
@@ -72,6 +74,39 @@ def build_links(orders: pd.DataFrame, events: pd.DataFrame, cuts: Sequence[pd.Ti
         Per (cut, method): coverage and whether the clickstream could be cut at the same date
         (see :func:`clvlib.features.links.mapping_from`).
     """
+    parts, info = link_parts(orders, events, cuts, methods, seed=seed, key=key, engine=engine)
+    return pd.concat(list(parts), ignore_index=True), info
+
+
+def link_parts(orders: pd.DataFrame, events: pd.DataFrame, cuts: Sequence[pd.Timestamp], methods: Sequence[str],
+               seed: int = 42, key: pd.DataFrame | None = None, engine: str | None = None,
+               max_user_rows: int = MAX_USER_ROWS) -> tuple[Iterator[pd.DataFrame], list[dict]]:
+    """The links of every (cut, method), one at a time, each built from data dated on or before its cut.
+
+    The customers' and users' summaries come from two engine queries per group of cuts
+    (:func:`clvlib.features.links.inputs_at_cuts`): all cuts at once while ``cuts x people``
+    rows stay within ``max_user_rows``, fewer beyond it. The work runs on integer codes of the
+    ids, numbered in the order of their text (:func:`clvlib.features.links.text_ordered_codes`),
+    so the links are those the ids themselves give. ``engine``: ``"duckdb"`` (default) or ``"spark"``.
+
+    Returns
+    -------
+    parts : iterator of pandas.DataFrame
+        Per cut in the order given and per method: ``cut``, ``method``, ``customer_unique_id``,
+        ``UserID``. Write them with :func:`clvlib.io.write_parquet_parts_atomic`.
+    info : list of dict
+        Per (cut, method), filled as ``parts`` is consumed: coverage and whether the clickstream
+        could be cut at the same date (see :func:`clvlib.features.links.mapping_from`).
+    """
+    if max_user_rows < 1:
+        raise ValueError(f"max_user_rows must be a positive number of rows, got {max_user_rows!r}.")
+    info: list[dict] = []
+    return _link_parts(orders, events, list(cuts), list(methods), seed, key, engine, max_user_rows, info), info
+
+
+def _link_parts(orders: pd.DataFrame, events: pd.DataFrame, cuts: list[pd.Timestamp], methods: list[str], seed: int,
+                key: pd.DataFrame | None, engine: str | None, max_user_rows: int, info: list[dict]
+                ) -> Iterator[pd.DataFrame]:
     orders = _until(orders, cuts)
     c_codes, c_ids = text_ordered_codes(orders[CUSTOMER])
     u_codes, u_ids = text_ordered_codes(events[USER])
@@ -82,41 +117,68 @@ def build_links(orders: pd.DataFrame, events: pd.DataFrame, cuts: Sequence[pd.Ti
         k = pd.DataFrame({CUSTOMER: c_ids.get_indexer(k[CUSTOMER].astype(str)),
                           USER: u_ids.get_indexer(k[USER].astype(u_ids.dtype))})
         key = k[(k[CUSTOMER] >= 0) & (k[USER] >= 0)]  # pairs never seen in the data link no one at any cut
-    progress.step(f"customers and clickstream users at {len(cuts)} cuts")
-    inputs, overlap = inputs_at_cuts(orders, events, cuts, engine=engine, activity_only=True)
-    frames, info = [], []
-    for i, (cut, (customers, users)) in enumerate(zip(cuts, inputs)):
-        progress.step(f"links ({', '.join(methods)}) as of {pd.Timestamp(cut).date()}", i, len(cuts))
-        for m in methods:
-            mapping, meta = mapping_from(customers, users, overlap, m, cut, seed=seed, key=key, ids_as_text=False)
-            frames.append(mapping[[CUSTOMER, USER]].assign(cut=pd.Timestamp(cut), method=m))
-            info.append(meta)
-    links = pd.concat(frames, ignore_index=True)[["cut", "method", CUSTOMER, USER]]
-    links[CUSTOMER] = np.asarray(c_ids.take(links[CUSTOMER].to_numpy()))  # as map_users gives them: from numpy
-    links[USER] = np.asarray(u_ids.take(links[USER].to_numpy()))
-    return links, info
+    per_query = max(1, min(len(cuts), max_user_rows // max(len(c_ids), len(u_ids), 1)))
+    for start in range(0, len(cuts), per_query):
+        group = cuts[start:start + per_query]
+        where = f"{len(group)} cuts" if len(group) == len(cuts) else f"cuts {start + 1}-{start + len(group)} of {len(cuts)}"
+        progress.step(f"customers and clickstream users at {where}")
+        inputs, overlap = inputs_at_cuts(orders, events, group, engine=engine, activity_only=True)
+        for i, (cut, (customers, users)) in enumerate(zip(group, inputs), start=start):
+            progress.step(f"links ({', '.join(methods)}) as of {pd.Timestamp(cut).date()}", i, len(cuts))
+            for m in methods:
+                mapping, meta = mapping_from(customers, users, overlap, m, cut, seed=seed, key=key, ids_as_text=False)
+                part = mapping[[CUSTOMER, USER]].assign(cut=pd.Timestamp(cut), method=m)[["cut", "method", CUSTOMER, USER]]
+                part[CUSTOMER] = np.asarray(c_ids.take(part[CUSTOMER].to_numpy()))  # as map_users gives them: from numpy
+                part[USER] = np.asarray(u_ids.take(part[USER].to_numpy()))
+                info.append(meta)
+                yield part.reset_index(drop=True)
+
+
+def links_at(links: pd.DataFrame | ParquetTable, cut: pd.Timestamp, method: str | None = None) -> pd.DataFrame:
+    """The links of one cut (and method), from the stacked table or a :class:`clvlib.io.ParquetTable` of it."""
+    cut = pd.Timestamp(cut)
+    if isinstance(links, ParquetTable):
+        return links.where(cut=cut, **({} if method is None else {"method": method}))
+    mask = links["cut"] == cut
+    if method is not None:
+        mask &= links["method"] == method
+    return links[mask]
 
 
 def build_snapshots(orders: pd.DataFrame, cuts: Sequence[pd.Timestamp], engine: str | None = None) -> pd.DataFrame:
     """Every person's RFM and Olist-behaviour features as of each cut, stacked with a ``cut`` column.
 
-    One engine query for every cut (:func:`clvlib.engine.customers.customer_features`); each
-    snapshot is :func:`clvlib.features.temporal.population_features` at its cut (categorical
-    columns with that cut's categories, then stacked as ``pandas.concat`` stacks them).
-    ``engine``: ``"duckdb"`` (default) or ``"spark"``.
+    :func:`snapshot_parts`, stacked in memory.
     """
+    return pd.concat(list(snapshot_parts(orders, cuts, engine=engine)), ignore_index=True)
+
+
+def snapshot_parts(orders: pd.DataFrame, cuts: Sequence[pd.Timestamp], engine: str | None = None,
+                   max_rows: int = MAX_USER_ROWS) -> Iterator[pd.DataFrame]:
+    """Every person's RFM and Olist-behaviour features as of each cut, one cut at a time, with a ``cut`` column.
+
+    One engine query per group of cuts (:func:`clvlib.engine.customers.customer_features`): all
+    cuts at once while ``cuts x customers`` rows stay within ``max_rows``, fewer beyond it. Each
+    snapshot is :func:`clvlib.features.temporal.population_features` at its cut, except that
+    its categorical columns are plain text: a cut's categories are that cut's levels, so
+    snapshots stacked or stored together hold text either way (``pandas.concat`` of different
+    categories gives text too). ``engine``: ``"duckdb"`` (default) or ``"spark"``.
+    """
+    if max_rows < 1:
+        raise ValueError(f"max_rows must be a positive number of rows, got {max_rows!r}.")
+    cuts = list(cuts)
     orders = _until(orders, cuts)
-    progress.step(f"features of every customer at {len(cuts)} cuts")
-    parts = customer_features(orders, cuts, engine=engine)
-    return pd.concat([part.assign(cut=pd.Timestamp(cut)) for part, cut in zip(parts, cuts)], ignore_index=True)
+    per_query = max(1, min(len(cuts), max_rows // max(int(orders[CUSTOMER].nunique()), 1)))
+    for start in range(0, len(cuts), per_query):
+        group = cuts[start:start + per_query]
+        where = f"{len(group)} cuts" if len(group) == len(cuts) else f"cuts {start + 1}-{start + len(group)} of {len(cuts)}"
+        progress.step(f"features of every customer at {where}")
+        for part, cut in zip(customer_features(orders, group, engine=engine), group):
+            text = {c: part[c].astype(object).astype("str") for c in part.select_dtypes("category").columns}
+            yield part.assign(**text, cut=pd.Timestamp(cut))
 
 
-#: Most (cut, user) feature rows one engine query of :func:`click_snapshot_parts` returns; more
-#: cuts than fit are queried in groups.
-MAX_USER_ROWS = 4_000_000
-
-
-def click_snapshot_parts(orders: pd.DataFrame, events: pd.DataFrame, links: pd.DataFrame,
+def click_snapshot_parts(orders: pd.DataFrame, events: pd.DataFrame, links: pd.DataFrame | ParquetTable,
                          cuts: Sequence[pd.Timestamp], engine: str | None = None,
                          max_user_rows: int = MAX_USER_ROWS) -> Iterator[pd.DataFrame]:
     """The linked users' clickstream features (``click_*``), one (cut, method) at a time.
@@ -140,7 +202,7 @@ def click_snapshot_parts(orders: pd.DataFrame, events: pd.DataFrame, links: pd.D
         progress.step(f"clickstream features at {where}")
         users, _ = users_at_cuts(orders, events, group, engine=engine)
         for cut, at in zip(group, users):
-            at_cut = links[links["cut"] == pd.Timestamp(cut)]
+            at_cut = links_at(links, cut)
             for m in at_cut["method"].drop_duplicates():
                 linked = linked_click_features(at, at_cut[at_cut["method"] == m])
                 yield linked.assign(cut=pd.Timestamp(cut), method=m)
@@ -170,7 +232,7 @@ def snapshot(table: pd.DataFrame | ParquetTable, cut: pd.Timestamp, method: str 
     return table[mask].drop(columns=[c for c in ("cut", "method") if c in table.columns]).reset_index(drop=True)
 
 
-def link_report(orders: pd.DataFrame, events: pd.DataFrame, links: pd.DataFrame,
+def link_report(orders: pd.DataFrame, events: pd.DataFrame, links: pd.DataFrame | ParquetTable,
                 cutoff: pd.Timestamp) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """The placebo check at the cut-off: Spearman correlations per method, and the linked pairs per method.
 
@@ -185,7 +247,7 @@ def link_report(orders: pd.DataFrame, events: pd.DataFrame, links: pd.DataFrame,
 
     cut = pd.Timestamp(cutoff)
     customers, users, _ = inputs_at_cutoff(_until(orders, [cut]), events, cut, activity_only=True)
-    at_cut = links[links["cut"] == cut]
+    at_cut = links_at(links, cut)
     rows, linked = [], {}
     for m in at_cut["method"].drop_duplicates():
         mp = at_cut[at_cut["method"] == m]
@@ -195,22 +257,30 @@ def link_report(orders: pd.DataFrame, events: pd.DataFrame, links: pd.DataFrame,
     return placebo, linked
 
 
-def linked_at_cut(orders: pd.DataFrame, events: pd.DataFrame, links: pd.DataFrame, cutoff: pd.Timestamp,
+def linked_at_cut(orders: pd.DataFrame, events: pd.DataFrame, links: pd.DataFrame | ParquetTable, cutoff: pd.Timestamp,
                   method: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Linked customers at the cut-off with both feature sets and the cross ratios, and all customers then."""
     from clvlib.features.hybrid import hybrid_features
 
     cut = pd.Timestamp(cutoff)
     customers, users, _ = inputs_at_cutoff(_until(orders, [cut]), events, cut)
-    mapping = links[(links["cut"] == cut) & (links["method"] == method)]
+    mapping = links_at(links, cut, method)
     return hybrid_features(customers, users, mapping), customers
 
 
-def snapshot_summary(snapshots: pd.DataFrame, click_snapshots: pd.DataFrame | ParquetTable) -> pd.DataFrame:
+def stored_cuts(table: pd.DataFrame | ParquetTable) -> set[pd.Timestamp]:
+    """The cuts a stacked snapshot table holds (of a :class:`clvlib.io.ParquetTable`, only its ``cut`` column is read)."""
+    cuts = table.read(["cut"])["cut"] if isinstance(table, ParquetTable) else table["cut"]
+    return {pd.Timestamp(c) for c in cuts.unique()}
+
+
+def snapshot_summary(snapshots: pd.DataFrame | ParquetTable, click_snapshots: pd.DataFrame | ParquetTable) -> pd.DataFrame:
     """Per snapshot cut: people, share who had bought on more than one day, linked customers per method.
 
-    ``click_snapshots`` may be a :class:`clvlib.io.ParquetTable` (only its ``cut`` and ``method`` are read).
+    Either table may be a :class:`clvlib.io.ParquetTable` (only the columns the summary needs are read).
     """
+    if isinstance(snapshots, ParquetTable):
+        snapshots = snapshots.read([CUSTOMER, "frequency", "cut"])
     out = snapshots.groupby("cut").agg(people=(CUSTOMER, "size"), repeat_share=("frequency", lambda f: (f > 0).mean()))
     if isinstance(click_snapshots, ParquetTable):
         click_snapshots = click_snapshots.read(["cut", "method"])

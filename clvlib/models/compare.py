@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from clvlib import progress
-from clvlib.features.snapshots import snapshot
+from clvlib.features.snapshots import snapshot, stored_cuts
 from clvlib.models.baselines import fit_btyd_baselines
 from clvlib.models.btyd import BTYDModel
 from clvlib.models.btyd.spend import AllOrdersSpend, with_spend
@@ -115,7 +115,8 @@ def compare_at(snapshots: pd.DataFrame, click_snapshots: pd.DataFrame | None, or
     CutResult
     """
     cut = pd.Timestamp(windows["cut"])
-    missing = [str(c.date()) for c in [*windows["train_cuts"], cut] if not (snapshots["cut"] == c).any()]
+    stored = stored_cuts(snapshots)
+    missing = [str(c.date()) for c in [*windows["train_cuts"], cut] if pd.Timestamp(c) not in stored]
     if missing:
         raise ValueError(f"The snapshots (data/snapshots.parquet) have no cut {', '.join(missing)}, which the split at "
                          f"{cut.date()} needs. Rerun stages 03-04 with the same split parameters: python run_all.py --from 03")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from clvlib.features.snapshots import (build_click_snapshots, build_links, build_snapshots, click_snapshot_parts, methods_for,
-                                       snapshot, snapshot_summary)
+from clvlib.features.snapshots import (build_click_snapshots, build_links, build_snapshots, click_snapshot_parts,
+                                       link_parts, link_report, linked_at_cut, links_at, methods_for, snapshot,
+                                       snapshot_parts, snapshot_summary, stored_cuts)
 from clvlib.features.temporal import join_click_features, population_features
 from clvlib.features.links import build_mapping
 from clvlib.io import ParquetTable, write_parquet_parts_atomic
@@ -73,6 +74,43 @@ def test_click_snapshots_written_in_parts_read_back_one_snapshot_at_a_time_as_th
     pd.testing.assert_frame_equal(snapshot_summary(snaps, lazy), snapshot_summary(snaps, stacked))
     with pytest.raises(ValueError, match="max_user_rows must be a positive number of rows, got 0"):
         next(click_snapshot_parts(_orders(), _events(), links, cuts, max_user_rows=0))
+
+
+def test_snapshots_written_one_cut_at_a_time_read_back_as_the_stacked_table_with_categories_as_text(tmp_path):
+    cuts = [pd.Timestamp("2018-02-28"), pd.Timestamp("2018-01-31")]
+    orders = _orders().assign(customer_state=["SP", "SP", "RJ", "MG", "MG"])
+    stacked = build_snapshots(orders, cuts)
+    parts = list(snapshot_parts(orders, cuts, max_rows=1))  # one query per cut
+    assert [p["cut"].iloc[0] for p in parts] == cuts
+    pd.testing.assert_frame_equal(pd.concat(parts, ignore_index=True), stacked)
+    lazy = ParquetTable(write_parquet_parts_atomic(iter(parts), tmp_path / "snaps.parquet"))
+    stored = pd.read_parquet(_stacked_file(stacked, tmp_path))
+    for cut in cuts:
+        pd.testing.assert_frame_equal(snapshot(lazy, cut), snapshot(stored, cut))
+    assert stored_cuts(lazy) == stored_cuts(stacked) == set(cuts)
+    assert not list(stacked.select_dtypes("category").columns)  # a cut's own categories would not stack
+    with pytest.raises(ValueError, match="max_rows must be a positive number of rows, got 0"):
+        next(snapshot_parts(orders, cuts, max_rows=0))
+
+
+def test_links_written_one_cut_at_a_time_equal_the_stacked_links_and_read_back_by_cut(tmp_path):
+    cuts = [pd.Timestamp("2018-02-28"), pd.Timestamp("2018-01-31")]
+    links, info = build_links(_orders(), _events(), cuts, ["rank", "random"], seed=3)
+    parts, info_parts = link_parts(_orders(), _events(), cuts, ["rank", "random"], seed=3, max_user_rows=1)
+    assert info_parts == []  # filled as the parts are consumed
+    lazy = ParquetTable(write_parquet_parts_atomic(parts, tmp_path / "links.parquet"))
+    assert info_parts == info
+    pd.testing.assert_frame_equal(pd.read_parquet(lazy.path), pd.read_parquet(_stacked_file(links, tmp_path)))
+    for cut in cuts:
+        pd.testing.assert_frame_equal(links_at(lazy, cut, "rank").reset_index(drop=True),
+                                      links_at(links, cut, "rank").reset_index(drop=True))
+    placebo_lazy, linked_lazy = link_report(_orders(), _events(), lazy, cuts[1])
+    placebo, linked = link_report(_orders(), _events(), links, cuts[1])
+    pd.testing.assert_frame_equal(placebo_lazy, placebo)
+    pd.testing.assert_frame_equal(linked_at_cut(_orders(), _events(), lazy, cuts[0], "random")[0],
+                                  linked_at_cut(_orders(), _events(), links, cuts[0], "random")[0])
+    with pytest.raises(ValueError, match="max_user_rows must be a positive number of rows, got -1"):
+        link_parts(_orders(), _events(), cuts, ["rank"], max_user_rows=-1)
 
 
 def _stacked_file(frame, tmp_path):
