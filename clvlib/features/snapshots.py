@@ -32,6 +32,19 @@ __all__ = ["snapshot_cuts", "methods_for", "build_links", "build_snapshots", "bu
 MAX_USER_ROWS = 4_000_000
 
 
+def _cut_groups(cuts: list[pd.Timestamp], people: int, max_rows: int,
+                name: str = "max_rows") -> Iterator[tuple[int, list[pd.Timestamp], str]]:
+    """The cuts in groups of at most ``max_rows // people`` (at least one), each with its first index and a label."""
+    if max_rows < 1:
+        raise ValueError(f"{name} must be a positive number of rows, got {max_rows!r}.")
+    size = max(1, min(len(cuts), max_rows // max(people, 1)))
+    for start in range(0, len(cuts), size):
+        group = cuts[start:start + size]
+        label = (f"{len(cuts)} cuts" if len(group) == len(cuts) else f"cut {start + 1} of {len(cuts)}" if len(group) == 1
+                 else f"cuts {start + 1}-{start + len(group)} of {len(cuts)}")
+        yield start, group, label
+
+
 def snapshot_cuts(windows: dict) -> list[pd.Timestamp]:
     """Every snapshot cut a split needs.
 
@@ -117,10 +130,7 @@ def _link_parts(orders: pd.DataFrame, events: pd.DataFrame, cuts: list[pd.Timest
         k = pd.DataFrame({CUSTOMER: c_ids.get_indexer(k[CUSTOMER].astype(str)),
                           USER: u_ids.get_indexer(k[USER].astype(u_ids.dtype))})
         key = k[(k[CUSTOMER] >= 0) & (k[USER] >= 0)]  # pairs never seen in the data link no one at any cut
-    per_query = max(1, min(len(cuts), max_user_rows // max(len(c_ids), len(u_ids), 1)))
-    for start in range(0, len(cuts), per_query):
-        group = cuts[start:start + per_query]
-        where = f"{len(group)} cuts" if len(group) == len(cuts) else f"cuts {start + 1}-{start + len(group)} of {len(cuts)}"
+    for start, group, where in _cut_groups(cuts, max(len(c_ids), len(u_ids)), max_user_rows, "max_user_rows"):
         progress.step(f"customers and clickstream users at {where}")
         inputs, overlap = inputs_at_cuts(orders, events, group, engine=engine, activity_only=True)
         for i, (cut, (customers, users)) in enumerate(zip(group, inputs), start=start):
@@ -164,14 +174,9 @@ def snapshot_parts(orders: pd.DataFrame, cuts: Sequence[pd.Timestamp], engine: s
     snapshots stacked or stored together hold text either way (``pandas.concat`` of different
     categories gives text too). ``engine``: ``"duckdb"`` (default) or ``"spark"``.
     """
-    if max_rows < 1:
-        raise ValueError(f"max_rows must be a positive number of rows, got {max_rows!r}.")
     cuts = list(cuts)
     orders = _until(orders, cuts)
-    per_query = max(1, min(len(cuts), max_rows // max(int(orders[CUSTOMER].nunique()), 1)))
-    for start in range(0, len(cuts), per_query):
-        group = cuts[start:start + per_query]
-        where = f"{len(group)} cuts" if len(group) == len(cuts) else f"cuts {start + 1}-{start + len(group)} of {len(cuts)}"
+    for _, group, where in _cut_groups(cuts, int(orders[CUSTOMER].nunique()), max_rows):
         progress.step(f"features of every customer at {where}")
         for part, cut in zip(customer_features(orders, group, engine=engine), group):
             text = {c: part[c].astype(object).astype("str") for c in part.select_dtypes("category").columns}
@@ -191,14 +196,9 @@ def click_snapshot_parts(orders: pd.DataFrame, events: pd.DataFrame, links: pd.D
     :func:`clvlib.io.write_parquet_parts_atomic` and read them back one at a time with
     :func:`snapshot` on a :class:`clvlib.io.ParquetTable`.
     """
-    if max_user_rows < 1:
-        raise ValueError(f"max_user_rows must be a positive number of rows, got {max_user_rows!r}.")
+    cuts = list(cuts)
     orders = _until(orders, cuts)
-    n_users = max(int(events[USER].nunique()), 1)
-    per_query = max(1, min(len(cuts), max_user_rows // n_users))
-    for start in range(0, len(cuts), per_query):
-        group = list(cuts[start:start + per_query])
-        where = f"{len(group)} cuts" if len(group) == len(cuts) else f"cuts {start + 1}-{start + len(group)} of {len(cuts)}"
+    for _, group, where in _cut_groups(cuts, int(events[USER].nunique()), max_user_rows, "max_user_rows"):
         progress.step(f"clickstream features at {where}")
         users, _ = users_at_cuts(orders, events, group, engine=engine)
         for cut, at in zip(group, users):
