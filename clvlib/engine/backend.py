@@ -228,7 +228,8 @@ def _run_spark(sql: str, tables: Mapping[str, pa.Table]) -> pa.Table:
                 spark.catalog.dropTempView(name)
 
 
-def run_sql(sql: str, tables: Mapping[str, pa.Table], engine: str | None = None) -> pd.DataFrame:
+def run_sql(sql: str, tables: Mapping[str, pa.Table], engine: str | None = None,
+            arrow: bool = False) -> pd.DataFrame | pa.Table:
     """Run a DuckDB-dialect query over named Arrow tables on an engine; the result in pandas.
 
     Parameters
@@ -239,13 +240,15 @@ def run_sql(sql: str, tables: Mapping[str, pa.Table], engine: str | None = None)
         Name -> Arrow table (see :func:`arrow_table`).
     engine
         ``"duckdb"`` or ``"spark"`` (default: :func:`resolve_engine`).
+    arrow
+        Return the Arrow table itself (to query it again, as an intermediate table).
 
     Returns
     -------
     pandas.DataFrame
         Arrow's conversion: BIGINT -> int64 (float64 where NULLs occur), DOUBLE -> float64 (NULL -> NaN),
-        VARCHAR -> str.
+        VARCHAR -> str. With ``arrow=True``, the ``pyarrow.Table``.
     """
     name = resolve_engine(engine)
     result = _run_duckdb(sql, tables) if name == "duckdb" else _run_spark(sql, tables)
-    return result.to_pandas()
+    return result if arrow else result.to_pandas()

@@ -18,15 +18,19 @@ from that purchase to ``ref``): interest that continues after an order.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from clvlib.engine.backend import US_PER_DAY, arrow_table, from_micros, micros, run_sql
 from clvlib.schemas import EVENT_TYPES
 
 __all__ = ["COUNT_COLUMNS", "BEHAVIOUR_COLUMNS", "USER_COLUMNS", "ACTIVITY_COLUMNS", "user_features_sql",
-           "user_activity_sql", "user_features_at"]
+           "event_slots_sql", "user_features_from_slots_sql", "user_activity_sql", "EventSlots", "event_slots",
+           "user_features_at"]
 
 D = US_PER_DAY
 #: Event type -> its count column.
@@ -64,16 +68,22 @@ def user_features_sql(event_types: Sequence[str] = EVENT_TYPES, grain: int = 1) 
     midnight) and one microsecond otherwise. With a day, a shop's log of 8.3 million events at 16
     cuts joins 1.3 million slots instead of the events: several times faster.
     """
+    return f"""
+WITH slots AS ({event_slots_sql(event_types, grain)}),
+{_features_from_slots(event_types, grain)}"""
+
+
+def event_slots_sql(event_types: Sequence[str] = EVENT_TYPES, grain: int = 1) -> str:
+    """The query that sums ``events`` per (user, session, time slot of ``grain`` microseconds).
+
+    The first step of :func:`user_features_sql`; :func:`user_features_from_slots_sql` is the rest,
+    so the slots can be computed once and queried at many bounds (:func:`event_slots`).
+    """
     if _US_PER_DAY % grain:
         raise ValueError(f"grain must divide one day in microseconds ({_US_PER_DAY}), got {grain}.")
-    counts = ",\n           ".join(f"CAST(SUM(n_{COUNT_COLUMNS[t]}) AS BIGINT) AS {COUNT_COLUMNS[t]}"
-                                    for t in event_types if t in COUNT_COLUMNS)
     slot_counts = ",\n           ".join(f"COUNT(CASE WHEN event = '{t}' THEN 1 END) AS n_{COUNT_COLUMNS[t]}"
                                          for t in event_types if t in COUNT_COLUMNS)
-    start = "slot * " + str(grain)  # the slot's first microsecond
-    recent = {days: f"{start} >= ref - {days * _US_PER_DAY}" for days in (30, 90)}
     return f"""
-WITH slots AS (
     SELECT uid, session, FLOOR(ts / {grain}) AS slot,
            COUNT(*) AS n_events,
            {slot_counts},
@@ -84,8 +94,23 @@ WITH slots AS (
            MAX(ts) AS last_ts,
            MAX(CASE WHEN event = 'purchase' THEN ts END) AS last_buy
     FROM events GROUP BY uid, session, FLOOR(ts / {grain})
-),
-e AS (
+"""
+
+
+def user_features_from_slots_sql(event_types: Sequence[str] = EVENT_TYPES, grain: int = 1) -> str:
+    """:func:`user_features_sql` reading a table ``slots`` (:func:`event_slots_sql`'s result) instead of ``events``."""
+    return f"WITH {_features_from_slots(event_types, grain)}"
+
+
+def _features_from_slots(event_types: Sequence[str], grain: int) -> str:
+    """The common table expressions and final query of the features, from ``slots`` and ``bounds``."""
+    if _US_PER_DAY % grain:
+        raise ValueError(f"grain must divide one day in microseconds ({_US_PER_DAY}), got {grain}.")
+    counts = ",\n           ".join(f"CAST(SUM(n_{COUNT_COLUMNS[t]}) AS BIGINT) AS {COUNT_COLUMNS[t]}"
+                                    for t in event_types if t in COUNT_COLUMNS)
+    start = "slot * " + str(grain)  # the slot's first microsecond
+    recent = {days: f"{start} >= ref - {days * _US_PER_DAY}" for days in (30, 90)}
+    return f"""e AS (
     SELECT b.bound, b.ref, x.*
     FROM slots AS x JOIN bounds AS b ON {start.replace("slot", "x.slot")} < b.cut_end
 ),
@@ -175,7 +200,50 @@ ORDER BY b.bound, x.uid
 """
 
 
-def user_features_at(
+@dataclass(frozen=True)
+class EventSlots:
+    """A clickstream's events summed per (user, session, time slot) once, to be queried at many bounds.
+
+    Made by :func:`event_slots`; pass it to :func:`user_features_at` as ``slots``. ``grain``: the
+    slot's length in microseconds (every bound queried must be a multiple of it); ``user_dtype``
+    and ``ts_dtype``: the events' id and timestamp dtypes, which the features are returned in.
+    """
+
+    table: pa.Table
+    grain: int
+    user_dtype: Any
+    ts_dtype: Any
+
+    def __repr__(self) -> str:
+        return f"EventSlots({self.table.num_rows:,} slots of {self.grain} us)"
+
+
+def _bound_table(bounds: Sequence[tuple[pd.Timestamp | None, pd.Timestamp]]) -> pa.Table:
+    return arrow_table(pd.DataFrame({
+        "bound": np.arange(len(bounds), dtype="int64"),
+        "cut_end": pd.array([_NO_END if end is None else micros(pd.Timestamp(end)) for end, _ in bounds], dtype="Int64"),
+        "ref": pd.array([micros(pd.Timestamp(ref)) for _, ref in bounds], dtype="Int64"),
+    }), {"bound": "bound", "cut_end": "cut_end", "ref": "ref"})
+
+
+def _grain(bound_table: pa.Table) -> int:
+    """One day when every bound is a midnight (a slot then lies wholly on one side of each), else one microsecond."""
+    ends = [v for v in (*bound_table.column("cut_end").to_pylist(), *bound_table.column("ref").to_pylist())
+            if v != _NO_END]
+    return _US_PER_DAY if all(v % _US_PER_DAY == 0 for v in ends) else 1
+
+
+def _events_table(events: pd.DataFrame, user_col: str, session_col: str, ts_col: str, event_col: str,
+                  amount_col: str) -> pa.Table:
+    need = [user_col, session_col, ts_col, event_col, amount_col]
+    missing = [c for c in need if c not in events.columns]
+    if missing:
+        raise ValueError(f"clickstream events: missing column(s) {missing}.")
+    return arrow_table(events, {"uid": user_col, "session": session_col, "ts": ts_col, "event": event_col,
+                                "amount": amount_col}, times=("ts",), strings=("event",), table="clickstream events")
+
+
+def event_slots(
     events: pd.DataFrame,
     bounds: Sequence[tuple[pd.Timestamp | None, pd.Timestamp]],
     user_col: str = "UserID",
@@ -184,14 +252,38 @@ def user_features_at(
     event_col: str = "EventType",
     amount_col: str = "Amount",
     engine: str | None = None,
+) -> EventSlots:
+    """The events summed per (user, session, slot) once (:func:`event_slots_sql`), for every ``bounds`` to come.
+
+    :func:`user_features_at` computes the slots inside each query; a caller that queries the
+    same events at many bounds in several queries (stage 04 at millions of users, a few cuts
+    at a time) computes them once here. The slot is one day when every bound is a midnight.
+    """
+    grain = _grain(_bound_table(bounds))
+    table = run_sql(event_slots_sql(grain=grain),
+                    {"events": _events_table(events, user_col, session_col, ts_col, event_col, amount_col)},
+                    engine, arrow=True)
+    return EventSlots(table, grain, events[user_col].dtype, events[ts_col].dtype)
+
+
+def user_features_at(
+    events: pd.DataFrame | None,
+    bounds: Sequence[tuple[pd.Timestamp | None, pd.Timestamp]],
+    user_col: str = "UserID",
+    session_col: str = "SessionID",
+    ts_col: str = "Timestamp",
+    event_col: str = "EventType",
+    amount_col: str = "Amount",
+    engine: str | None = None,
     activity_only: bool = False,
+    slots: EventSlots | None = None,
 ) -> list[pd.DataFrame]:
     """Every user's features over the events before each bound (one query), one frame per bound.
 
     Parameters
     ----------
     events
-        Cleaned events. Required columns: the five ``*_col`` names.
+        Cleaned events. Required columns: the five ``*_col`` names. Not read when ``slots`` is given.
     bounds
         ``(end, ref)`` pairs: events dated before ``end`` are read (``None``: every event), and
         recency and the recent windows are measured to ``ref`` (exclusive ends, e.g. the end
@@ -201,6 +293,9 @@ def user_features_at(
     activity_only
         Only :data:`ACTIVITY_COLUMNS` (:func:`user_activity_sql`), the same values in a fraction
         of the time.
+    slots
+        The same events' :func:`event_slots`, computed once for many calls: the query then starts
+        from them (:func:`user_features_from_slots_sql`), with the same results.
 
     Returns
     -------
@@ -208,26 +303,31 @@ def user_features_at(
         Per bound, one row per user with an event before it, sorted by ``user_col``: the user id
         and :data:`USER_COLUMNS` (or :data:`ACTIVITY_COLUMNS`) (counts as int64; ``mean_purchase_amount`` missing for users
         who never purchased; ``first_event``/``last_event`` with the input's timestamp dtype).
+
+    Raises
+    ------
+    ValueError
+        For a missing column, ``slots`` with ``activity_only``, or a bound that is not a multiple
+        of the slots' grain.
     """
-    need = [user_col, session_col, ts_col, event_col, amount_col]
-    missing = [c for c in need if c not in events.columns]
-    if missing:
-        raise ValueError(f"clickstream events: missing column(s) {missing}.")
-    table = arrow_table(events, {"uid": user_col, "session": session_col, "ts": ts_col, "event": event_col,
-                                 "amount": amount_col}, times=("ts",), strings=("event",), table="clickstream events")
-    bound_table = arrow_table(pd.DataFrame({
-        "bound": np.arange(len(bounds), dtype="int64"),
-        "cut_end": pd.array([_NO_END if end is None else micros(pd.Timestamp(end)) for end, _ in bounds], dtype="Int64"),
-        "ref": pd.array([micros(pd.Timestamp(ref)) for _, ref in bounds], dtype="Int64"),
-    }), {"bound": "bound", "cut_end": "cut_end", "ref": "ref"})
-    ends = [v for v in (*bound_table.column("cut_end").to_pylist(), *bound_table.column("ref").to_pylist())
-            if v != _NO_END]
-    grain = _US_PER_DAY if all(v % _US_PER_DAY == 0 for v in ends) else 1
-    sql = user_activity_sql() if activity_only else user_features_sql(grain=grain)
-    res = run_sql(sql, {"events": table, "bounds": bound_table}, engine)
+    bound_table = _bound_table(bounds)
+    if slots is not None:
+        if activity_only:
+            raise ValueError("activity_only reads the events themselves; call without slots.")
+        if _grain(bound_table) % slots.grain:
+            raise ValueError(f"the slots are {slots.grain} us long, but a bound is not a multiple of them; "
+                             "make the slots with every bound (event_slots).")
+        res = run_sql(user_features_from_slots_sql(grain=slots.grain), {"slots": slots.table, "bounds": bound_table},
+                      engine)
+        user_dtype, ts_dtype = slots.user_dtype, slots.ts_dtype
+    else:
+        table = _events_table(events, user_col, session_col, ts_col, event_col, amount_col)
+        sql = user_activity_sql() if activity_only else user_features_sql(grain=_grain(bound_table))
+        res = run_sql(sql, {"events": table, "bounds": bound_table}, engine)
+        user_dtype, ts_dtype = events[user_col].dtype, events[ts_col].dtype
     res = res.rename(columns={"uid": user_col})
-    res[user_col] = res[user_col].astype(events[user_col].dtype)
+    res[user_col] = res[user_col].astype(user_dtype)
     for c in ("first_event", "last_event") if not activity_only else ():  # back from microseconds, in the input's dtype
-        res[c] = from_micros(res[c], events[ts_col].dtype)
+        res[c] = from_micros(res[c], ts_dtype)
     cuts = np.searchsorted(res["bound"].to_numpy(), np.arange(len(bounds) + 1))
     return [res.iloc[cuts[k]:cuts[k + 1]].drop(columns="bound").reset_index(drop=True) for k in range(len(bounds))]

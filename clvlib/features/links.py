@@ -23,9 +23,9 @@ import pyarrow.compute as pc
 from clvlib.data.clickstream import period_overlaps
 from clvlib.dates import end_of_day
 from clvlib.engine.customers import summary_at
-from clvlib.engine.users import user_features_at
+from clvlib.engine.users import EventSlots, user_features_at
 
-__all__ = ["no_links", "no_click_snapshots", "METHODS", "activity_score", "map_users", "link_correlations", "users_at_cuts", "inputs_at_cuts", "inputs_at_cutoff", "mapping_from", "build_mapping",
+__all__ = ["no_links", "no_click_snapshots", "METHODS", "activity_score", "map_users", "link_correlations", "user_bounds", "users_at_cuts", "inputs_at_cuts", "inputs_at_cutoff", "mapping_from", "build_mapping",
            "text_ordered_codes", "check_key"]
 
 METHODS = ("rank", "random", "key")
@@ -191,14 +191,28 @@ def _check_cuts(orders: pd.DataFrame, events: pd.DataFrame, days: Sequence[pd.Ti
     return overlap
 
 
+def user_bounds(orders: pd.DataFrame, events: pd.DataFrame, cuts: Sequence[str | pd.Timestamp]
+                ) -> tuple[list[tuple[pd.Timestamp | None, pd.Timestamp]], bool]:
+    """The (end, ref) bounds :func:`users_at_cuts` reads the events with at each cut, and whether the events are cut.
+
+    See :func:`users_at_cuts`; also what :func:`clvlib.engine.users.event_slots` needs to know in advance.
+    """
+    days = [pd.Timestamp(c).normalize() for c in cuts]
+    overlap = _check_cuts(orders, events, days)
+    last = end_of_day(events["Timestamp"].max())
+    return [(end_of_day(d), end_of_day(d)) if overlap else (None, last) for d in days], overlap
+
+
 def users_at_cuts(orders: pd.DataFrame, events: pd.DataFrame, cuts: Sequence[str | pd.Timestamp],
-                  engine: str | None = None, activity_only: bool = False) -> tuple[list[pd.DataFrame], bool]:
+                  engine: str | None = None, activity_only: bool = False,
+                  slots: EventSlots | None = None) -> tuple[list[pd.DataFrame], bool]:
     """Clickstream users' features as of each cut (one engine query), as :func:`inputs_at_cutoff` makes them.
 
     Events are cut at each cut-off when the clickstream's period overlaps the orders' (recency and
     the recent windows measured to the end of the cut day); otherwise every event is used, measured
     to the end of the last event's day. ``activity_only``: only the columns a link ranks by and its
     placebo check reads (:data:`clvlib.engine.users.ACTIVITY_COLUMNS`), a much cheaper query.
+    ``slots``: the events' :func:`clvlib.engine.users.event_slots`, made once for several calls.
 
     Returns
     -------
@@ -206,11 +220,8 @@ def users_at_cuts(orders: pd.DataFrame, events: pd.DataFrame, cuts: Sequence[str
         One :func:`clvlib.data.clickstream.user_features` table per cut.
     clickstream_cut_applied : bool
     """
-    days = [pd.Timestamp(c).normalize() for c in cuts]
-    overlap = _check_cuts(orders, events, days)
-    last = end_of_day(events["Timestamp"].max())
-    bounds = [(end_of_day(d), end_of_day(d)) if overlap else (None, last) for d in days]
-    return user_features_at(events, bounds, engine=engine, activity_only=activity_only), overlap
+    bounds, overlap = user_bounds(orders, events, cuts)
+    return user_features_at(events, bounds, engine=engine, activity_only=activity_only, slots=slots), overlap
 
 
 def inputs_at_cuts(orders: pd.DataFrame, events: pd.DataFrame, cuts: Sequence[str | pd.Timestamp],

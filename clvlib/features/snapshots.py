@@ -17,7 +17,9 @@ import pandas as pd
 from clvlib import progress
 from clvlib.dates import on_or_before
 from clvlib.engine.customers import customer_features
-from clvlib.features.links import check_key, inputs_at_cutoff, inputs_at_cuts, mapping_from, text_ordered_codes, users_at_cuts
+from clvlib.engine.users import event_slots
+from clvlib.features.links import (check_key, inputs_at_cutoff, inputs_at_cuts, mapping_from, text_ordered_codes,
+                                   user_bounds, users_at_cuts)
 from clvlib.features.temporal import linked_click_features
 from clvlib.io import ParquetTable
 from clvlib.schemas import CUSTOMER, USER
@@ -192,15 +194,22 @@ def click_snapshot_parts(orders: pd.DataFrame, events: pd.DataFrame, links: pd.D
     :func:`build_click_snapshots` stacks. The users' features come from one engine query per
     group of cuts (:func:`clvlib.features.links.users_at_cuts`): all cuts at once while
     ``cuts x users`` rows stay within ``max_user_rows``, fewer cuts per query beyond it, so a
-    log of millions of users is never held at every cut at once. Write the parts with
+    log of millions of users is never held at every cut at once. With several groups the events
+    are first summed per user, session and day once (:func:`clvlib.engine.users.event_slots`),
+    and each group's query starts from those sums. Write the parts with
     :func:`clvlib.io.write_parquet_parts_atomic` and read them back one at a time with
     :func:`snapshot` on a :class:`clvlib.io.ParquetTable`.
     """
     cuts = list(cuts)
     orders = _until(orders, cuts)
-    for _, group, where in _cut_groups(cuts, int(events[USER].nunique()), max_user_rows, "max_user_rows"):
+    groups = list(_cut_groups(cuts, int(events[USER].nunique()), max_user_rows, "max_user_rows"))
+    slots = None
+    if len(groups) > 1:  # several queries: sum the events per user, session and day once, not in each
+        progress.step("clickstream events per user, session and day")
+        slots = event_slots(events, user_bounds(orders, events, cuts)[0], engine=engine)
+    for _, group, where in groups:
         progress.step(f"clickstream features at {where}")
-        users, _ = users_at_cuts(orders, events, group, engine=engine)
+        users, _ = users_at_cuts(orders, events, group, engine=engine, slots=slots)
         for cut, at in zip(group, users):
             at_cut = links_at(links, cut)
             for m in at_cut["method"].drop_duplicates():

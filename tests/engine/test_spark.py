@@ -10,7 +10,8 @@ import shutil
 import pandas as pd
 import pytest
 
-from clvlib.features.links import users_at_cuts
+from clvlib.engine.users import event_slots
+from clvlib.features.links import user_bounds, users_at_cuts
 from clvlib.features.snapshots import build_snapshots
 from clvlib.features.temporal import holdout_labels
 from test_customers import orders as hand_orders
@@ -46,6 +47,10 @@ def test_snapshot_click_features_and_labels_on_spark_equal_duckdbs_on_a_small_de
     _same(snaps, build_snapshots(orders, cuts, engine="duckdb"))
     until = orders[orders["order_purchase_timestamp"] <= "2018-02-28 23:59:59"]
     for got, expected in zip(users_at_cuts(until, events, cuts, engine="spark")[0],
+                             users_at_cuts(until, events, cuts, engine="duckdb")[0]):
+        _same(got, expected)
+    slots = event_slots(events, user_bounds(until, events, cuts)[0], engine="spark")  # made once, read per query
+    for got, expected in zip(users_at_cuts(until, events, cuts, engine="spark", slots=slots)[0],
                              users_at_cuts(until, events, cuts, engine="duckdb")[0]):
         _same(got, expected)
     for got, expected in zip(users_at_cuts(until, events, cuts, engine="spark", activity_only=True)[0],

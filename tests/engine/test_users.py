@@ -9,7 +9,7 @@ import pytest
 import engine_oracle as oracle
 from clvlib.data.clickstream import user_features
 from clvlib.dates import end_of_day
-from clvlib.engine.users import ACTIVITY_COLUMNS, BEHAVIOUR_COLUMNS, USER_COLUMNS, user_features_at
+from clvlib.engine.users import ACTIVITY_COLUMNS, BEHAVIOUR_COLUMNS, USER_COLUMNS, event_slots, user_features_at
 from clvlib.features.links import build_mapping, users_at_cuts
 from clvlib.features.snapshots import build_click_snapshots, build_links, methods_for
 
@@ -132,6 +132,22 @@ def test_several_bounds_in_one_query_equal_the_pandas_oracle_at_each():
                 oracle.user_features(ev[ev["Timestamp"] < end_of_day("2018-01-01")], "2018-01-05")]
     for g, e in zip(got, expected):
         pd.testing.assert_frame_equal(g, e)
+
+
+def test_slots_made_once_give_every_bounds_features_exactly_as_the_single_query():
+    days = [(end_of_day(CUT), end_of_day(CUT)), (None, end_of_day("2018-03-02"))]
+    slots = event_slots(shop_log(), days)
+    assert slots.grain == 86_400_000_000 and slots.table.num_rows < len(shop_log())  # summed per user, session, day
+    for got, expected in zip(user_features_at(None, days, slots=slots), user_features_at(shop_log(), days)):
+        pd.testing.assert_frame_equal(got, expected)
+    noon = [(pd.Timestamp(CUT) + pd.Timedelta("12h"), pd.Timestamp(CUT) + pd.Timedelta("12h"))]
+    fine = event_slots(events(), noon)  # a bound inside a day: one-microsecond slots
+    assert fine.grain == 1
+    pd.testing.assert_frame_equal(user_features_at(None, noon, slots=fine)[0], user_features_at(events(), noon)[0])
+    with pytest.raises(ValueError, match=r"the slots are 86400000000 us long, but a bound is not a multiple of them"):
+        user_features_at(None, noon, slots=slots)
+    with pytest.raises(ValueError, match="activity_only reads the events themselves; call without slots"):
+        user_features_at(None, days, slots=slots, activity_only=True)
 
 
 def test_user_features_keeps_its_errors():
