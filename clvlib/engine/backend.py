@@ -35,7 +35,7 @@ import pandas as pd
 import pyarrow as pa
 
 __all__ = ["ENGINES", "ENGINE_ENV", "US_PER_DAY", "resolve_engine", "check_engine", "micros", "from_micros", "arrow_table", "to_spark_sql",
-           "run_sql", "spark_session", "duckdb_connect"]
+           "run_sql", "spark_session", "duckdb_connect", "available_memory_mb", "MEMORY_SHARE"]
 
 #: The engines every definition runs on.
 ENGINES = ("duckdb", "spark")
@@ -185,6 +185,22 @@ def spark_session():
 _CONNECTIONS = itertools.count()
 
 
+#: Share of the memory available when a connection opens that DuckDB may use before it spills to disk.
+MEMORY_SHARE = 0.6
+
+
+def available_memory_mb() -> int | None:
+    """The memory available to a new allocation now, in MiB (``MemAvailable`` of ``/proc/meminfo``); None if unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) // 1024
+    except OSError:
+        return None
+    return None
+
+
 def duckdb_connect(threads: int | None = None):
     """An in-memory DuckDB connection that spills, when it must, to the system's temporary folder.
 
@@ -192,12 +208,20 @@ def duckdb_connect(threads: int | None = None):
     directory, which for a stage's kernel is inside the project; here it is a folder of its own
     under :func:`tempfile.gettempdir` (created only when DuckDB spills, removed when the
     connection closes). ``threads`` bounds DuckDB's threads (default: one per core).
+
+    DuckDB's own memory limit is 80% of the machine's memory, whatever the Python process
+    already holds; a stage holding millions of rows in pandas then runs out of memory inside a
+    query. Where the available memory is known (Linux), the limit is :data:`MEMORY_SHARE` of
+    what is available when the connection opens (at least 1 GB), and DuckDB spills beyond it.
     """
     import duckdb
 
     con = duckdb.connect()
     spill = Path(tempfile.gettempdir()) / f"clvlib-duckdb-{os.getpid()}-{next(_CONNECTIONS)}"
     con.execute(f"SET temp_directory = '{str(spill).replace(chr(39), chr(39) * 2)}'")
+    available = available_memory_mb()
+    if available is not None:
+        con.execute(f"SET memory_limit = '{max(1024, int(available * MEMORY_SHARE))}MiB'")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     return con

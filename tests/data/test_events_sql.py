@@ -18,6 +18,7 @@ from clvlib.data.datasets import clean_events_of
 from clvlib.data.events_sql import clean_events_duckdb
 from clvlib.data.readers import DataInputError
 from clvlib.data.spec import load_spec
+from clvlib.engine import backend
 from clvlib.engine.backend import duckdb_connect
 from test_canonical import SPEC as ORDERS_SPEC
 
@@ -214,3 +215,15 @@ def test_duckdb_spills_to_a_folder_of_its_own_under_the_system_temp_not_the_work
     assert len(spilled) == 1 and spilled[0].startswith(f"clvlib-duckdb-{os.getpid()}-")
     con.close()
     assert list(temp.iterdir()) == [] and list(work.iterdir()) == []  # removed on close; nothing in the cwd
+
+
+def test_duckdb_may_use_a_share_of_the_memory_available_when_it_connects_not_of_the_machine(monkeypatch):
+    monkeypatch.setattr(backend, "available_memory_mb", lambda: 10_000)  # MiB
+    con = duckdb_connect()
+    assert con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] == "5.8 GiB"  # 6,000 MiB
+    con.close()
+    monkeypatch.setattr(backend, "available_memory_mb", lambda: 500)  # almost nothing left: still 1 GB
+    con = duckdb_connect()
+    assert con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] == "1.0 GiB"
+    con.close()
+    assert backend.available_memory_mb() is None or backend.available_memory_mb() > 0
