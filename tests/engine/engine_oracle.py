@@ -59,10 +59,11 @@ def population_features(orders: pd.DataFrame, cutoff, customer_col: str = "custo
 
 
 def build_snapshots(orders: pd.DataFrame, cuts) -> pd.DataFrame:
-    """The stacked snapshots (the pandas reference)."""
+    """The stacked snapshots (the pandas reference), categorical columns as text (a cut's categories are its own)."""
     orders = orders[on_or_before(orders["order_purchase_timestamp"], max(cuts))]
-    return pd.concat([population_features(orders, cut).assign(cut=pd.Timestamp(cut)) for cut in cuts],
-                     ignore_index=True)
+    out = pd.concat([population_features(orders, cut).assign(cut=pd.Timestamp(cut)) for cut in cuts],
+                    ignore_index=True)
+    return out.astype({c: "str" for c in out.select_dtypes("category").columns})
 
 
 def holdout_labels(orders: pd.DataFrame, start, end, customers: pd.Series,
