@@ -245,41 +245,60 @@ def write_parquet_parts_atomic(parts: Iterable[pd.DataFrame], path: str | Path) 
     Only one part is held at a time, so a table larger than memory can be written. Each
     non-empty part becomes its own row group(s), so a reader that filters on a column constant
     within each part (e.g. a snapshot's cut) skips the others by the row groups' statistics.
-    Every part must have the first part's columns; their types are cast to the first part's.
+    The column types are the first non-empty part's (an empty part's text column has no type
+    yet); every part must have the same columns, and the others are cast to those types.
 
     Raises
     ------
     ValueError
-        If there is no part, or a part's columns differ from the first part's.
+        If there is no part, a part's columns differ from the first part's, or a part's column
+        cannot be cast to the type the file has.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    name = Path(path).name
+
     def write(tmp: str) -> None:
-        writer, schema, rows = None, None, 0
+        writer, names, schema, first_empty = None, None, None, None
         try:
             for k, part in enumerate(parts):
                 table = pa.Table.from_pandas(part, preserve_index=False)
+                if names is None:
+                    names = table.schema.names
+                elif table.schema.names != names:
+                    raise ValueError(f"{name}: part {k + 1} has columns {table.schema.names}, the first part {names}.")
+                if not table.num_rows:
+                    first_empty = table if first_empty is None else first_empty
+                    continue
                 if schema is None:
                     schema = table.schema
                     writer = pq.ParquetWriter(tmp, schema)
-                elif table.schema.names != schema.names:
-                    raise ValueError(f"{Path(path).name}: part {k + 1} has columns {table.schema.names}, "
-                                     f"the first part {schema.names}.")
                 else:
-                    table = table.cast(schema)
-                if table.num_rows:
-                    writer.write_table(table, row_group_size=table.num_rows)
-                    rows += table.num_rows
-            if writer is None:
-                raise ValueError(f"{Path(path).name}: no part to write.")
-            if not rows:  # only empty parts: the file still has the columns
-                writer.write_table(schema.empty_table())
+                    table = _cast_part(table, schema, name, k + 1)
+                writer.write_table(table, row_group_size=table.num_rows)
+            if names is None:
+                raise ValueError(f"{name}: no part to write.")
+            if writer is None:  # only empty parts: the file still has the columns
+                writer = pq.ParquetWriter(tmp, first_empty.schema)
+                writer.write_table(first_empty)
         finally:
             if writer is not None:
                 writer.close()
 
     return _atomic_write(Path(path), write)
+
+
+def _cast_part(table: Any, schema: Any, name: str, k: int) -> Any:
+    """``table`` cast to ``schema``; a column that cannot be is named."""
+    import pyarrow as pa
+
+    try:
+        return table.cast(schema)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
+        bad = [f.name for f in schema if table.schema.field(f.name).type != f.type]
+        raise ValueError(f"{name}: part {k}'s column(s) {bad} cannot be stored as the first non-empty part's types "
+                         f"({', '.join(str(schema.field(c).type) for c in bad)}): {exc}") from exc
 
 
 class ParquetTable:
@@ -289,7 +308,11 @@ class ParquetTable:
     of people each): :meth:`where` reads one slice, through ``pandas.read_parquet`` with filters,
     so its dtypes are those of reading the whole file. Written by
     :func:`write_parquet_parts_atomic` with one part per slice, a slice's row groups are found
-    by their statistics and the others are not read.
+    by their statistics and the others are not read. :meth:`count_by` counts rows per group in
+    DuckDB without loading a column.
+
+    The file is the one that was there when the table was opened: a read after it was replaced
+    (another run rewrote it) raises instead of mixing two versions.
 
     Parameters
     ----------
@@ -299,20 +322,36 @@ class ParquetTable:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self._stamp = self._signature()
 
     def __repr__(self) -> str:
         return f"ParquetTable({str(self.path)!r})"
+
+    def _signature(self) -> tuple[int, int, int]:
+        st = os.stat(self.path)
+        return st.st_size, st.st_mtime_ns, st.st_ino
+
+    def _check(self) -> None:
+        try:
+            same = self._signature() == self._stamp
+        except OSError:
+            same = False
+        if not same:
+            raise RuntimeError(f"{self.path} was replaced or removed while it was being read (another run rewrote "
+                               "it?). Run this stage again once that run has finished.")
 
     @property
     def columns(self) -> list[str]:
         """The file's column names."""
         import pyarrow.parquet as pq
 
+        self._check()
         return list(pq.read_schema(self.path).names)
 
     def __len__(self) -> int:
         import pyarrow.parquet as pq
 
+        self._check()
         return int(pq.ParquetFile(self.path).metadata.num_rows)
 
     def where(self, **equal: Any) -> pd.DataFrame:
@@ -321,11 +360,40 @@ class ParquetTable:
         if unknown:
             raise ValueError(f"{self.path.name}: no column {unknown}; it has {self.columns}.")
         filters = [(col, "==", value) for col, value in equal.items()] or None
-        return pd.read_parquet(self.path, filters=filters)
+        out = pd.read_parquet(self.path, filters=filters)
+        self._check()
+        return out
 
     def read(self, columns: list[str] | None = None) -> pd.DataFrame:
         """Every row, of ``columns`` only (all by default)."""
-        return pd.read_parquet(self.path, columns=columns)
+        self._check()
+        out = pd.read_parquet(self.path, columns=columns)
+        self._check()
+        return out
+
+    def count_by(self, by: list[str], share_positive: str | None = None) -> pd.DataFrame:
+        """Rows per distinct value of ``by`` (column ``rows``), sorted by ``by``, counted in DuckDB.
+
+        ``share_positive``: also the share of rows where that column is above zero (``positive_share``).
+        No column is loaded into pandas, so this stays small for a table of hundreds of millions of rows.
+        """
+        import duckdb
+
+        unknown = sorted(set(by) - set(self.columns) | ({share_positive} - set(self.columns) - {None}))
+        if unknown:
+            raise ValueError(f"{self.path.name}: no column {unknown}; it has {self.columns}.")
+        keys = ", ".join(f'"{c}"' for c in by)
+        share = (f', AVG(CASE WHEN "{share_positive}" > 0 THEN 1.0 ELSE 0.0 END) AS positive_share'
+                 if share_positive else "")
+        source = str(self.path).replace("'", "''")
+        con = duckdb.connect()
+        try:
+            out = con.sql(f"SELECT {keys}, COUNT(*) AS rows{share} FROM read_parquet('{source}') "
+                          f"GROUP BY {keys} ORDER BY {keys}").to_arrow_table().to_pandas()
+        finally:
+            con.close()
+        self._check()
+        return out
 
 
 def json_safe(obj: Any) -> Any:

@@ -204,6 +204,7 @@ key, key_path = link_key(ctx.spec, ctx.source.raw_dir) if has_events else (None,
 """ + PLAN + """methods = methods_for(link_methods, has_key=key is not None) if has_events else []
 parts, info = link_parts(orders, events, snapshot_cuts(p), methods, seed=seed, key=key) if has_events else (iter([no_links()]), [])
 links = ParquetTable(ctx.save("links", parts))  # written one (cut, method) at a time; info is complete once written
+ctx.save("links_info", {"cutoff": str(w["cut"].date()), "methods": methods, "real_key": key is not None, "snapshots": info})
 at_cut = [i for i in info if i["cutoff"] == str(w["cut"].date())]
 if has_events:
     display(Markdown(links_text(at_cut, key_path)))
@@ -220,8 +221,7 @@ show_table(placebo, index=True, headers={"customer_measure": "customer's (orders
                  "beyond it is made by the pairing. A key panel, when the data has a real key, shows what the two sides really "
                  "share. Users who never purchased sit on the bottom line (0).")) if has_events else None"""),
     code("display(Markdown(links_text(at_cut, key_path, placebo=placebo))) if has_events else None"),
-    code("""ctx.save("links_info", {"cutoff": str(w["cut"].date()), "methods": methods, "real_key": key is not None, "snapshots": info})
-first = at_cut[0] if at_cut else {"mapped": 0, "coverage": 0.0}
+    code("""first = at_cut[0] if at_cut else {"mapped": 0, "coverage": 0.0}
 ctx.finish({"methods": ", ".join(methods), "linked customers at cut-off": first["mapped"],
             "coverage": f"{first['coverage']:.1%}", "synthetic links": ", ".join(m for m in methods if m != "key") or "none"})"""),
 ]

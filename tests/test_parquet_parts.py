@@ -68,3 +68,29 @@ def test_no_part_or_parts_with_other_columns_are_refused_and_leave_no_file(tmp_p
                                          r"'click_rate', 'cut', 'method'\]"):
         write_parquet_parts_atomic(iter([first, second]), tmp_path / "t.parquet")
     assert os.listdir(tmp_path) == []
+
+
+def test_an_empty_first_part_does_not_fix_the_types_and_a_part_that_cannot_be_stored_is_named(tmp_path):
+    empty = pd.DataFrame({"customer_unique_id": pd.Series([], dtype=object), "n": pd.Series([], dtype="int64")})
+    full = pd.DataFrame({"customer_unique_id": ["a", "b"], "n": [1, 2]})
+    got = pd.read_parquet(write_parquet_parts_atomic(iter([empty, full, empty]), tmp_path / "t.parquet"))
+    assert got["customer_unique_id"].tolist() == ["a", "b"]  # an empty text column had no type yet
+    with pytest.raises(ValueError, match=r"u\.parquet: part 2's column\(s\) \['n'\] cannot be stored as the first "
+                                         r"non-empty part's types \(int64\)"):
+        write_parquet_parts_atomic(iter([full, full.assign(n=["x", "y"])]), tmp_path / "u.parquet")
+    assert not (tmp_path / "u.parquet").exists()
+
+
+def test_a_table_replaced_while_it_is_read_is_refused_and_rows_are_counted_without_loading(tmp_path):
+    path = write_parquet_parts_atomic(iter(_parts()), tmp_path / "t.parquet")
+    table = ParquetTable(path)
+    counts = table.count_by(["cut", "method"])
+    assert counts.to_dict("list") == {"cut": [pd.Timestamp("2018-01-31")] * 2 + [pd.Timestamp("2018-02-28")],
+                                      "method": ["key", "rank", "rank"], "rows": [1, 2, 3]}
+    share = table.count_by(["cut"], share_positive="click_rate")
+    assert share["positive_share"].tolist() == [1 / 3, 2 / 3]  # rates 0.5, NaN, NaN and 0.5, 0.5, NaN: NaN is not above 0
+    write_parquet_parts_atomic(iter(_parts()[:1]), path)  # another run rewrites the file
+    with pytest.raises(RuntimeError, match=r"t\.parquet was replaced or removed while it was being read"):
+        table.where(method="rank")
+    with pytest.raises(ValueError, match=r"no column \['segment'\]"):
+        ParquetTable(path).count_by(["segment"])

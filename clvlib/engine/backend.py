@@ -35,7 +35,7 @@ import pandas as pd
 import pyarrow as pa
 
 __all__ = ["ENGINES", "ENGINE_ENV", "US_PER_DAY", "resolve_engine", "check_engine", "micros", "from_micros", "arrow_table", "to_spark_sql",
-           "run_sql", "spark_session", "duckdb_connect", "available_memory_mb", "MEMORY_SHARE"]
+           "run_sql", "spark_session", "duckdb_connect", "available_memory_mb", "MEMORY_SHARE", "MEMORY_ENV"]
 
 #: The engines every definition runs on.
 ENGINES = ("duckdb", "spark")
@@ -187,6 +187,8 @@ _CONNECTIONS = itertools.count()
 
 #: Share of the memory available when a connection opens that DuckDB may use before it spills to disk.
 MEMORY_SHARE = 0.6
+#: Environment variable that sets DuckDB's memory limit instead (DuckDB's syntax, e.g. ``12GB``).
+MEMORY_ENV = "CLVLIB_DUCKDB_MEMORY"
 
 
 def available_memory_mb() -> int | None:
@@ -212,7 +214,9 @@ def duckdb_connect(threads: int | None = None):
     DuckDB's own memory limit is 80% of the machine's memory, whatever the Python process
     already holds; a stage holding millions of rows in pandas then runs out of memory inside a
     query. Where the available memory is known (Linux), the limit is :data:`MEMORY_SHARE` of
-    what is available when the connection opens (at least 1 GB), and DuckDB spills beyond it.
+    what is available when the connection opens (at least 1 GiB), and DuckDB spills beyond it.
+    ``$CLVLIB_DUCKDB_MEMORY`` (e.g. ``12GB``) sets the limit instead; some queries cannot spill
+    everything and fail under a tight limit, with an error that names it.
     """
     import duckdb
 
@@ -220,7 +224,14 @@ def duckdb_connect(threads: int | None = None):
     spill = Path(tempfile.gettempdir()) / f"clvlib-duckdb-{os.getpid()}-{next(_CONNECTIONS)}"
     con.execute(f"SET temp_directory = '{str(spill).replace(chr(39), chr(39) * 2)}'")
     available = available_memory_mb()
-    if available is not None:
+    if os.environ.get(MEMORY_ENV):
+        try:
+            con.execute(f"SET memory_limit = '{os.environ[MEMORY_ENV].replace(chr(39), '')}'")
+        except Exception as exc:
+            con.close()
+            raise ValueError(f"${MEMORY_ENV} = {os.environ[MEMORY_ENV]!r} is not a memory size DuckDB reads "
+                             "(e.g. 12GB or 8000MiB).") from exc
+    elif available is not None:
         con.execute(f"SET memory_limit = '{max(1024, int(available * MEMORY_SHARE))}MiB'")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
@@ -228,6 +239,8 @@ def duckdb_connect(threads: int | None = None):
 
 
 def _run_duckdb(sql: str, tables: Mapping[str, pa.Table]) -> pa.Table:
+    import duckdb
+
     con = duckdb_connect()
     try:
         for name, tab in tables.items():
@@ -235,6 +248,11 @@ def _run_duckdb(sql: str, tables: Mapping[str, pa.Table]) -> pa.Table:
         rel = con.sql(sql)
         fetch = getattr(rel, "to_arrow_table", None) or rel.arrow  # duckdb >= 1.4 / older
         return fetch()
+    except duckdb.OutOfMemoryException as exc:
+        limit = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+        raise MemoryError(f"DuckDB ran out of memory within its limit of {limit} ({MEMORY_SHARE:.0%} of the memory "
+                          f"available when the query started, or ${MEMORY_ENV}). Free memory (close other programs) "
+                          f"or set a larger limit, e.g. {MEMORY_ENV}=12GB. DuckDB said: {exc}") from exc
     finally:
         con.close()
 

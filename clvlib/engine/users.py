@@ -321,6 +321,8 @@ def user_features_at(
                       engine)
         user_dtype, ts_dtype = slots.user_dtype, slots.ts_dtype
     else:
+        if events is None:
+            raise ValueError("user_features_at: give the events, or their slots (event_slots).")
         table = _events_table(events, user_col, session_col, ts_col, event_col, amount_col)
         sql = user_activity_sql() if activity_only else user_features_sql(grain=_grain(bound_table))
         res = run_sql(sql, {"events": table, "bounds": bound_table}, engine)

@@ -278,20 +278,24 @@ def linked_at_cut(orders: pd.DataFrame, events: pd.DataFrame, links: pd.DataFram
 
 
 def stored_cuts(table: pd.DataFrame | ParquetTable) -> set[pd.Timestamp]:
-    """The cuts a stacked snapshot table holds (of a :class:`clvlib.io.ParquetTable`, only its ``cut`` column is read)."""
-    cuts = table.read(["cut"])["cut"] if isinstance(table, ParquetTable) else table["cut"]
-    return {pd.Timestamp(c) for c in cuts.unique()}
+    """The cuts a stacked snapshot table holds (of a :class:`clvlib.io.ParquetTable`, counted in DuckDB)."""
+    cuts = table.count_by(["cut"])["cut"] if isinstance(table, ParquetTable) else table["cut"].unique()
+    return {pd.Timestamp(c) for c in cuts}
 
 
 def snapshot_summary(snapshots: pd.DataFrame | ParquetTable, click_snapshots: pd.DataFrame | ParquetTable) -> pd.DataFrame:
     """Per snapshot cut: people, share who had bought on more than one day, linked customers per method.
 
-    Either table may be a :class:`clvlib.io.ParquetTable` (only the columns the summary needs are read).
+    Either table may be a :class:`clvlib.io.ParquetTable` (counted in DuckDB, nothing loaded).
     """
-    if isinstance(snapshots, ParquetTable):
-        snapshots = snapshots.read([CUSTOMER, "frequency", "cut"])
-    out = snapshots.groupby("cut").agg(people=(CUSTOMER, "size"), repeat_share=("frequency", lambda f: (f > 0).mean()))
+    if isinstance(snapshots, ParquetTable):  # counted in DuckDB: no column of millions of rows in pandas
+        out = (snapshots.count_by(["cut"], share_positive="frequency").set_index("cut")
+               .rename(columns={"rows": "people", "positive_share": "repeat_share"}))
+    else:
+        out = snapshots.groupby("cut").agg(people=(CUSTOMER, "size"), repeat_share=("frequency", lambda f: (f > 0).mean()))
     if isinstance(click_snapshots, ParquetTable):
-        click_snapshots = click_snapshots.read(["cut", "method"])
-    linked = click_snapshots.groupby(["cut", "method"]).size().unstack("method").add_prefix("linked ")
+        linked = click_snapshots.count_by(["cut", "method"]).set_index(["cut", "method"])["rows"].rename(None)
+    else:
+        linked = click_snapshots.groupby(["cut", "method"]).size()
+    linked = linked.unstack("method").add_prefix("linked ")
     return out.join(linked).reset_index().assign(cut=lambda d: d["cut"].dt.date)

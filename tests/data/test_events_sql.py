@@ -7,6 +7,8 @@ import os
 import tempfile
 from pathlib import Path
 
+import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -226,4 +228,26 @@ def test_duckdb_may_use_a_share_of_the_memory_available_when_it_connects_not_of_
     con = duckdb_connect()
     assert con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] == "1.0 GiB"
     con.close()
-    assert backend.available_memory_mb() is None or backend.available_memory_mb() > 0
+    monkeypatch.setattr(backend, "available_memory_mb", lambda: None)  # not known (not Linux): DuckDB's own default
+    con = duckdb_connect()
+    default = duckdb.connect()
+    assert con.execute("SELECT current_setting('memory_limit')").fetchall() == \
+        default.execute("SELECT current_setting('memory_limit')").fetchall()
+    con.close()
+    default.close()
+    monkeypatch.setenv("CLVLIB_DUCKDB_MEMORY", "3GB")  # the user's own limit wins
+    con = duckdb_connect()
+    assert con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] == "2.7 GiB"  # 3e9 bytes
+    con.close()
+    monkeypatch.setenv("CLVLIB_DUCKDB_MEMORY", "lots")
+    with pytest.raises(ValueError, match=r"\$CLVLIB_DUCKDB_MEMORY = 'lots' is not a memory size DuckDB reads"):
+        duckdb_connect()
+
+
+def test_a_query_over_duckdbs_memory_limit_names_the_limit_and_how_to_raise_it(monkeypatch):
+    monkeypatch.setenv("CLVLIB_DUCKDB_MEMORY", "20MB")
+    big = pa.table({"x": np.arange(3_000_000)})
+    with pytest.raises(MemoryError, match=r"DuckDB ran out of memory within its limit of 19\.0 MiB .* "
+                                          r"CLVLIB_DUCKDB_MEMORY=12GB"):
+        backend.run_sql("SELECT x, md5(CAST(x AS VARCHAR)) AS h, list(x) OVER (ORDER BY x ROWS BETWEEN 500 PRECEDING "
+                        "AND CURRENT ROW) AS w FROM big ORDER BY h", {"big": big})

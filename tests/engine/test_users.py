@@ -148,6 +148,8 @@ def test_slots_made_once_give_every_bounds_features_exactly_as_the_single_query(
         user_features_at(None, noon, slots=slots)
     with pytest.raises(ValueError, match="activity_only reads the events themselves; call without slots"):
         user_features_at(None, days, slots=slots, activity_only=True)
+    with pytest.raises(ValueError, match=r"user_features_at: give the events, or their slots \(event_slots\)"):
+        user_features_at(None, days)
 
 
 def test_user_features_keeps_its_errors():
