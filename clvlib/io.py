@@ -23,6 +23,7 @@ __all__ = [
     "write_parquet_atomic",
     "write_parquet_parts_atomic",
     "ParquetTable",
+    "sql_string",
     "write_json_atomic",
     "write_text_atomic",
     "json_safe",
@@ -239,6 +240,11 @@ def write_parquet_atomic(df: pd.DataFrame, path: str | Path) -> Path:
     return _atomic_write(Path(path), lambda tmp: df.to_parquet(tmp, index=False))
 
 
+def sql_string(text: Any) -> str:
+    """``text`` as an SQL string literal (single quotes, inner quotes doubled), for DuckDB and Spark."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
 def write_parquet_parts_atomic(parts: Iterable[pd.DataFrame], path: str | Path) -> Path:
     """Write a table given in parts to one Parquet file (no index), through a temporary file and a rename.
 
@@ -269,7 +275,8 @@ def write_parquet_parts_atomic(parts: Iterable[pd.DataFrame], path: str | Path) 
                 elif table.schema.names != names:
                     raise ValueError(f"{name}: part {k + 1} has columns {table.schema.names}, the first part {names}.")
                 if not table.num_rows:
-                    first_empty = table if first_empty is None else first_empty
+                    if first_empty is None:
+                        first_empty = table
                     continue
                 if schema is None:
                     schema = table.schema
@@ -354,11 +361,16 @@ class ParquetTable:
         self._check()
         return int(pq.ParquetFile(self.path).metadata.num_rows)
 
+    def _known(self, names: Iterable[str]) -> None:
+        """Raise, naming the file and its columns, if a name is not one of its columns."""
+        columns = self.columns
+        unknown = sorted(set(names) - set(columns))
+        if unknown:
+            raise ValueError(f"{self.path.name}: no column {unknown}; it has {columns}.")
+
     def where(self, **equal: Any) -> pd.DataFrame:
         """The rows whose columns equal the given values (all rows without any), in stored order."""
-        unknown = sorted(set(equal) - set(self.columns))
-        if unknown:
-            raise ValueError(f"{self.path.name}: no column {unknown}; it has {self.columns}.")
+        self._known(equal)
         filters = [(col, "==", value) for col, value in equal.items()] or None
         out = pd.read_parquet(self.path, filters=filters)
         self._check()
@@ -379,16 +391,13 @@ class ParquetTable:
         """
         import duckdb
 
-        unknown = sorted(set(by) - set(self.columns) | ({share_positive} - set(self.columns) - {None}))
-        if unknown:
-            raise ValueError(f"{self.path.name}: no column {unknown}; it has {self.columns}.")
+        self._known([*by, *([share_positive] if share_positive else [])])
         keys = ", ".join(f'"{c}"' for c in by)
         share = (f', AVG(CASE WHEN "{share_positive}" > 0 THEN 1.0 ELSE 0.0 END) AS positive_share'
                  if share_positive else "")
-        source = str(self.path).replace("'", "''")
         con = duckdb.connect()
         try:
-            out = con.sql(f"SELECT {keys}, COUNT(*) AS rows{share} FROM read_parquet('{source}') "
+            out = con.sql(f"SELECT {keys}, COUNT(*) AS rows{share} FROM read_parquet({sql_string(self.path)}) "
                           f"GROUP BY {keys} ORDER BY {keys}").to_arrow_table().to_pandas()
         finally:
             con.close()

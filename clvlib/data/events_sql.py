@@ -35,7 +35,8 @@ import pandas as pd
 
 from clvlib.data.canonical import NULL_MARKERS, TIMESTAMP_MAX, TIMESTAMP_MIN
 from clvlib.data.droplog import DropLog
-from clvlib.data.readers import _quote, _sql_str, source_query
+from clvlib.data.readers import _quote, source_query
+from clvlib.io import sql_string
 from clvlib.data.spec import EventsSpec, is_database
 from clvlib.dates import end_of_day
 from clvlib.schemas import EVENT_TYPES, USER
@@ -69,7 +70,7 @@ def _trimmed(col: str) -> str:
     DuckDB's ``trim`` with a set of characters is slow (4 s for three columns of 8.3 million rows),
     so it is applied only to values that start or end with one of them.
     """
-    x, ws = f"CAST({_quote(col)} AS VARCHAR)", _sql_str(_space_chars())
+    x, ws = f"CAST({_quote(col)} AS VARCHAR)", sql_string(_space_chars())
     return f"(CASE WHEN contains({ws}, left({x}, 1)) OR contains({ws}, right({x}, 1)) THEN trim({x}, {ws}) ELSE {x} END)"
 
 
@@ -127,7 +128,7 @@ def clean_events_duckdb(spec: EventsSpec, end: str | pd.Timestamp | None = None,
             ts = f"CAST({_quote(spec.timestamp)} AS TIMESTAMP)"  # in the session's time zone, UTC
         else:
             ts = _quote(spec.timestamp)
-        markers = "(" + ", ".join(_sql_str(m) for m in NULL_MARKERS) + ")"
+        markers = "(" + ", ".join(sql_string(m) for m in NULL_MARKERS) + ")"
         if spec.amount is None:
             amount = "CAST(NULL AS DOUBLE)"
         elif amount_text:
@@ -142,10 +143,10 @@ def clean_events_duckdb(spec: EventsSpec, end: str | pd.Timestamp | None = None,
         # a date pandas cannot hold (a placeholder such as 9999-12-31): the pandas path's error names the lines
         checks.append(f"{ts} < TIMESTAMP '{TIMESTAMP_MIN}' OR {ts} > TIMESTAMP '{TIMESTAMP_MAX}'")
         if ts_type == "VARCHAR":
-            checks.append(f"{ts_raw} <> '' AND (NOT regexp_full_match({ts_raw}, {_sql_str(ISO_TIMESTAMP)}) OR {ts} IS NULL)")
+            checks.append(f"{ts_raw} <> '' AND (NOT regexp_full_match({ts_raw}, {sql_string(ISO_TIMESTAMP)}) OR {ts} IS NULL)")
         if amount_text:
             a = _trimmed(spec.amount)
-            checks.append(f"{a} NOT IN {markers} AND (NOT regexp_full_match({a}, {_sql_str(PLAIN_NUMBER)}) "
+            checks.append(f"{a} NOT IN {markers} AND (NOT regexp_full_match({a}, {sql_string(PLAIN_NUMBER)}) "
                           f"OR TRY_CAST({a} AS DOUBLE) IS NULL)")
         if spec.amount:
             checks.append(f"isinf({amount}) OR {amount} < 0")
@@ -162,10 +163,10 @@ def clean_events_duckdb(spec: EventsSpec, end: str | pd.Timestamp | None = None,
         nan_free = (" REPLACE (" + ", ".join(f"CASE WHEN isnan({_quote(c)}) THEN NULL ELSE {_quote(c)} END AS {_quote(c)}"
                                              for c in floats) + ")") if floats else ""
         mapping = {n: ours for ours, theirs in spec.types.items() for n in theirs} if spec.types else {}
-        known = "coalesce(EventType IN (" + ", ".join(_sql_str(t) for t in EVENT_TYPES) + "), FALSE)"
+        known = "coalesce(EventType IN (" + ", ".join(sql_string(t) for t in EVENT_TYPES) + "), FALSE)"
         session = _trimmed(spec.session) if spec.session else "CAST(NULL AS VARCHAR)"
         if mapping:  # the user's names -> ours, by a join with the (small) mapping rather than a CASE per name
-            pairs = ", ".join(f"({_sql_str(k)}, {_sql_str(v)})" for k, v in mapping.items())
+            pairs = ", ".join(f"({sql_string(k)}, {sql_string(v)})" for k, v in mapping.items())
             typed = f"t LEFT JOIN (VALUES {pairs}) AS m(__theirs, EventType) ON t.__name = m.__theirs"
         else:
             typed = "(SELECT *, __name AS EventType FROM t) AS t"
@@ -180,10 +181,10 @@ def clean_events_duckdb(spec: EventsSpec, end: str | pd.Timestamp | None = None,
                  ("events without a timestamp", "Timestamp IS NOT NULL", f"column {spec.timestamp!r} is empty"),
                  ("event types not mapped", known, None)]
         if spec.valid_from is not None:
-            conds.append(("rows before valid_from", f"Timestamp >= TIMESTAMP {_sql_str(str(pd.Timestamp(spec.valid_from)))}",
+            conds.append(("rows before valid_from", f"Timestamp >= TIMESTAMP {sql_string(str(pd.Timestamp(spec.valid_from)))}",
                           f"dated before {spec.valid_from} (valid_from in the spec)"))
         if spec.valid_to is not None:
-            conds.append(("rows after valid_to", f"Timestamp < TIMESTAMP {_sql_str(str(end_of_day(spec.valid_to)))}",
+            conds.append(("rows after valid_to", f"Timestamp < TIMESTAMP {sql_string(str(end_of_day(spec.valid_to)))}",
                           f"dated after {spec.valid_to} (valid_to in the spec)"))
         counts = ", ".join(f"count(*) FILTER (WHERE {' AND '.join(c for _, c, _ in conds[:k + 1])})"
                            for k in range(len(conds)))
@@ -240,7 +241,7 @@ def clean_events_duckdb(spec: EventsSpec, end: str | pd.Timestamp | None = None,
             steps.append(("purchases without a positive amount", "NOT (EventType = 'purchase' AND coalesce(Amount <= 0, TRUE))",
                           "a purchase must carry its amount"))
         if end is not None:
-            steps.append(("events after the cut-off", f"Timestamp < TIMESTAMP {_sql_str(str(end_of_day(end)))}",
+            steps.append(("events after the cut-off", f"Timestamp < TIMESTAMP {sql_string(str(end_of_day(end)))}",
                           f"dated after {pd.Timestamp(end).date()}"))
         counts = ", ".join(f"count(*) FILTER (WHERE {' AND '.join(c for _, c, _ in steps[:k + 1])})"
                            for k in range(len(steps)))

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from clvlib.data.readers import _quote, _sql_str
+from clvlib.data.readers import _quote
+from clvlib.io import sql_string
 from clvlib.schemas import EXPECTED_FILES, EXPECTED_SCHEMAS
 
 __all__ = ["EXPECTED_KEYS", "profile_csv", "inventory", "inventory_spec", "inventory_table", "inventory_tables", "inventory_flags",
@@ -202,7 +203,7 @@ def _timestamp_sql(column: str, sql_type: str, fmt: str | None) -> str:
     if t.startswith("TIMESTAMP") or t == "DATE":
         return f"CAST({col} AS TIMESTAMP)"
     text = f"TRIM(CAST({col} AS VARCHAR))"
-    return f"TRY_STRPTIME({text}, {_sql_str(fmt)})" if fmt else f"TRY_CAST({text} AS TIMESTAMP)"
+    return f"TRY_STRPTIME({text}, {sql_string(fmt)})" if fmt else f"TRY_CAST({text} AS TIMESTAMP)"
 
 
 def profile_source(ts_spec, columns: list[str], table: str, ts_col: str | None, fmt: str | None,

@@ -20,6 +20,7 @@ import pandas as pd
 
 from clvlib.data.spec import TableSpec, duckdb_file, is_database
 from clvlib.engine.backend import duckdb_connect
+from clvlib.io import sql_string
 
 __all__ = ["DataInputError", "Loaded", "source_files", "read_source", "query_files", "source_query", "duckdb_connection"]
 
@@ -59,10 +60,6 @@ def duckdb_connection(threads: int | None = None):
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _sql_str(text: str) -> str:
-    return "'" + str(text).replace("'", "''") + "'"
 
 
 def source_files(ts: TableSpec, what: str) -> list[Path]:
@@ -183,12 +180,12 @@ def _file_select(ts: TableSpec, columns: Sequence[str], what: str, con, many: bo
 
     files = source_files(ts, what)
     kind = _format(files[0], ts)
-    listing = "[" + ", ".join(_sql_str(f) for f in files) + "]"
+    listing = "[" + ", ".join(sql_string(f) for f in files) + "]"
     # Each row's file as a categorical (an ENUM of the listed files): one byte per row instead of a path string,
     # which took as much memory as the event columns themselves on a folder of Parquet files.
     cols = ", ".join(_quote(c) for c in columns) + (f", CAST(filename AS __files) AS {_FILE_COL}" if many else "")
     if many:
-        con.execute(f"CREATE TYPE __files AS ENUM ({', '.join(_sql_str(f) for f in files)})")
+        con.execute(f"CREATE TYPE __files AS ENUM ({', '.join(sql_string(f) for f in files)})")
     if kind == "parquet":
         try:
             schema = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet({listing}, union_by_name=true)").fetchall()]
@@ -208,9 +205,9 @@ def _file_select(ts: TableSpec, columns: Sequence[str], what: str, con, many: bo
         if other != header:
             raise DataInputError(f"{what}: {f} has another header than {files[0].name} "
                                  f"({other[:8]} against {header[:8]}); all files of one table need the same columns.")
-    types = "{" + ", ".join(f"{_sql_str(h)}: 'VARCHAR'" for h in _column_names(header, columns, files[0], what)) + "}"
-    return (f"SELECT {cols} FROM read_csv({listing}, auto_detect=false, header=true, delim={_sql_str(ts.delimiter)}, "
-            f"quote='\"', escape='\"', encoding={_sql_str(enc)}, columns={types}, filename={str(many).lower()})"), files
+    types = "{" + ", ".join(f"{sql_string(h)}: 'VARCHAR'" for h in _column_names(header, columns, files[0], what)) + "}"
+    return (f"SELECT {cols} FROM read_csv({listing}, auto_detect=false, header=true, delim={sql_string(ts.delimiter)}, "
+            f"quote='\"', escape='\"', encoding={sql_string(enc)}, columns={types}, filename={str(many).lower()})"), files
 
 
 def _label(ts: TableSpec, files: list[Path]) -> str:

@@ -34,6 +34,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from clvlib.io import sql_string
+
 __all__ = ["ENGINES", "ENGINE_ENV", "US_PER_DAY", "resolve_engine", "check_engine", "micros", "from_micros", "arrow_table", "to_spark_sql",
            "run_sql", "spark_session", "duckdb_connect", "available_memory_mb", "MEMORY_SHARE", "MEMORY_ENV"]
 
@@ -222,16 +224,16 @@ def duckdb_connect(threads: int | None = None):
 
     con = duckdb.connect()
     spill = Path(tempfile.gettempdir()) / f"clvlib-duckdb-{os.getpid()}-{next(_CONNECTIONS)}"
-    con.execute(f"SET temp_directory = '{str(spill).replace(chr(39), chr(39) * 2)}'")
-    available = available_memory_mb()
-    if os.environ.get(MEMORY_ENV):
+    con.execute(f"SET temp_directory = {sql_string(spill)}")
+    limit = os.environ.get(MEMORY_ENV)
+    if limit:
         try:
-            con.execute(f"SET memory_limit = '{os.environ[MEMORY_ENV].replace(chr(39), '')}'")
+            con.execute(f"SET memory_limit = {sql_string(limit)}")
         except Exception as exc:
             con.close()
-            raise ValueError(f"${MEMORY_ENV} = {os.environ[MEMORY_ENV]!r} is not a memory size DuckDB reads "
+            raise ValueError(f"${MEMORY_ENV} = {limit!r} is not a memory size DuckDB reads "
                              "(e.g. 12GB or 8000MiB).") from exc
-    elif available is not None:
+    elif (available := available_memory_mb()) is not None:
         con.execute(f"SET memory_limit = '{max(1024, int(available * MEMORY_SHARE))}MiB'")
     if threads:
         con.execute(f"SET threads = {int(threads)}")

@@ -34,11 +34,15 @@ __all__ = ["snapshot_cuts", "methods_for", "build_links", "build_snapshots", "bu
 MAX_USER_ROWS = 4_000_000
 
 
+def _check_rows(max_rows: int, name: str) -> None:
+    if max_rows < 1:
+        raise ValueError(f"{name} must be a positive number of rows, got {max_rows!r}.")
+
+
 def _cut_groups(cuts: list[pd.Timestamp], people: int, max_rows: int,
                 name: str = "max_rows") -> Iterator[tuple[int, list[pd.Timestamp], str]]:
     """The cuts in groups of at most ``max_rows // people`` (at least one), each with its first index and a label."""
-    if max_rows < 1:
-        raise ValueError(f"{name} must be a positive number of rows, got {max_rows!r}.")
+    _check_rows(max_rows, name)
     size = max(1, min(len(cuts), max_rows // max(people, 1)))
     for start in range(0, len(cuts), size):
         group = cuts[start:start + size]
@@ -113,8 +117,7 @@ def link_parts(orders: pd.DataFrame, events: pd.DataFrame, cuts: Sequence[pd.Tim
         Per (cut, method), filled as ``parts`` is consumed: coverage and whether the clickstream
         could be cut at the same date (see :func:`clvlib.features.links.mapping_from`).
     """
-    if max_user_rows < 1:
-        raise ValueError(f"max_user_rows must be a positive number of rows, got {max_user_rows!r}.")
+    _check_rows(max_user_rows, "max_user_rows")  # now: the parts are made only when read
     info: list[dict] = []
     return _link_parts(orders, events, list(cuts), list(methods), seed, key, engine, max_user_rows, info), info
 
@@ -146,15 +149,19 @@ def _link_parts(orders: pd.DataFrame, events: pd.DataFrame, cuts: list[pd.Timest
                 yield part.reset_index(drop=True)
 
 
-def links_at(links: pd.DataFrame | ParquetTable, cut: pd.Timestamp, method: str | None = None) -> pd.DataFrame:
-    """The links of one cut (and method), from the stacked table or a :class:`clvlib.io.ParquetTable` of it."""
+def links_at(table: pd.DataFrame | ParquetTable, cut: pd.Timestamp, method: str | None = None) -> pd.DataFrame:
+    """The rows of one cut (and method) of a stacked table (the links, or a snapshot table), in stored order.
+
+    ``table`` is the stacked DataFrame, or a :class:`clvlib.io.ParquetTable` of it, from which only
+    those rows are read. The ``cut`` and ``method`` columns are kept (:func:`snapshot` drops them).
+    """
     cut = pd.Timestamp(cut)
-    if isinstance(links, ParquetTable):
-        return links.where(cut=cut, **({} if method is None else {"method": method}))
-    mask = links["cut"] == cut
+    if isinstance(table, ParquetTable):
+        return table.where(cut=cut, **({} if method is None else {"method": method}))
+    mask = table["cut"] == cut
     if method is not None:
-        mask &= links["method"] == method
-    return links[mask]
+        mask &= table["method"] == method
+    return table[mask]
 
 
 def build_snapshots(orders: pd.DataFrame, cuts: Sequence[pd.Timestamp], engine: str | None = None) -> pd.DataFrame:
@@ -232,13 +239,8 @@ def snapshot(table: pd.DataFrame | ParquetTable, cut: pd.Timestamp, method: str 
     ``table`` is the stacked DataFrame, or a :class:`clvlib.io.ParquetTable` of it, from which only
     the snapshot's rows are read.
     """
-    if isinstance(table, ParquetTable):
-        part = table.where(cut=pd.Timestamp(cut), **({} if method is None else {"method": method}))
-        return part.drop(columns=[c for c in ("cut", "method") if c in part.columns]).reset_index(drop=True)
-    mask = table["cut"] == pd.Timestamp(cut)
-    if method is not None:
-        mask &= table["method"] == method
-    return table[mask].drop(columns=[c for c in ("cut", "method") if c in table.columns]).reset_index(drop=True)
+    part = links_at(table, cut, method)
+    return part.drop(columns=[c for c in ("cut", "method") if c in part.columns]).reset_index(drop=True)
 
 
 def link_report(orders: pd.DataFrame, events: pd.DataFrame, links: pd.DataFrame | ParquetTable,
