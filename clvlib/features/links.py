@@ -26,7 +26,7 @@ from clvlib.engine.customers import summary_at
 from clvlib.engine.users import EventSlots, user_features_at
 
 __all__ = ["no_links", "no_click_snapshots", "METHODS", "activity_score", "map_users", "link_correlations", "user_bounds", "users_at_cuts", "inputs_at_cuts", "inputs_at_cutoff", "mapping_from", "build_mapping",
-           "text_ordered_codes", "check_key"]
+           "text_ordered_codes", "check_key", "link_info", "link_codes"]
 
 METHODS = ("rank", "random", "key")
 
@@ -271,17 +271,70 @@ def mapping_from(customers: pd.DataFrame, users: pd.DataFrame, overlap: bool, me
     date, so the report can say so when it could not. ``ids_as_text``: see :func:`map_users`.
     """
     mapping = map_users(customers, users, method=method, seed=seed, key=key, ids_as_text=ids_as_text)
-    info = {
+    return mapping, link_info(method, cutoff, overlap, len(customers), len(users), len(mapping))
+
+
+def link_info(method: str, cutoff: str | pd.Timestamp, overlap: bool, customers: int, users: int, mapped: int) -> dict:
+    """What the reports say of one link: its method and cut, the people on each side, how many are linked."""
+    return {
         "method": method,
         "cutoff": str(pd.Timestamp(cutoff).date()),
         "clickstream_cut_applied": overlap,
-        "customers_at_cut": len(customers),
-        "users_at_cut": len(users),
-        "mapped": len(mapping),
-        "coverage": len(mapping) / len(customers),
+        "customers_at_cut": customers,
+        "users_at_cut": users,
+        "mapped": mapped,
+        "coverage": mapped / customers,
         "real_key": method == "key",
     }
-    return mapping, info
+
+
+def link_codes(customers: np.ndarray, users: np.ndarray, method: str, n_customers: int, n_users: int, seed: int = 42,
+               key: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`map_users` on integer codes already in order of activity: the linked (customer, user) pairs.
+
+    Parameters
+    ----------
+    customers, users
+        The codes of the people at a cut, most active first, ties by code
+        (:func:`clvlib.engine.links.activity_orders`); codes number the ids in the order of their
+        text (:func:`text_ordered_codes`), so the pairs are those :func:`map_users` gives the ids.
+    method
+        As in :func:`map_users`: ``rank`` pairs the two orders position by position, ``random``
+        the same customers with a seeded permutation of the same users, ``key`` the pairs of
+        ``key`` whose both people are present.
+    n_customers, n_users
+        How many codes each side has (every code is below it).
+    seed
+        Seed of the permutation (``random`` only).
+    key
+        (customer codes, user codes) of the real key (``key`` only), each side unique; pairs
+        with a person never seen in the data are left out beforehand.
+
+    Returns
+    -------
+    customers, users : numpy.ndarray
+        The pairs, sorted by customer code.
+    """
+    if method not in METHODS:
+        raise ValueError(f"mapping method must be one of {METHODS}, got {method!r}.")
+    if method == "key":
+        if key is None:
+            raise ValueError("mapping method 'key' needs the key's codes (customer codes, user codes).")
+        seen_c = np.zeros(n_customers, dtype=bool)
+        seen_u = np.zeros(n_users, dtype=bool)
+        seen_c[customers] = True
+        seen_u[users] = True
+        keep = seen_c[key[0]] & seen_u[key[1]]
+        c, u = key[0][keep], key[1][keep]
+    else:
+        n = min(len(customers), len(users))
+        c, u = customers[:n], users[:n]
+        if method == "random":
+            u = np.random.default_rng(seed).permutation(u)
+    slot = np.full(n_customers, -1, dtype="int64")  # sorted by code in one pass: the codes are distinct and dense
+    slot[c] = np.arange(len(c))
+    order = slot[slot >= 0]
+    return c[order], u[order]
 
 
 def build_mapping(

@@ -18,8 +18,9 @@ from clvlib import progress
 from clvlib.dates import on_or_before
 from clvlib.engine.customers import customer_features
 from clvlib.engine.users import event_slots
-from clvlib.features.links import (check_key, inputs_at_cutoff, inputs_at_cuts, mapping_from, text_ordered_codes,
-                                   user_bounds, users_at_cuts)
+from clvlib.engine.links import activity_orders, activity_tables
+from clvlib.features.links import (check_key, inputs_at_cutoff, link_codes, link_info, text_ordered_codes, user_bounds,
+                                   users_at_cuts)
 from clvlib.features.temporal import linked_click_features
 from clvlib.io import ParquetTable
 from clvlib.schemas import CUSTOMER, USER
@@ -126,27 +127,27 @@ def _link_parts(orders: pd.DataFrame, events: pd.DataFrame, cuts: list[pd.Timest
                 key: pd.DataFrame | None, engine: str | None, max_user_rows: int, info: list[dict]
                 ) -> Iterator[pd.DataFrame]:
     orders = _until(orders, cuts)
+    bounds, overlap = user_bounds(orders, events, cuts)  # also refuses a cut without orders or events
     c_codes, c_ids = text_ordered_codes(orders[CUSTOMER])
     u_codes, u_ids = text_ordered_codes(events[USER])
-    orders = orders.assign(**{CUSTOMER: c_codes})
-    events = events.assign(**{USER: u_codes})
+    key_codes = None
     if key is not None and "key" in methods:
         k = check_key(key, CUSTOMER, USER)
-        k = pd.DataFrame({CUSTOMER: c_ids.get_indexer(k[CUSTOMER].astype(str)),
-                          USER: u_ids.get_indexer(k[USER].astype(u_ids.dtype))})
-        key = k[(k[CUSTOMER] >= 0) & (k[USER] >= 0)]  # pairs never seen in the data link no one at any cut
+        kc, ku = c_ids.get_indexer(k[CUSTOMER].astype(str)), u_ids.get_indexer(k[USER].astype(u_ids.dtype))
+        seen = (kc >= 0) & (ku >= 0)  # pairs never seen in the data link no one at any cut
+        key_codes = (kc[seen].astype("int64"), ku[seen].astype("int64"))
+    tables = activity_tables(orders, events, c_codes, u_codes)
+    c_ids, u_ids = pd.Index(np.asarray(c_ids)), pd.Index(np.asarray(u_ids))  # the dtype map_users gives: from numpy
     for start, group, where in _cut_groups(cuts, max(len(c_ids), len(u_ids)), max_user_rows, "max_user_rows"):
-        progress.step(f"customers and clickstream users at {where}")
-        inputs, overlap = inputs_at_cuts(orders, events, group, engine=engine, activity_only=True)
-        for i, (cut, (customers, users)) in enumerate(zip(group, inputs), start=start):
+        progress.step(f"customers and clickstream users in order of activity at {where}")
+        ordered = activity_orders(*tables, group, bounds[start:start + len(group)], engine=engine)
+        for i, (cut, (customers, users)) in enumerate(zip(group, ordered), start=start):
             progress.step(f"links ({', '.join(methods)}) as of {pd.Timestamp(cut).date()}", i, len(cuts))
             for m in methods:
-                mapping, meta = mapping_from(customers, users, overlap, m, cut, seed=seed, key=key, ids_as_text=False)
-                part = mapping[[CUSTOMER, USER]].assign(cut=pd.Timestamp(cut), method=m)[["cut", "method", CUSTOMER, USER]]
-                part[CUSTOMER] = np.asarray(c_ids.take(part[CUSTOMER].to_numpy()))  # as map_users gives them: from numpy
-                part[USER] = np.asarray(u_ids.take(part[USER].to_numpy()))
-                info.append(meta)
-                yield part.reset_index(drop=True)
+                c, u = link_codes(customers, users, m, len(c_ids), len(u_ids), seed=seed, key=key_codes)
+                info.append(link_info(m, cut, overlap, len(customers), len(users), len(c)))
+                part = pd.DataFrame({CUSTOMER: c_ids.take(c).array, USER: u_ids.take(u).array})
+                yield part.assign(cut=pd.Timestamp(cut), method=m)[["cut", "method", CUSTOMER, USER]]
 
 
 def links_at(table: pd.DataFrame | ParquetTable, cut: pd.Timestamp, method: str | None = None) -> pd.DataFrame:
