@@ -28,7 +28,8 @@ import pyarrow as pa
 from clvlib.engine.backend import US_PER_DAY, arrow_table, from_micros, micros, run_sql
 from clvlib.schemas import EVENT_TYPES
 
-__all__ = ["COUNT_COLUMNS", "BEHAVIOUR_COLUMNS", "USER_COLUMNS", "ACTIVITY_COLUMNS", "user_features_sql",
+__all__ = ["COUNT_COLUMNS", "BEHAVIOUR_COLUMNS", "USER_COLUMNS", "LINKED_COLUMNS", "ACTIVITY_COLUMNS", "user_features_sql",
+           "linked_user_features_sql", "linked_user_features_at",
            "event_slots_sql", "user_features_from_slots_sql", "user_activity_sql", "EventSlots", "event_slots",
            "user_features_at"]
 
@@ -46,6 +47,8 @@ USER_COLUMNS = ["total_events", "sessions", "page_views", "product_views", "add_
                 "events_per_session", "active_days", "first_event", "last_event", "recency_days",
                 "sessions_last_30d", "sessions_last_90d", "purchases_last_90d",
                 *BEHAVIOUR_COLUMNS]
+#: The users' columns a linked customer gets (:func:`linked_user_features_sql`): all but the first and last event.
+LINKED_COLUMNS = [c for c in USER_COLUMNS if c not in ("first_event", "last_event")]
 #: The few columns that measure a user's activity (what a synthetic link ranks users by, and what its
 #: placebo check correlates): the same definitions as in :func:`user_features_sql`, in a far cheaper query.
 ACTIVITY_COLUMNS = ["total_events", "purchases", "total_purchase_amount"]
@@ -102,8 +105,13 @@ def user_features_from_slots_sql(event_types: Sequence[str] = EVENT_TYPES, grain
     return f"WITH {_features_from_slots(event_types, grain)}"
 
 
-def _features_from_slots(event_types: Sequence[str], grain: int) -> str:
-    """The common table expressions and final query of the features, from ``slots`` and ``bounds``."""
+def _features_from_slots(event_types: Sequence[str], grain: int,
+                         final: str = "SELECT * FROM users_out ORDER BY bound, uid") -> str:
+    """The common table expressions and final query of the features, from ``slots`` and ``bounds``.
+
+    ``final`` reads the features from the last expression, ``users_out`` (``bound``, ``uid`` and
+    :data:`USER_COLUMNS`).
+    """
     if _US_PER_DAY % grain:
         raise ValueError(f"grain must divide one day in microseconds ({_US_PER_DAY}), got {grain}.")
     counts = ",\n           ".join(f"CAST(SUM(n_{COUNT_COLUMNS[t]}) AS BIGINT) AS {COUNT_COLUMNS[t]}"
@@ -161,7 +169,8 @@ feat AS (
            COALESCE(w.browse_since_last_purchase, 0) AS browse_since_last_purchase,
            CAST(a.ref - a.first_event AS DOUBLE) / {D} AS exposure_days
     FROM agg AS a LEFT JOIN browse AS w ON a.bound = w.bound AND a.uid = w.uid
-)
+),
+users_out AS (
 SELECT bound, uid, total_events, sessions, page_views, product_views, add_to_cart, purchases, clicks, logins,
        total_purchase_amount,
        CASE WHEN purchases > 0 THEN total_purchase_amount / purchases END AS mean_purchase_amount,
@@ -179,8 +188,24 @@ SELECT bound, uid, total_events, sessions, page_views, product_views, add_to_car
        browse_since_last_purchase,
        CAST(ref - last_purchase AS DOUBLE) / {D} AS days_since_last_purchase
 FROM feat
-ORDER BY bound, uid
-"""
+)
+{final}"""
+
+
+def linked_user_features_sql(event_types: Sequence[str] = EVENT_TYPES, grain: int = 1, from_slots: bool = False) -> str:
+    """The query of the linked users' features at every bound, one row per link.
+
+    :func:`user_features_sql` (or, with ``from_slots``, :func:`user_features_from_slots_sql`)
+    joined to ``links`` (``bound``, ``method`` and ``row``: integers that order the result,
+    ``customer``, ``uid``): ``bound``, ``method``, ``customer`` and :data:`LINKED_COLUMNS`, ordered
+    by bound, method and row. A linked user without an event before the bound has no row.
+    """
+    cols = ", ".join(f"f.{c}" for c in LINKED_COLUMNS)
+    final = f"""SELECT l.bound, l.method, l.customer, {cols}
+FROM links AS l JOIN users_out AS f ON f.bound = l.bound AND f.uid = l.uid
+ORDER BY l.bound, l.method, l.row"""
+    slots = "" if from_slots else f"slots AS ({event_slots_sql(event_types, grain)}),\n"
+    return f"WITH {slots}{_features_from_slots(event_types, grain, final)}"
 
 
 def user_activity_sql() -> str:
@@ -333,3 +358,53 @@ def user_features_at(
         res[c] = from_micros(res[c], ts_dtype)
     cuts = np.searchsorted(res["bound"].to_numpy(), np.arange(len(bounds) + 1))
     return [res.iloc[cuts[k]:cuts[k + 1]].drop(columns="bound").reset_index(drop=True) for k in range(len(bounds))]
+
+
+def linked_user_features_at(
+    events: pd.DataFrame | None,
+    bounds: Sequence[tuple[pd.Timestamp | None, pd.Timestamp]],
+    links: pa.Table,
+    user_col: str = "UserID",
+    session_col: str = "SessionID",
+    ts_col: str = "Timestamp",
+    event_col: str = "EventType",
+    amount_col: str = "Amount",
+    engine: str | None = None,
+    slots: EventSlots | None = None,
+) -> pd.DataFrame:
+    """The linked users' features at each bound, joined to their customers in the engine (one query).
+
+    What :func:`user_features_at` followed by a join on the user gives, without moving every
+    user's features into pandas first: at millions of users and a dozen cuts the join in pandas
+    cost more than the query.
+
+    Parameters
+    ----------
+    events, bounds, engine, slots
+        As in :func:`user_features_at` (with ``slots``, ``events`` is not read).
+    links
+        ``bound`` (the bound's position), ``method`` and ``row`` (integers: the order of the
+        result), ``customer``, ``uid`` (the user id, of the events' type).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``bound``, ``method``, ``customer`` and :data:`LINKED_COLUMNS`, ordered by bound, method
+        and row; links whose user has no event before the bound are left out.
+    """
+    bound_table = _bound_table(bounds)
+    if slots is not None:
+        if _grain(bound_table) % slots.grain:
+            raise ValueError(f"the slots are {slots.grain} us long, but a bound is not a multiple of them; "
+                             "make the slots with every bound (event_slots).")
+        tables = {"slots": slots.table}
+        sql = linked_user_features_sql(grain=slots.grain, from_slots=True)
+    elif events is not None:
+        tables = {"events": _events_table(events, user_col, session_col, ts_col, event_col, amount_col)}
+        sql = linked_user_features_sql(grain=_grain(bound_table))
+    else:
+        raise ValueError("linked_user_features_at: give the events, or their slots (event_slots).")
+    missing = [c for c in ("bound", "method", "row", "customer", "uid") if c not in links.column_names]
+    if missing:
+        raise ValueError(f"links: missing column(s) {missing}.")
+    return run_sql(sql, {**tables, "bounds": bound_table, "links": links}, engine)

@@ -13,15 +13,22 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from clvlib import progress
 from clvlib.dates import on_or_before
 from clvlib.engine.customers import customer_features
-from clvlib.engine.users import event_slots
 from clvlib.engine.links import activity_orders, activity_tables
-from clvlib.features.links import (check_key, inputs_at_cutoff, link_codes, link_info, text_ordered_codes, user_bounds,
-                                   users_at_cuts)
-from clvlib.features.temporal import linked_click_features
+from clvlib.engine.users import event_slots, linked_user_features_at
+from clvlib.features.hybrid import prefix_click
+from clvlib.features.links import (
+    check_key,
+    inputs_at_cutoff,
+    link_codes,
+    link_info,
+    text_ordered_codes,
+    user_bounds,
+)
 from clvlib.io import ParquetTable
 from clvlib.schemas import CUSTOMER, USER
 
@@ -200,29 +207,55 @@ def click_snapshot_parts(orders: pd.DataFrame, events: pd.DataFrame, links: pd.D
 
     Yields, per cut in the order given and per method in the order of ``links``, the frame
     :func:`build_click_snapshots` stacks. The users' features come from one engine query per
-    group of cuts (:func:`clvlib.features.links.users_at_cuts`): all cuts at once while
-    ``cuts x users`` rows stay within ``max_user_rows``, fewer cuts per query beyond it, so a
-    log of millions of users is never held at every cut at once. With several groups the events
-    are first summed per user, session and day once (:func:`clvlib.engine.users.event_slots`),
-    and each group's query starts from those sums. Write the parts with
+    group of cuts, joined there to the links of those cuts
+    (:func:`clvlib.engine.users.linked_user_features_at`): all cuts at once while ``cuts x users``
+    rows stay within ``max_user_rows``, fewer cuts per query beyond it, so a log of millions of
+    users is never held at every cut at once. With several groups the events are first summed
+    per user, session and day once (:func:`clvlib.engine.users.event_slots`), and each group's
+    query starts from those sums. Write the parts with
     :func:`clvlib.io.write_parquet_parts_atomic` and read them back one at a time with
     :func:`snapshot` on a :class:`clvlib.io.ParquetTable`.
     """
     cuts = list(cuts)
     orders = _until(orders, cuts)
+    bounds = user_bounds(orders, events, cuts)[0]
     groups = list(_cut_groups(cuts, int(events[USER].nunique()), max_user_rows, "max_user_rows"))
     slots = None
     if len(groups) > 1:  # several queries: sum the events per user, session and day once, not in each
         progress.step("clickstream events per user, session and day")
-        slots = event_slots(events, user_bounds(orders, events, cuts)[0], engine=engine)
-    for _, group, where in groups:
+        slots = event_slots(events, bounds, engine=engine)
+    for start, group, where in groups:
         progress.step(f"clickstream features at {where}")
-        users, _ = users_at_cuts(orders, events, group, engine=engine, slots=slots)
-        for cut, at in zip(group, users):
-            at_cut = links_at(links, cut)
-            for m in at_cut["method"].drop_duplicates():
-                linked = linked_click_features(at, at_cut[at_cut["method"] == m])
-                yield linked.assign(cut=pd.Timestamp(cut), method=m)
+        table, parts = _links_table(links, group)
+        res = linked_user_features_at(None if slots is not None else events, bounds[start:start + len(group)], table,
+                                      engine=engine, slots=slots)
+        at = np.searchsorted(res["bound"].to_numpy() * len(parts) + res["method"].to_numpy(),
+                             [j * len(parts) + m for j, m, _ in parts] + [len(group) * len(parts)])
+        for (j, _, method), lo, hi in zip(parts, at[:-1], at[1:]):
+            part = res.iloc[lo:hi].drop(columns=["bound", "method"]).rename(columns={"customer": CUSTOMER})
+            yield prefix_click(part, CUSTOMER).reset_index(drop=True).assign(cut=pd.Timestamp(group[j]), method=method)
+
+
+def _links_table(links: pd.DataFrame | ParquetTable, cuts: list[pd.Timestamp]
+                 ) -> tuple[pa.Table, list[tuple[int, int, str]]]:
+    """The links of ``cuts`` as :func:`clvlib.engine.users.linked_user_features_at` reads them, and its parts.
+
+    Parts are (cut's position, method's position in that cut, method), per cut in order and per
+    method in the stored order; the rows keep the stored order within each.
+    """
+    frames, parts = [], []
+    for j, cut in enumerate(cuts):
+        at_cut = links_at(links, cut)
+        for m, method in enumerate(at_cut["method"].drop_duplicates()):
+            rows = at_cut[at_cut["method"] == method]
+            parts.append((j, m, method))
+            frames.append(pa.table({"bound": pa.array(np.full(len(rows), j, dtype="int64")),
+                                    "method": pa.array(np.full(len(rows), m, dtype="int64")),
+                                    "row": pa.array(np.arange(len(rows), dtype="int64")),
+                                    "customer": pa.array(rows[CUSTOMER]), "uid": pa.array(rows[USER])}))
+    empty = pa.table({"bound": pa.array([], "int64"), "method": pa.array([], "int64"), "row": pa.array([], "int64"),
+                      "customer": pa.array([], "string"), "uid": pa.array([], "string")})
+    return (pa.concat_tables(frames, promote_options="permissive") if frames else empty), parts
 
 
 def build_click_snapshots(orders: pd.DataFrame, events: pd.DataFrame, links: pd.DataFrame,

@@ -9,12 +9,12 @@ import shutil
 
 import pandas as pd
 import pytest
+from test_customers import orders as hand_orders
 
 from clvlib.engine.users import event_slots
 from clvlib.features.links import user_bounds, users_at_cuts
 from clvlib.features.snapshots import build_links, build_snapshots
 from clvlib.features.temporal import holdout_labels
-from test_customers import orders as hand_orders
 
 pytestmark = pytest.mark.slow
 pytest.importorskip("pyspark", reason="pyspark is not installed (python -m pip install -r requirements.txt)")

@@ -10,7 +10,12 @@ from clvlib.dates import end_of_day
 from clvlib.engine.customers import summary_at
 from clvlib.engine.links import activity_orders, activity_tables
 from clvlib.engine.users import user_features_at
-from clvlib.features.links import _order_by_activity, activity_score, link_codes, map_users
+from clvlib.features.links import (
+    _order_by_activity,
+    activity_score,
+    link_codes,
+    map_users,
+)
 
 
 def _orders(rows: list[tuple[int, str, str, float]]) -> pd.DataFrame:
