@@ -1,7 +1,8 @@
 """The engine: per-customer and per-user aggregates as of a date, defined once in SQL, run on DuckDB or Spark.
 
 * :mod:`clvlib.engine.customers`: every customer's features at every cut, order summaries, spend in a window;
-* :mod:`clvlib.engine.users`: every clickstream user's features at every cut;
+* :mod:`clvlib.engine.users`: every clickstream user's features at every cut (also joined to linked customers);
+* :mod:`clvlib.engine.links`: customers and users in order of activity at every cut, for the synthetic links;
 * :mod:`clvlib.engine.backend`: running one DuckDB-dialect SQL text on DuckDB (in process) or on Spark
   (transpiled by sqlglot), on Arrow tables handed over from pandas.
 

@@ -29,7 +29,7 @@ from clvlib.engine.backend import US_PER_DAY, arrow_table, from_micros, micros, 
 from clvlib.schemas import EVENT_TYPES
 
 __all__ = ["COUNT_COLUMNS", "BEHAVIOUR_COLUMNS", "USER_COLUMNS", "LINKED_COLUMNS", "ACTIVITY_COLUMNS", "user_features_sql",
-           "linked_user_features_sql", "linked_user_features_at",
+           "linked_features_sql", "user_features_table", "linked_features",
            "event_slots_sql", "user_features_from_slots_sql", "user_activity_sql", "EventSlots", "event_slots",
            "user_features_at"]
 
@@ -47,7 +47,7 @@ USER_COLUMNS = ["total_events", "sessions", "page_views", "product_views", "add_
                 "events_per_session", "active_days", "first_event", "last_event", "recency_days",
                 "sessions_last_30d", "sessions_last_90d", "purchases_last_90d",
                 *BEHAVIOUR_COLUMNS]
-#: The users' columns a linked customer gets (:func:`linked_user_features_sql`): all but the first and last event.
+#: The users' columns a linked customer gets (:func:`linked_features`): all but the first and last event.
 LINKED_COLUMNS = [c for c in USER_COLUMNS if c not in ("first_event", "last_event")]
 #: The few columns that measure a user's activity (what a synthetic link ranks users by, and what its
 #: placebo check correlates): the same definitions as in :func:`user_features_sql`, in a far cheaper query.
@@ -105,13 +105,8 @@ def user_features_from_slots_sql(event_types: Sequence[str] = EVENT_TYPES, grain
     return f"WITH {_features_from_slots(event_types, grain)}"
 
 
-def _features_from_slots(event_types: Sequence[str], grain: int,
-                         final: str = "SELECT * FROM users_out ORDER BY bound, uid") -> str:
-    """The common table expressions and final query of the features, from ``slots`` and ``bounds``.
-
-    ``final`` reads the features from the last expression, ``users_out`` (``bound``, ``uid`` and
-    :data:`USER_COLUMNS`).
-    """
+def _features_from_slots(event_types: Sequence[str], grain: int) -> str:
+    """The common table expressions and final query of the features, from ``slots`` and ``bounds``."""
     if _US_PER_DAY % grain:
         raise ValueError(f"grain must divide one day in microseconds ({_US_PER_DAY}), got {grain}.")
     counts = ",\n           ".join(f"CAST(SUM(n_{COUNT_COLUMNS[t]}) AS BIGINT) AS {COUNT_COLUMNS[t]}"
@@ -189,23 +184,24 @@ SELECT bound, uid, total_events, sessions, page_views, product_views, add_to_car
        CAST(ref - last_purchase AS DOUBLE) / {D} AS days_since_last_purchase
 FROM feat
 )
-{final}"""
+SELECT * FROM users_out ORDER BY bound, uid"""
 
 
-def linked_user_features_sql(event_types: Sequence[str] = EVENT_TYPES, grain: int = 1, from_slots: bool = False) -> str:
-    """The query of the linked users' features at every bound, one row per link.
+def linked_features_sql(bound: int) -> str:
+    """The query of the linked users' features at one bound, one row per link, in the links' order.
 
-    :func:`user_features_sql` (or, with ``from_slots``, :func:`user_features_from_slots_sql`)
-    joined to ``links`` (``bound``, ``method`` and ``row``: integers that order the result,
-    ``customer``, ``uid``): ``bound``, ``method``, ``customer`` and :data:`LINKED_COLUMNS`, ordered
-    by bound, method and row. A linked user without an event before the bound has no row.
+    Reads ``features`` (``bound``, ``uid`` and the feature columns, :func:`user_features_table`)
+    and ``links`` (``customer``, ``uid``, ``row``); returns ``customer`` and
+    :data:`LINKED_COLUMNS` ordered by ``row``. A linked user without an event before the bound
+    has no row.
     """
     cols = ", ".join(f"f.{c}" for c in LINKED_COLUMNS)
-    final = f"""SELECT l.bound, l.method, l.customer, {cols}
-FROM links AS l JOIN users_out AS f ON f.bound = l.bound AND f.uid = l.uid
-ORDER BY l.bound, l.method, l.row"""
-    slots = "" if from_slots else f"slots AS ({event_slots_sql(event_types, grain)}),\n"
-    return f"WITH {slots}{_features_from_slots(event_types, grain, final)}"
+    return f"""
+SELECT l.customer, {cols}
+FROM links AS l JOIN features AS f ON f.uid = l.uid
+WHERE f.bound = {int(bound)}
+ORDER BY l.row
+"""
 
 
 def user_activity_sql() -> str:
@@ -335,23 +331,11 @@ def user_features_at(
         For a missing column, ``slots`` with ``activity_only``, or a bound that is not a multiple
         of the slots' grain.
     """
-    bound_table = _bound_table(bounds)
-    if slots is not None:
-        if activity_only:
-            raise ValueError("activity_only reads the events themselves; call without slots.")
-        if _grain(bound_table) % slots.grain:
-            raise ValueError(f"the slots are {slots.grain} us long, but a bound is not a multiple of them; "
-                             "make the slots with every bound (event_slots).")
-        res = run_sql(user_features_from_slots_sql(grain=slots.grain), {"slots": slots.table, "bounds": bound_table},
-                      engine)
-        user_dtype, ts_dtype = slots.user_dtype, slots.ts_dtype
-    else:
-        if events is None:
-            raise ValueError("user_features_at: give the events, or their slots (event_slots).")
-        table = _events_table(events, user_col, session_col, ts_col, event_col, amount_col)
-        sql = user_activity_sql() if activity_only else user_features_sql(grain=_grain(bound_table))
-        res = run_sql(sql, {"events": table, "bounds": bound_table}, engine)
-        user_dtype, ts_dtype = events[user_col].dtype, events[ts_col].dtype
+    if slots is not None and activity_only:
+        raise ValueError("activity_only reads the events themselves; call without slots.")
+    table, user_dtype, ts_dtype = _features_table(events, bounds, user_col, session_col, ts_col, event_col, amount_col,
+                                                  engine, activity_only, slots)
+    res = table.to_pandas()
     res = res.rename(columns={"uid": user_col})
     res[user_col] = res[user_col].astype(user_dtype)
     for c in ("first_event", "last_event") if not activity_only else ():  # back from microseconds, in the input's dtype
@@ -360,10 +344,28 @@ def user_features_at(
     return [res.iloc[cuts[k]:cuts[k + 1]].drop(columns="bound").reset_index(drop=True) for k in range(len(bounds))]
 
 
-def linked_user_features_at(
+def _features_table(events: pd.DataFrame | None, bounds: Sequence[tuple[pd.Timestamp | None, pd.Timestamp]],
+                    user_col: str, session_col: str, ts_col: str, event_col: str, amount_col: str,
+                    engine: str | None, activity_only: bool, slots: EventSlots | None) -> tuple[pa.Table, Any, Any]:
+    """The query's result in Arrow, and the dtypes of the users' ids and timestamps."""
+    bound_table = _bound_table(bounds)
+    if slots is not None:
+        if _grain(bound_table) % slots.grain:
+            raise ValueError(f"the slots are {slots.grain} us long, but a bound is not a multiple of them; "
+                             "make the slots with every bound (event_slots).")
+        res = run_sql(user_features_from_slots_sql(grain=slots.grain), {"slots": slots.table, "bounds": bound_table},
+                      engine, arrow=True)
+        return res, slots.user_dtype, slots.ts_dtype
+    if events is None:
+        raise ValueError("user_features_at: give the events, or their slots (event_slots).")
+    table = _events_table(events, user_col, session_col, ts_col, event_col, amount_col)
+    sql = user_activity_sql() if activity_only else user_features_sql(grain=_grain(bound_table))
+    return run_sql(sql, {"events": table, "bounds": bound_table}, engine, arrow=True), events[user_col].dtype, events[ts_col].dtype
+
+
+def user_features_table(
     events: pd.DataFrame | None,
     bounds: Sequence[tuple[pd.Timestamp | None, pd.Timestamp]],
-    links: pa.Table,
     user_col: str = "UserID",
     session_col: str = "SessionID",
     ts_col: str = "Timestamp",
@@ -371,40 +373,43 @@ def linked_user_features_at(
     amount_col: str = "Amount",
     engine: str | None = None,
     slots: EventSlots | None = None,
-) -> pd.DataFrame:
-    """The linked users' features at each bound, joined to their customers in the engine (one query).
+) -> pa.Table:
+    """:func:`user_features_at`'s result as the engine returns it: one Arrow table, for :func:`linked_features`.
 
-    What :func:`user_features_at` followed by a join on the user gives, without moving every
-    user's features into pandas first: at millions of users and a dozen cuts the join in pandas
-    cost more than the query.
+    Columns ``bound`` (the bound's position), ``uid`` and :data:`USER_COLUMNS` (timestamps in
+    microseconds), ordered by bound and user. Parameters and errors as in :func:`user_features_at`.
+    """
+    return _features_table(events, bounds, user_col, session_col, ts_col, event_col, amount_col, engine, False,
+                           slots)[0]
+
+
+def linked_features(features: pa.Table, bound: int, links: pd.DataFrame, customer_col: str = "customer_unique_id",
+                    user_col: str = "UserID", engine: str | None = None) -> pd.DataFrame:
+    """Each linked customer's user features at one bound, joined in the engine (:func:`linked_features_sql`).
+
+    What a join on the user in pandas gives (``links[[customer, user]].merge(users, on=user)``),
+    without moving every user's features into pandas: at millions of users that join cost more
+    than the query that computed the features.
 
     Parameters
     ----------
-    events, bounds, engine, slots
-        As in :func:`user_features_at` (with ``slots``, ``events`` is not read).
+    features
+        :func:`user_features_table`'s result (every bound of it stays in Arrow).
+    bound
+        The bound's position in it.
     links
-        ``bound`` (the bound's position), ``method`` and ``row`` (integers: the order of the
-        result), ``customer``, ``uid`` (the user id, of the events' type).
+        One link per row: ``customer_col`` and ``user_col`` (the events' user id type).
 
     Returns
     -------
     pandas.DataFrame
-        ``bound``, ``method``, ``customer`` and :data:`LINKED_COLUMNS`, ordered by bound, method
-        and row; links whose user has no event before the bound are left out.
+        ``customer_col`` and :data:`LINKED_COLUMNS`, in the links' order; links whose user has
+        no event before the bound are left out.
     """
-    bound_table = _bound_table(bounds)
-    if slots is not None:
-        if _grain(bound_table) % slots.grain:
-            raise ValueError(f"the slots are {slots.grain} us long, but a bound is not a multiple of them; "
-                             "make the slots with every bound (event_slots).")
-        tables = {"slots": slots.table}
-        sql = linked_user_features_sql(grain=slots.grain, from_slots=True)
-    elif events is not None:
-        tables = {"events": _events_table(events, user_col, session_col, ts_col, event_col, amount_col)}
-        sql = linked_user_features_sql(grain=_grain(bound_table))
-    else:
-        raise ValueError("linked_user_features_at: give the events, or their slots (event_slots).")
-    missing = [c for c in ("bound", "method", "row", "customer", "uid") if c not in links.column_names]
+    missing = [c for c in (customer_col, user_col) if c not in links.columns]
     if missing:
         raise ValueError(f"links: missing column(s) {missing}.")
-    return run_sql(sql, {**tables, "bounds": bound_table, "links": links}, engine)
+    table = pa.table({"customer": pa.array(links[customer_col]), "uid": pa.array(links[user_col]),
+                      "row": pa.array(np.arange(len(links), dtype="int64"))})
+    res = run_sql(linked_features_sql(bound), {"features": features, "links": table}, engine)
+    return res.rename(columns={"customer": customer_col})

@@ -13,13 +13,12 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from clvlib import progress
 from clvlib.dates import on_or_before
 from clvlib.engine.customers import customer_features
 from clvlib.engine.links import activity_orders, activity_tables
-from clvlib.engine.users import event_slots, linked_user_features_at
+from clvlib.engine.users import event_slots, linked_features, user_features_table
 from clvlib.features.hybrid import prefix_click
 from clvlib.features.links import (
     check_key,
@@ -207,10 +206,10 @@ def click_snapshot_parts(orders: pd.DataFrame, events: pd.DataFrame, links: pd.D
 
     Yields, per cut in the order given and per method in the order of ``links``, the frame
     :func:`build_click_snapshots` stacks. The users' features come from one engine query per
-    group of cuts, joined there to the links of those cuts
-    (:func:`clvlib.engine.users.linked_user_features_at`): all cuts at once while ``cuts x users``
-    rows stay within ``max_user_rows``, fewer cuts per query beyond it, so a log of millions of
-    users is never held at every cut at once. With several groups the events are first summed
+    group of cuts (:func:`clvlib.engine.users.user_features_table`), kept in Arrow and joined to
+    each (cut, method)'s links in the engine (:func:`clvlib.engine.users.linked_features`): all
+    cuts at once while ``cuts x users`` rows stay within ``max_user_rows``, fewer cuts per query
+    beyond it, so a log of millions of users is never held at every cut at once. With several groups the events are first summed
     per user, session and day once (:func:`clvlib.engine.users.event_slots`), and each group's
     query starts from those sums. Write the parts with
     :func:`clvlib.io.write_parquet_parts_atomic` and read them back one at a time with
@@ -226,36 +225,14 @@ def click_snapshot_parts(orders: pd.DataFrame, events: pd.DataFrame, links: pd.D
         slots = event_slots(events, bounds, engine=engine)
     for start, group, where in groups:
         progress.step(f"clickstream features at {where}")
-        table, parts = _links_table(links, group)
-        res = linked_user_features_at(None if slots is not None else events, bounds[start:start + len(group)], table,
-                                      engine=engine, slots=slots)
-        at = np.searchsorted(res["bound"].to_numpy() * len(parts) + res["method"].to_numpy(),
-                             [j * len(parts) + m for j, m, _ in parts] + [len(group) * len(parts)])
-        for (j, _, method), lo, hi in zip(parts, at[:-1], at[1:]):
-            part = res.iloc[lo:hi].drop(columns=["bound", "method"]).rename(columns={"customer": CUSTOMER})
-            yield prefix_click(part, CUSTOMER).reset_index(drop=True).assign(cut=pd.Timestamp(group[j]), method=method)
-
-
-def _links_table(links: pd.DataFrame | ParquetTable, cuts: list[pd.Timestamp]
-                 ) -> tuple[pa.Table, list[tuple[int, int, str]]]:
-    """The links of ``cuts`` as :func:`clvlib.engine.users.linked_user_features_at` reads them, and its parts.
-
-    Parts are (cut's position, method's position in that cut, method), per cut in order and per
-    method in the stored order; the rows keep the stored order within each.
-    """
-    frames, parts = [], []
-    for j, cut in enumerate(cuts):
-        at_cut = links_at(links, cut)
-        for m, method in enumerate(at_cut["method"].drop_duplicates()):
-            rows = at_cut[at_cut["method"] == method]
-            parts.append((j, m, method))
-            frames.append(pa.table({"bound": pa.array(np.full(len(rows), j, dtype="int64")),
-                                    "method": pa.array(np.full(len(rows), m, dtype="int64")),
-                                    "row": pa.array(np.arange(len(rows), dtype="int64")),
-                                    "customer": pa.array(rows[CUSTOMER]), "uid": pa.array(rows[USER])}))
-    empty = pa.table({"bound": pa.array([], "int64"), "method": pa.array([], "int64"), "row": pa.array([], "int64"),
-                      "customer": pa.array([], "string"), "uid": pa.array([], "string")})
-    return (pa.concat_tables(frames, promote_options="permissive") if frames else empty), parts
+        features = user_features_table(None if slots is not None else events, bounds[start:start + len(group)],
+                                       engine=engine, slots=slots)
+        for j, cut in enumerate(group):
+            at_cut = links_at(links, cut)
+            for m in at_cut["method"].drop_duplicates():
+                linked = linked_features(features, j, at_cut[at_cut["method"] == m], engine=engine)
+                yield prefix_click(linked, CUSTOMER).assign(cut=pd.Timestamp(cut), method=m)
+        del features
 
 
 def build_click_snapshots(orders: pd.DataFrame, events: pd.DataFrame, links: pd.DataFrame,

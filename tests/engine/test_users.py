@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pytest
 
 import engine_oracle as oracle
 from clvlib.data.clickstream import user_features
 from clvlib.dates import end_of_day
-from clvlib.engine.users import (ACTIVITY_COLUMNS, BEHAVIOUR_COLUMNS, LINKED_COLUMNS, USER_COLUMNS, event_slots,
-                                 linked_user_features_at, user_features_at)
+from clvlib.engine.users import (ACTIVITY_COLUMNS, BEHAVIOUR_COLUMNS, USER_COLUMNS, event_slots, linked_features,
+                                 user_features_at, user_features_table)
 from clvlib.features.links import build_mapping, users_at_cuts
 from clvlib.features.snapshots import build_click_snapshots, build_links, methods_for
 
@@ -156,28 +155,21 @@ def test_slots_made_once_give_every_bounds_features_exactly_as_the_single_query(
 
 def test_linked_features_are_the_users_features_joined_in_the_engine_in_the_links_order():
     days = [(end_of_day(CUT), end_of_day(CUT)), (None, end_of_day("2018-03-02"))]
-    links = pa.table({"bound": [0, 0, 0, 1, 1, 1], "method": [1, 0, 0, 0, 0, 0], "row": [0, 1, 0, 2, 0, 1],
-                      "customer": ["z", "b", "a", "c", "d", "e"], "uid": [1, 2, 3, 3, 1, 2]})
-    got = linked_user_features_at(events(), days, links)
-    # bound 0: method 0 rows a (user 3: no event before the cut, left out), b (user 2); method 1: z (user 1)
-    # bound 1 (every event): d (user 1), e (user 2), c (user 3)
-    assert got[["bound", "method", "customer"]].values.tolist() == [[0, 0, "b"], [0, 1, "z"], [1, 0, "d"], [1, 0, "e"],
-                                                                   [1, 0, "c"]]
-    assert list(got.columns) == ["bound", "method", "customer", *LINKED_COLUMNS]
+    table = user_features_table(events(), days)
+    assert table.column("bound").to_pylist() == [0, 0, 1, 1, 1] and table.column("uid").to_pylist() == [1, 2, 1, 2, 3]
     users = user_features_at(events(), days)
-    for (bound, uid), row in zip([(0, 2), (0, 1), (1, 1), (1, 2), (1, 3)], got.itertuples(index=False)):
-        expected = users[bound].set_index("UserID").loc[uid, LINKED_COLUMNS]
-        pd.testing.assert_series_equal(pd.Series(row[3:], index=LINKED_COLUMNS, dtype=object), expected.astype(object),
-                                       check_names=False)
+    links = pd.DataFrame({"customer_unique_id": ["z", "b", "a"], "UserID": [2, 3, 1]})
+    for bound, kept in ((0, ["z", "a"]), (1, ["z", "b", "a"])):  # user 3 has no event before the cut
+        got = linked_features(table, bound, links)
+        expected = links.merge(users[bound], on="UserID").drop(columns=["UserID", "first_event", "last_event"])
+        assert got["customer_unique_id"].tolist() == kept
+        pd.testing.assert_frame_equal(got, expected)
     slots = event_slots(events(), days)
-    pd.testing.assert_frame_equal(linked_user_features_at(None, days, links, slots=slots), got)
-    with pytest.raises(ValueError, match=r"links: missing column\(s\) \['row'\]"):
-        linked_user_features_at(events(), days, links.drop_columns(["row"]))
-    with pytest.raises(ValueError, match=r"linked_user_features_at: give the events, or their slots"):
-        linked_user_features_at(None, days, links)
-    noon = [(pd.Timestamp(CUT) + pd.Timedelta("12h"), pd.Timestamp(CUT) + pd.Timedelta("12h"))]
-    with pytest.raises(ValueError, match=r"the slots are 86400000000 us long, but a bound is not a multiple of them"):
-        linked_user_features_at(None, noon, links, slots=slots)
+    assert user_features_table(None, days, slots=slots).equals(table)
+    with pytest.raises(ValueError, match=r"links: missing column\(s\) \['UserID'\]"):
+        linked_features(table, 0, links.drop(columns="UserID"))
+    with pytest.raises(ValueError, match=r"user_features_at: give the events, or their slots"):
+        user_features_table(None, days)
 
 
 def test_user_features_keeps_its_errors():
