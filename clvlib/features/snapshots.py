@@ -20,14 +20,7 @@ from clvlib.engine.customers import customer_features
 from clvlib.engine.links import activity_orders, activity_tables
 from clvlib.engine.users import event_slots, linked_features, user_features_table
 from clvlib.features.hybrid import prefix_click
-from clvlib.features.links import (
-    check_key,
-    inputs_at_cutoff,
-    link_codes,
-    link_info,
-    text_ordered_codes,
-    user_bounds,
-)
+from clvlib.features.links import check_key, inputs_at_cutoff, link_codes, link_info, text_ordered_codes, user_bounds
 from clvlib.io import ParquetTable
 from clvlib.schemas import CUSTOMER, USER
 
@@ -209,9 +202,10 @@ def click_snapshot_parts(orders: pd.DataFrame, events: pd.DataFrame, links: pd.D
     group of cuts (:func:`clvlib.engine.users.user_features_table`), kept in Arrow and joined to
     each (cut, method)'s links in the engine (:func:`clvlib.engine.users.linked_features`): all
     cuts at once while ``cuts x users`` rows stay within ``max_user_rows``, fewer cuts per query
-    beyond it, so a log of millions of users is never held at every cut at once. With several groups the events are first summed
-    per user, session and day once (:func:`clvlib.engine.users.event_slots`), and each group's
-    query starts from those sums. Write the parts with
+    beyond it, so a log of millions of users is never held at every cut at once. With several
+    groups the events are first summed per user, session and day once
+    (:func:`clvlib.engine.users.event_slots`), and each group's query starts from those sums.
+    Write the parts with
     :func:`clvlib.io.write_parquet_parts_atomic` and read them back one at a time with
     :func:`snapshot` on a :class:`clvlib.io.ParquetTable`.
     """

@@ -13,7 +13,7 @@ from test_customers import orders as hand_orders
 
 from clvlib.engine.users import event_slots
 from clvlib.features.links import user_bounds, users_at_cuts
-from clvlib.features.snapshots import build_links, build_snapshots
+from clvlib.features.snapshots import build_click_snapshots, build_links, build_snapshots
 from clvlib.features.temporal import holdout_labels
 
 pytestmark = pytest.mark.slow
@@ -74,3 +74,5 @@ def test_links_on_spark_equal_duckdbs_on_a_small_demo(spark, small_demo):
     expected, expected_info = build_links(orders, events, cuts, ["rank", "random", "key"], key=key, engine="duckdb")
     pd.testing.assert_frame_equal(got, expected)
     assert info == expected_info and len(got) > 1000
+    _same(build_click_snapshots(orders, events, got, cuts, engine="spark"),  # joined to the links on Spark too
+          build_click_snapshots(orders, events, got, cuts, engine="duckdb"))
