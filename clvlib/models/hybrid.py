@@ -407,6 +407,9 @@ def fit_score_snapshots(
 
     ``cache`` (a dict the caller keeps) holds each snapshot's hidden BG/NBD fit by cut and its
     feature by (cut, horizon in days), so backtests that share snapshots fit each hidden BG/NBD once.
+    When the non-buyers are sampled, a training snapshot's features are computed for its sampled
+    rows only and not kept (at 100x Olist, twelve whole snapshots with their features were more
+    than 24 GB); the fits are still kept.
     """
     if weighting not in ("person", "none"):
         raise ValueError(f"weighting must be 'person' or 'none', got {weighting!r}.")
@@ -419,21 +422,39 @@ def fit_score_snapshots(
     horizons[cut] = (windows["holdout_end"] - cut).days
     clv_progress.step(f"hybrid model: BG/NBD feature on {len(train_cuts)} training windows and the cut-off")
     cache = {} if cache is None else cache
-    for c in [*train_cuts, cut]:
-        if (c, horizons[c]) not in cache:
-            snap = snapshot(snapshots, c)
-            if ("bgnbd", c) not in cache:
-                cache[("bgnbd", c)] = btyd_fit(snap, seed=seed)
-            cache[(c, horizons[c])] = btyd_features(snap, horizons[c], seed=seed, fit=cache[("bgnbd", c)])
-    base = {c: cache[(c, horizons[c])] for c in [*train_cuts, cut]}
+
+    def fitted(c: pd.Timestamp) -> pd.DataFrame:
+        snap = snapshot(snapshots, c)
+        if ("bgnbd", c) not in cache:
+            cache[("bgnbd", c)] = btyd_fit(snap, seed=seed)
+        return snap
+
+    def with_btyd(c: pd.Timestamp, rows: np.ndarray | None = None, keep: bool = True) -> pd.DataFrame:
+        """The snapshot at ``c`` with its BG/NBD feature (cached), or only its ``rows`` (not cached)."""
+        if rows is None and (c, horizons[c]) in cache:
+            return cache[(c, horizons[c])]
+        snap = fitted(c)
+        out = btyd_features(snap if rows is None else snap.iloc[rows].reset_index(drop=True), horizons[c], seed=seed,
+                            fit=cache[("bgnbd", c)])
+        if rows is None and keep:
+            cache[(c, horizons[c])] = out
+        return out
+
+    people = {tc: (cache[(tc, horizons[tc])] if (tc, horizons[tc]) in cache else fitted(tc))["customer_unique_id"]
+              for tc in train_cuts}
     months = {c: label_months(h) for c, h in horizons.items()}
     by_length = len({months[tc] for tc in train_cuts}) > 1  # windows of several lengths: say which
-    labels = {tc: holdout_labels(orders, tc, end, base[tc]["customer_unique_id"])["holdout_spend"].to_numpy()
+    labels = {tc: holdout_labels(orders, tc, end, people[tc])["holdout_spend"].to_numpy()
               for tc, end in zip(train_cuts, windows["label_ends"])}
-    rows, weights, sampling = training_rows([base[tc]["customer_unique_id"] for tc in train_cuts],
-                                            [labels[tc] for tc in train_cuts], weighting=weighting,
-                                            max_rows=max_train_rows, seed=seed)
+    rows, weights, sampling = training_rows([people[tc] for tc in train_cuts], [labels[tc] for tc in train_cuts],
+                                            weighting=weighting, max_rows=max_train_rows, seed=seed)
+    del people
     y = np.concatenate([labels[tc][r] for tc, r in zip(train_cuts, rows)])
+    sampled = sampling["rate"] < 1  # millions of person-snapshots: only the sampled rows are ever held whole
+    base = {tc: with_btyd(tc, r if sampled else None) for tc, r in zip(train_cuts, rows)}
+    base[cut] = with_btyd(cut, keep=not sampled)
+    if sampled:
+        rows = [np.arange(len(r)) for r in rows]  # base holds those rows only
     if sampling["rate"] < 1:
         progress(f"  hybrid training data: {sampling['rows']:,} person-snapshots, more than {max_train_rows:,}; all "
                  f"{sampling['buyer_rows']:,} buyer rows kept and {sampling['rate']:.2%} of the others, weighted up")

@@ -274,6 +274,16 @@ def test_sampled_training_keeps_every_buyer_row_with_its_label_and_features(smal
     pd.testing.assert_frame_equal(buyers_all, buyers_s)  # same rows, same order, same labels
     np.testing.assert_allclose(w_s[y_s > 0], w_all[y_all > 0])
     assert w_s.sum() == pytest.approx(w_all.sum(), rel=0.15)  # the weighted-up sample stands for the whole
+    # the sampled rows' features (the BG/NBD feature too, computed for those rows only) are the full rows', in order
+    assert "btyd_expected_purchases" in X_s.columns
+    full, sample = (pd.util.hash_pandas_object(x, index=False).tolist() for x in (X_all, X_s))
+    rest = iter(full)
+    assert all(h in rest for h in sample)  # a subsequence of the full training rows
+    cache = {}
+    H.fit_score_snapshots(snaps, None, orders, w, [Variant("rfm")], progress=lambda _: None, max_train_rows=n // 3,
+                          cache=cache)
+    assert sorted(k[0] for k in cache if isinstance(k[0], str)) == ["all_orders_spend"] + ["bgnbd"] * 3  # fits kept
+    assert not [k for k in cache if not isinstance(k[0], str)]  # no whole snapshot with its features
 
 
 def test_without_its_spend_part_the_model_predicts_p_buy_only():
