@@ -143,13 +143,17 @@ def btyd_fit(features: pd.DataFrame, seed: int = 42) -> tuple[BTYDModel | None, 
 
 
 def btyd_features(features: pd.DataFrame, horizon_days: int, seed: int = 42,
-                  fit: tuple[BTYDModel | None, dict] | None = None) -> pd.DataFrame:
+                  fit: tuple[BTYDModel | None, dict] | None = None,
+                  count_on: pd.DataFrame | None = None) -> pd.DataFrame:
     """BG/NBD fitted on these features' RFM columns, its expected purchases as a feature for the hybrid model.
 
     The model is fitted on the same snapshot it describes, so it sees only data up to that
     snapshot's cut: one fit per snapshot, because a fit on a later snapshot would have seen the
     label window of an earlier one. Adds ``btyd_expected_purchases`` over ``horizon_days``.
     ``fit`` (:func:`btyd_fit` of the same ``features``) saves refitting for another horizon.
+    ``count_on``: the whole snapshot when ``features`` holds some of its rows (with ``fit`` made
+    on the whole): the people with a non-finite expectation are counted there, once per distinct
+    (frequency, recency, T), so the sentence below counts the snapshot, not the rows given.
 
     With fewer than :data:`MIN_REPEAT_FOR_BTYD` people who bought on two days by the cut (early
     snapshots of a young shop), BG/NBD's dropout parameters are not identified: the fit leaves
@@ -171,9 +175,17 @@ def btyd_features(features: pd.DataFrame, horizon_days: int, seed: int = 42,
         warnings.simplefilter("ignore", UserWarning)  # reported below in words
         pred = model.predict(rfm, horizon=horizon_days)["expected_purchases"].to_numpy()
     bad = ~np.isfinite(pred)
-    if bad.any():
+    n_bad = int(bad.sum())
+    if count_on is not None:  # the expectation depends on (frequency, recency, T) only: count each once, weighted
+        triples = count_on.groupby(["frequency", "recency", "T"], sort=False).size().rename("people").reset_index()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            at = model.predict(triples.assign(customer_unique_id=np.arange(len(triples))),
+                               horizon=horizon_days)["expected_purchases"].to_numpy()
+        n_bad = int(triples["people"].to_numpy()[~np.isfinite(at)].sum())
+    if bad.any() or n_bad:
         pred = np.where(bad, np.nan, pred)
-        record["missing_because"] = f"BG/NBD gave {int(bad.sum()):,} people a non-finite expectation"
+        record["missing_because"] = f"BG/NBD gave {n_bad:,} people a non-finite expectation"
     out["btyd_expected_purchases"] = pred
     out.attrs["btyd_fit"] = record
     return out
@@ -435,7 +447,7 @@ def fit_score_snapshots(
             return cache[(c, horizons[c])]
         snap = fitted(c)
         out = btyd_features(snap if rows is None else snap.iloc[rows].reset_index(drop=True), horizons[c], seed=seed,
-                            fit=cache[("bgnbd", c)])
+                            fit=cache[("bgnbd", c)], count_on=None if rows is None else snap)
         if rows is None and keep:
             cache[(c, horizons[c])] = out
         return out

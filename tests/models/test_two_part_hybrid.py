@@ -389,3 +389,24 @@ def test_the_weighted_model_splits_where_scikit_learn_would_from_its_own_bins():
                                             l2_regularization=1.0, random_state=0, early_stopping=False
                                             ).fit(X, y > 0, sample_weight=w)
     np.testing.assert_allclose(m.predict_buy(X), direct.predict_proba(X)[:, 1], rtol=1e-9)
+
+
+def test_the_bgnbd_feature_of_some_rows_counts_non_finite_expectations_on_the_whole_snapshot():
+    import clvlib.models.hybrid as H
+
+    class Dropout:  # a fit whose expectation is infinite for one (frequency, recency, T), as a BG/NBD with a < 1 gives
+        def predict(self, rfm, horizon):
+            bad = (rfm["frequency"] == 0).to_numpy() & (rfm["T"] == 30.0).to_numpy()
+            return pd.DataFrame({"expected_purchases": np.where(bad, np.inf, rfm["frequency"] * horizon / 100.0)})
+
+    snap = pd.DataFrame({"customer_unique_id": [f"c{i}" for i in range(8)], "frequency": [0, 0, 0, 1, 2, 0, 0, 1],
+                         "recency": [0.0, 0.0, 0.0, 5.0, 9.0, 0.0, 0.0, 5.0], "T": [30.0, 30.0, 40.0, 30.0, 30.0, 30.0,
+                                                                                    40.0, 30.0]})
+    fit = (Dropout(), {"repeat_customers": 3})
+    whole = H.btyd_features(snap, 60, fit=fit)
+    rows = np.array([1, 2, 4])
+    part = H.btyd_features(snap.iloc[rows].reset_index(drop=True), 60, fit=fit, count_on=snap)
+    assert whole.attrs["btyd_fit"]["missing_because"] == "BG/NBD gave 3 people a non-finite expectation"
+    assert part.attrs["btyd_fit"] == whole.attrs["btyd_fit"]  # counted on the snapshot, not on the 3 rows given
+    pd.testing.assert_frame_equal(part, whole.iloc[rows].reset_index(drop=True))
+    assert "missing_because" not in H.btyd_features(snap.iloc[[3, 4]], 60, fit=fit).attrs["btyd_fit"]
