@@ -39,12 +39,19 @@ def _pct_rank(col: str) -> str:
 
     Counted per distinct value, then summed in order: a value's highest rank is the number of
     people up to it, its average rank ``(2 * highest - ties + 1) / 2`` (a whole or half number,
-    exact), divided by the number of people, as pandas divides it; in DOUBLE on both engines (Spark
+    exact), divided by the number of people with a value, as pandas divides it (a missing value has
+    no rank, and the score is the mean of the ranks there are, as ``DataFrame.mean`` skips NaN;
+    without any, the person comes last); in DOUBLE on both engines (Spark
     would read ``2.0`` as a DECIMAL and round). Far cheaper than ranking every person with window
-    functions (one sort of the distinct values, then a hash join).
+    functions (one sort of the distinct values, then a hash join). The join matches a person's
+    value to the same value counted: exact where ``people`` is computed once (DuckDB materialises
+    it; Spark in local mode sums in a fixed order; on a cluster its floating-point sums could
+    differ between two evaluations in the last bit, and such a person would lose that rank).
     """
     part = "PARTITION BY side, k"
-    return f"""cnt_{col} AS (SELECT side, k, {col}, COUNT(*) AS ties FROM people GROUP BY side, k, {col}),
+    return f"""cnt_{col} AS (
+    SELECT side, k, {col}, COUNT(*) AS ties FROM people WHERE {col} IS NOT NULL GROUP BY side, k, {col}
+),
 pct_{col} AS (
     SELECT side, k, {col},
            CAST(SUM(ties) OVER ({part} ORDER BY {col}) * 2 - ties + 1 AS DOUBLE) / 2
@@ -84,12 +91,13 @@ people AS (
 {_pct_rank("a1")},
 {_pct_rank("a2")},
 scored AS (
-    SELECT p.side, p.k, p.id, (r1.pct + r2.pct) / 2 AS score
+    SELECT p.side, p.k, p.id,
+           CASE WHEN r1.pct IS NULL THEN r2.pct WHEN r2.pct IS NULL THEN r1.pct ELSE (r1.pct + r2.pct) / 2 END AS score
     FROM people AS p
-    JOIN pct_a1 AS r1 ON p.side = r1.side AND p.k = r1.k AND p.a1 = r1.a1
-    JOIN pct_a2 AS r2 ON p.side = r2.side AND p.k = r2.k AND p.a2 = r2.a2
+    LEFT JOIN pct_a1 AS r1 ON p.side = r1.side AND p.k = r1.k AND p.a1 = r1.a1
+    LEFT JOIN pct_a2 AS r2 ON p.side = r2.side AND p.k = r2.k AND p.a2 = r2.a2
 )
-SELECT side, k, id FROM scored ORDER BY side, k, score DESC, id
+SELECT side, k, id FROM scored ORDER BY side, k, score DESC NULLS LAST, id
 """
 
 

@@ -383,6 +383,15 @@ def user_features_table(
                            slots)[0]
 
 
+def _id_kind(kind: pa.DataType) -> str:
+    """Integer, text, or the type itself: the id types that join without a cast."""
+    if pa.types.is_integer(kind):
+        return "integer"
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return "text"
+    return str(kind)
+
+
 def linked_features(features: pa.Table, bound: int, links: pd.DataFrame, customer_col: str = "customer_unique_id",
                     user_col: str = "UserID", engine: str | None = None) -> pd.DataFrame:
     """Each linked customer's user features at one bound, joined in the engine (:func:`linked_features_sql`).
@@ -411,5 +420,9 @@ def linked_features(features: pa.Table, bound: int, links: pd.DataFrame, custome
         raise ValueError(f"links: missing column(s) {missing}.")
     table = pa.table({"customer": pa.array(links[customer_col]), "uid": pa.array(links[user_col]),
                       "row": pa.array(np.arange(len(links), dtype="int64"))})
+    have, want = table.schema.field("uid").type, features.schema.field("uid").type
+    if _id_kind(have) != _id_kind(want):  # the engine would cast one to the other: "007" would match 7
+        raise ValueError(f"links: column '{user_col}' holds {have} ids, the events' user ids are {want}; give the "
+                         "links the events' user ids, of the same type.")
     res = run_sql(linked_features_sql(bound), {"features": features, "links": table}, engine)
     return res.rename(columns={"customer": customer_col})

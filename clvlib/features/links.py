@@ -29,6 +29,8 @@ __all__ = ["no_links", "no_click_snapshots", "METHODS", "activity_score", "map_u
            "text_ordered_codes", "check_key", "link_info", "link_codes"]
 
 METHODS = ("rank", "random", "key")
+_NO_KEY = ("mapping method 'key' needs a key table linking customers to clickstream users. The Kaggle Olist and "
+           "clickstream datasets share no key: use 'rank' or 'random' there, and read their results as synthetic.")
 
 
 def activity_score(df: pd.DataFrame, columns: list[str], id_col: str) -> pd.Series:
@@ -135,11 +137,7 @@ def map_users(
             raise ValueError(f"{name} table: column {col!r} must be unique, found {int(df[col].duplicated().sum())} repeats.")
     if method == "key":
         if key is None:
-            raise ValueError(
-                "mapping method 'key' needs a key table linking customers to clickstream users. "
-                "The Kaggle Olist and clickstream datasets share no key: use 'rank' or 'random' there, "
-                "and read their results as synthetic."
-            )
+            raise ValueError(_NO_KEY)
         k = check_key(key, customer_col, user_col).copy()
         k[customer_col] = k[customer_col].astype(str) if ids_as_text else k[customer_col]
         k[user_col] = k[user_col].astype(users[user_col].dtype)
@@ -319,7 +317,7 @@ def link_codes(customers: np.ndarray, users: np.ndarray, method: str, n_customer
         raise ValueError(f"mapping method must be one of {METHODS}, got {method!r}.")
     if method == "key":
         if key is None:
-            raise ValueError("mapping method 'key' needs the key's codes (customer codes, user codes).")
+            raise ValueError(_NO_KEY)
         seen_c = np.zeros(n_customers, dtype=bool)
         seen_u = np.zeros(n_users, dtype=bool)
         seen_c[customers] = True

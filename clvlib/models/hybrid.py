@@ -173,7 +173,8 @@ def btyd_features(features: pd.DataFrame, horizon_days: int, seed: int = 42,
     rfm = features[["customer_unique_id", "frequency", "recency", "T"]]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # reported below in words
-        pred = model.predict(rfm, horizon=horizon_days)["expected_purchases"].to_numpy()
+        pred = (model.predict(rfm, horizon=horizon_days)["expected_purchases"].to_numpy() if len(rfm)
+                else np.empty(0))  # no row: a sampled snapshot of which no row was kept
     bad = ~np.isfinite(pred)
     n_bad = int(bad.sum())
     if count_on is not None:  # the expectation depends on (frequency, recency, T) only: count each once, weighted
@@ -420,8 +421,8 @@ def fit_score_snapshots(
     ``cache`` (a dict the caller keeps) holds each snapshot's hidden BG/NBD fit by cut and its
     feature by (cut, horizon in days), so backtests that share snapshots fit each hidden BG/NBD once.
     When the non-buyers are sampled, a training snapshot's features are computed for its sampled
-    rows only and not kept (at 100x Olist, twelve whole snapshots with their features were more
-    than 24 GB); the fits are still kept.
+    rows only (at 100x Olist, twelve whole snapshots with their features were more than 24 GB),
+    and neither they nor the scored snapshot's are kept in ``cache``; the fits are still kept.
     """
     if weighting not in ("person", "none"):
         raise ValueError(f"weighting must be 'person' or 'none', got {weighting!r}.")

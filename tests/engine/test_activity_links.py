@@ -78,6 +78,19 @@ def test_the_order_is_the_one_map_users_ranks_by_on_many_ties():
     assert ties > 500  # the order of tied scores (by code) is exercised
 
 
+def test_a_missing_value_has_no_rank_and_the_score_is_the_other_rank_as_in_pandas():
+    # customer 1's only order has no value: ranked by its frequency alone (pandas' mean skips NaN), not dropped
+    orders = _orders([(0, "o1", "2020-01-01", 5.0), (1, "o2", "2020-01-01", np.nan), (2, "o3", "2020-01-01", 6.0),
+                      (2, "o4", "2020-01-01", 1.0), (3, "o5", "2020-01-01", 7.0)])
+    events = _events([(0, "2020-01-01", "page_view", np.nan)])
+    [(c, _)] = _orders_at(orders, events, ["2020-01-01"])
+    cust = summary_at(orders, ["2020-01-01"], customer_col="c")[0]
+    assert cust["total_spent"].isna().sum() == 1
+    assert c.tolist() == list(_order_by_activity(cust, ["frequency", "total_spent"], "c", ids_as_text=False))
+    # frequency pct .5, .5, 1, .5; spend (5, -, 7, 7) pct 1/3, -, 2.5/3, 2.5/3 -> scores .42, .5 (frequency only), .92, .67
+    assert c.tolist() == [2, 3, 1, 0]
+
+
 def test_every_event_is_read_when_a_bound_has_no_end():
     orders = _orders([(0, "o1", "2020-01-01", 10.0)])
     events = _events([(0, "2024-05-01", "page_view", np.nan), (1, "2024-05-01", "page_view", np.nan),
@@ -110,7 +123,7 @@ def test_link_codes_key_keeps_pairs_whose_both_people_are_present():
     key = (np.array([4, 0, 2, 3]), np.array([1, 2, 0, 5]))  # customer 3's user 5 is absent at this cut
     c, u = link_codes(np.array([2, 0, 3, 4]), np.array([0, 1, 2]), "key", 5, 6, key=key)
     assert c.tolist() == [0, 2, 4] and u.tolist() == [2, 0, 1]
-    with pytest.raises(ValueError, match="needs the key's codes"):
+    with pytest.raises(ValueError, match="needs a key table.*share no key: use 'rank' or 'random'"):
         link_codes(np.array([0]), np.array([0]), "key", 1, 1)
     with pytest.raises(ValueError, match="must be one of"):
         link_codes(np.array([0]), np.array([0]), "fuzzy", 1, 1)

@@ -166,6 +166,8 @@ def test_linked_features_are_the_users_features_joined_in_the_engine_in_the_link
         pd.testing.assert_frame_equal(got, expected)
     slots = event_slots(events(), days)
     assert user_features_table(None, days, slots=slots).equals(table)
+    with pytest.raises(ValueError, match=r"links: column 'UserID' holds (large_)?string ids, the events' user ids are int64"):
+        linked_features(table, 0, links.assign(UserID=["2", "003", "1"]))  # "003" would otherwise match user 3
     with pytest.raises(ValueError, match=r"links: missing column\(s\) \['UserID'\]"):
         linked_features(table, 0, links.drop(columns="UserID"))
     with pytest.raises(ValueError, match=r"user_features_at: give the events, or their slots"):

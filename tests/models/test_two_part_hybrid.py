@@ -410,3 +410,6 @@ def test_the_bgnbd_feature_of_some_rows_counts_non_finite_expectations_on_the_wh
     assert part.attrs["btyd_fit"] == whole.attrs["btyd_fit"]  # counted on the snapshot, not on the 3 rows given
     pd.testing.assert_frame_equal(part, whole.iloc[rows].reset_index(drop=True))
     assert "missing_because" not in H.btyd_features(snap.iloc[[3, 4]], 60, fit=fit).attrs["btyd_fit"]
+    none_kept = H.btyd_features(snap.iloc[[]], 60, fit=fit, count_on=snap)  # a sampled snapshot without a kept row
+    assert len(none_kept) == 0 and "btyd_expected_purchases" in none_kept.columns
+    assert none_kept.attrs["btyd_fit"] == whole.attrs["btyd_fit"]
