@@ -132,7 +132,9 @@ def _link_parts(orders: pd.DataFrame, events: pd.DataFrame, cuts: list[pd.Timest
     key_codes = None
     if key is not None and "key" in methods:
         k = check_key(key, CUSTOMER, USER)
-        kc, ku = c_ids.get_indexer(k[CUSTOMER].astype(str)), u_ids.get_indexer(k[USER].astype(u_ids.dtype))
+        # customers matched by their text, as map_users matches them (integer ids too); users by the events' type
+        kc = pd.Index(c_ids.astype(str)).get_indexer(k[CUSTOMER].astype(str))
+        ku = u_ids.get_indexer(k[USER].astype(u_ids.dtype))
         seen = (kc >= 0) & (ku >= 0)  # pairs never seen in the data link no one at any cut
         key_codes = (kc[seen].astype("int64"), ku[seen].astype("int64"))
     tables = activity_tables(orders, events, c_codes, u_codes)

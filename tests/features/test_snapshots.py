@@ -118,6 +118,20 @@ def _stacked_file(frame, tmp_path):
     return tmp_path / "stacked.parquet"
 
 
+def test_a_key_links_integer_customer_ids_as_map_users_does():
+    ids = {"a": 101, "b": 7, "c": 55}
+    orders = _orders().assign(customer_unique_id=lambda d: d["customer_unique_id"].map(ids).astype("int64"))
+    key = pd.DataFrame({"customer_unique_id": [101, 7, 55, 999], "UserID": [3, 1, 2, 4]})  # 999 never ordered
+    cuts = [pd.Timestamp("2018-01-31"), pd.Timestamp("2018-02-28")]
+    links, info = build_links(orders, _events(), cuts, ["key"], key=key)
+    for cut in cuts:  # at each cut, the pairs whose customer has ordered and whose user has an event by then
+        mapping, *_ = build_mapping(orders[orders["order_purchase_timestamp"] <= cut], _events(), "key", cut, key=key)
+        got = links_at(links, cut, "key")
+        assert got["customer_unique_id"].astype(str).tolist() == mapping["customer_unique_id"].astype(str).tolist()
+        assert got["UserID"].tolist() == mapping["UserID"].tolist()
+    assert [i["mapped"] for i in info] == [1, 3]  # by Jan 31 only b (user 1): a's user 3 and c come later
+
+
 def test_the_key_method_is_added_when_the_data_has_a_key_and_refused_otherwise():
     assert methods_for(["rank", "random"], has_key=True) == ["rank", "random", "key"]
     assert methods_for(["random", "random"], has_key=False) == ["random"]
