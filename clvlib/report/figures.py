@@ -135,7 +135,10 @@ def link_scatter(frames: dict[str, pd.DataFrame], x: str, y: str, xlabel: str, y
 
     ``x`` must be positive (log axis); ``y`` non-negative: its axis is linear near zero and logarithmic
     above 1, so users with 0 sit on the bottom line and a few very large values do not flatten the rest.
+    The panels share the y measure: only the first is labelled, wrapped to the panel's height.
     """
+    import textwrap
+
     fig, axes = _fig(4 * len(frames), 3.4, ncols=len(frames))
     top = max((float(df[y].max()) for df in frames.values() if len(df)), default=1.0)
     for ax, (name, df) in zip(axes, frames.items()):
@@ -145,7 +148,8 @@ def link_scatter(frames: dict[str, pd.DataFrame], x: str, y: str, xlabel: str, y
         _nonnegative_symlog_y(ax, top)
         ax.set_title(f"{name} link: Spearman {rho:+.2f}")
         ax.set_xlabel(xlabel)
-        ax.set_ylabel(ylabel)
+    if len(frames):
+        axes[0].set_ylabel(textwrap.fill(ylabel, 36))
     return fig
 
 

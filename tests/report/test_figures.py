@@ -14,7 +14,10 @@ def test_link_scatter_has_no_negative_ticks_for_a_non_negative_amount():
     for ax in fig.axes:
         assert ax.get_yscale() == "symlog" and ax.get_ylim()[0] == 0
         assert list(ax.get_yticks()) == [0, 1, 10, 100, 1000]  # max 2,500: ticks up to 10^3, never below 0
-        assert ax.get_ylabel() == "clickstream purchase amount"
+    assert [ax.get_ylabel() for ax in fig.axes] == ["clickstream purchase amount", ""]  # the panels share it
+    long = "linked user's clickstream purchase amount (the event log's own unit)"
+    assert figures.link_scatter(frames, "spend", "amount", "x", long).axes[0].get_ylabel() == (
+        "linked user's clickstream purchase\namount (the event log's own unit)")  # wrapped to the panel's height
     assert [ax.get_title() for ax in fig.axes] == ["rank link: Spearman +1.00", "random link: Spearman -0.50"]
 
 
