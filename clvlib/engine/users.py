@@ -29,7 +29,7 @@ from clvlib.engine.backend import US_PER_DAY, arrow_table, from_micros, micros, 
 from clvlib.schemas import EVENT_TYPES
 
 __all__ = ["COUNT_COLUMNS", "BEHAVIOUR_COLUMNS", "USER_COLUMNS", "LINKED_COLUMNS", "ACTIVITY_COLUMNS", "user_features_sql",
-           "linked_features_sql", "user_features_table", "linked_features",
+           "linked_features_sql", "linked_features",
            "event_slots_sql", "user_features_from_slots_sql", "user_activity_sql", "EventSlots", "event_slots",
            "user_features_at"]
 
@@ -164,8 +164,7 @@ feat AS (
            COALESCE(w.browse_since_last_purchase, 0) AS browse_since_last_purchase,
            CAST(a.ref - a.first_event AS DOUBLE) / {D} AS exposure_days
     FROM agg AS a LEFT JOIN browse AS w ON a.bound = w.bound AND a.uid = w.uid
-),
-users_out AS (
+)
 SELECT bound, uid, total_events, sessions, page_views, product_views, add_to_cart, purchases, clicks, logins,
        total_purchase_amount,
        CASE WHEN purchases > 0 THEN total_purchase_amount / purchases END AS mean_purchase_amount,
@@ -183,14 +182,14 @@ SELECT bound, uid, total_events, sessions, page_views, product_views, add_to_car
        browse_since_last_purchase,
        CAST(ref - last_purchase AS DOUBLE) / {D} AS days_since_last_purchase
 FROM feat
-)
-SELECT * FROM users_out ORDER BY bound, uid"""
+ORDER BY bound, uid
+"""
 
 
 def linked_features_sql(bound: int) -> str:
     """The query of the linked users' features at one bound, one row per link, in the links' order.
 
-    Reads ``features`` (``bound``, ``uid`` and the feature columns, :func:`user_features_table`)
+    Reads ``features`` (``bound``, ``uid`` and the feature columns: :func:`user_features_at` with ``arrow=True``)
     and ``links`` (``customer``, ``uid``, ``row``); returns ``customer`` and
     :data:`LINKED_COLUMNS` ordered by ``row``. A linked user without an event before the bound
     has no row.
@@ -298,7 +297,8 @@ def user_features_at(
     engine: str | None = None,
     activity_only: bool = False,
     slots: EventSlots | None = None,
-) -> list[pd.DataFrame]:
+    arrow: bool = False,
+) -> list[pd.DataFrame] | pa.Table:
     """Every user's features over the events before each bound (one query), one frame per bound.
 
     Parameters
@@ -317,6 +317,10 @@ def user_features_at(
     slots
         The same events' :func:`event_slots`, computed once for many calls: the query then starts
         from them (:func:`user_features_from_slots_sql`), with the same results.
+    arrow
+        Return the engine's result itself, one Arrow table for every bound (``bound``, the bound's
+        position; ``uid``; the columns, timestamps in microseconds; ordered by bound and user):
+        what :func:`linked_features` reads, without moving every user's features into pandas.
 
     Returns
     -------
@@ -324,6 +328,7 @@ def user_features_at(
         Per bound, one row per user with an event before it, sorted by ``user_col``: the user id
         and :data:`USER_COLUMNS` (or :data:`ACTIVITY_COLUMNS`) (counts as int64; ``mean_purchase_amount`` missing for users
         who never purchased; ``first_event``/``last_event`` with the input's timestamp dtype).
+        With ``arrow=True``, the ``pyarrow.Table`` described there.
 
     Raises
     ------
@@ -333,54 +338,29 @@ def user_features_at(
     """
     if slots is not None and activity_only:
         raise ValueError("activity_only reads the events themselves; call without slots.")
-    table, user_dtype, ts_dtype = _features_table(events, bounds, user_col, session_col, ts_col, event_col, amount_col,
-                                                  engine, activity_only, slots)
-    res = table.to_pandas()
-    res = res.rename(columns={"uid": user_col})
-    res[user_col] = res[user_col].astype(user_dtype)
-    for c in ("first_event", "last_event") if not activity_only else ():  # back from microseconds, in the input's dtype
-        res[c] = from_micros(res[c], ts_dtype)
-    cuts = np.searchsorted(res["bound"].to_numpy(), np.arange(len(bounds) + 1))
-    return [res.iloc[cuts[k]:cuts[k + 1]].drop(columns="bound").reset_index(drop=True) for k in range(len(bounds))]
-
-
-def _features_table(events: pd.DataFrame | None, bounds: Sequence[tuple[pd.Timestamp | None, pd.Timestamp]],
-                    user_col: str, session_col: str, ts_col: str, event_col: str, amount_col: str,
-                    engine: str | None, activity_only: bool, slots: EventSlots | None) -> tuple[pa.Table, Any, Any]:
-    """The query's result in Arrow, and the dtypes of the users' ids and timestamps."""
     bound_table = _bound_table(bounds)
     if slots is not None:
         if _grain(bound_table) % slots.grain:
             raise ValueError(f"the slots are {slots.grain} us long, but a bound is not a multiple of them; "
                              "make the slots with every bound (event_slots).")
-        res = run_sql(user_features_from_slots_sql(grain=slots.grain), {"slots": slots.table, "bounds": bound_table},
-                      engine, arrow=True)
-        return res, slots.user_dtype, slots.ts_dtype
-    if events is None:
-        raise ValueError("user_features_at: give the events, or their slots (event_slots).")
-    table = _events_table(events, user_col, session_col, ts_col, event_col, amount_col)
-    sql = user_activity_sql() if activity_only else user_features_sql(grain=_grain(bound_table))
-    return run_sql(sql, {"events": table, "bounds": bound_table}, engine, arrow=True), events[user_col].dtype, events[ts_col].dtype
-
-
-def user_features_table(
-    events: pd.DataFrame | None,
-    bounds: Sequence[tuple[pd.Timestamp | None, pd.Timestamp]],
-    user_col: str = "UserID",
-    session_col: str = "SessionID",
-    ts_col: str = "Timestamp",
-    event_col: str = "EventType",
-    amount_col: str = "Amount",
-    engine: str | None = None,
-    slots: EventSlots | None = None,
-) -> pa.Table:
-    """:func:`user_features_at`'s result as the engine returns it: one Arrow table, for :func:`linked_features`.
-
-    Columns ``bound`` (the bound's position), ``uid`` and :data:`USER_COLUMNS` (timestamps in
-    microseconds), ordered by bound and user. Parameters and errors as in :func:`user_features_at`.
-    """
-    return _features_table(events, bounds, user_col, session_col, ts_col, event_col, amount_col, engine, False,
-                           slots)[0]
+        table = run_sql(user_features_from_slots_sql(grain=slots.grain), {"slots": slots.table, "bounds": bound_table},
+                        engine, arrow=True)
+        user_dtype, ts_dtype = slots.user_dtype, slots.ts_dtype
+    else:
+        if events is None:
+            raise ValueError("user_features_at: give the events, or their slots (event_slots).")
+        sql = user_activity_sql() if activity_only else user_features_sql(grain=_grain(bound_table))
+        table = run_sql(sql, {"events": _events_table(events, user_col, session_col, ts_col, event_col, amount_col),
+                              "bounds": bound_table}, engine, arrow=True)
+        user_dtype, ts_dtype = events[user_col].dtype, events[ts_col].dtype
+    if arrow:
+        return table
+    res = table.to_pandas().rename(columns={"uid": user_col})
+    res[user_col] = res[user_col].astype(user_dtype)
+    for c in ("first_event", "last_event") if not activity_only else ():  # back from microseconds, in the input's dtype
+        res[c] = from_micros(res[c], ts_dtype)
+    cuts = np.searchsorted(res["bound"].to_numpy(), np.arange(len(bounds) + 1))
+    return [res.iloc[cuts[k]:cuts[k + 1]].drop(columns="bound").reset_index(drop=True) for k in range(len(bounds))]
 
 
 def _id_kind(kind: pa.DataType) -> str:
@@ -403,7 +383,7 @@ def linked_features(features: pa.Table, bound: int, links: pd.DataFrame, custome
     Parameters
     ----------
     features
-        :func:`user_features_table`'s result (every bound of it stays in Arrow).
+        :func:`user_features_at`'s result with ``arrow=True`` (every bound of it stays in Arrow).
     bound
         The bound's position in it.
     links

@@ -18,7 +18,7 @@ from clvlib import progress
 from clvlib.dates import on_or_before
 from clvlib.engine.customers import customer_features
 from clvlib.engine.links import activity_orders, activity_tables
-from clvlib.engine.users import event_slots, linked_features, user_features_table
+from clvlib.engine.users import event_slots, linked_features, user_features_at
 from clvlib.features.hybrid import prefix_click
 from clvlib.features.links import check_key, inputs_at_cutoff, link_codes, link_info, text_ordered_codes, user_bounds
 from clvlib.io import ParquetTable
@@ -201,7 +201,7 @@ def click_snapshot_parts(orders: pd.DataFrame, events: pd.DataFrame, links: pd.D
 
     Yields, per cut in the order given and per method in the order of ``links``, the frame
     :func:`build_click_snapshots` stacks. The users' features come from one engine query per
-    group of cuts (:func:`clvlib.engine.users.user_features_table`), kept in Arrow and joined to
+    group of cuts (:func:`clvlib.engine.users.user_features_at`), kept in Arrow and joined to
     each (cut, method)'s links in the engine (:func:`clvlib.engine.users.linked_features`): all
     cuts at once while ``cuts x users`` rows stay within ``max_user_rows``, fewer cuts per query
     beyond it, so a log of millions of users is never held at every cut at once. With several
@@ -221,8 +221,8 @@ def click_snapshot_parts(orders: pd.DataFrame, events: pd.DataFrame, links: pd.D
         slots = event_slots(events, bounds, engine=engine)
     for start, group, where in groups:
         progress.step(f"clickstream features at {where}")
-        features = user_features_table(None if slots is not None else events, bounds[start:start + len(group)],
-                                       engine=engine, slots=slots)
+        features = user_features_at(None if slots is not None else events, bounds[start:start + len(group)],
+                                    engine=engine, slots=slots, arrow=True)
         for j, cut in enumerate(group):
             at_cut = links_at(links, cut)
             for m in at_cut["method"].drop_duplicates():

@@ -10,7 +10,7 @@ import engine_oracle as oracle
 from clvlib.data.clickstream import user_features
 from clvlib.dates import end_of_day
 from clvlib.engine.users import (ACTIVITY_COLUMNS, BEHAVIOUR_COLUMNS, USER_COLUMNS, event_slots, linked_features,
-                                 user_features_at, user_features_table)
+                                 user_features_at)
 from clvlib.features.links import build_mapping, users_at_cuts
 from clvlib.features.snapshots import build_click_snapshots, build_links, methods_for
 
@@ -155,7 +155,7 @@ def test_slots_made_once_give_every_bounds_features_exactly_as_the_single_query(
 
 def test_linked_features_are_the_users_features_joined_in_the_engine_in_the_links_order():
     days = [(end_of_day(CUT), end_of_day(CUT)), (None, end_of_day("2018-03-02"))]
-    table = user_features_table(events(), days)
+    table = user_features_at(events(), days, arrow=True)
     assert table.column("bound").to_pylist() == [0, 0, 1, 1, 1] and table.column("uid").to_pylist() == [1, 2, 1, 2, 3]
     users = user_features_at(events(), days)
     links = pd.DataFrame({"customer_unique_id": ["z", "b", "a"], "UserID": [2, 3, 1]})
@@ -165,13 +165,13 @@ def test_linked_features_are_the_users_features_joined_in_the_engine_in_the_link
         assert got["customer_unique_id"].tolist() == kept
         pd.testing.assert_frame_equal(got, expected)
     slots = event_slots(events(), days)
-    assert user_features_table(None, days, slots=slots).equals(table)
+    assert user_features_at(None, days, slots=slots, arrow=True).equals(table)
     with pytest.raises(ValueError, match=r"links: column 'UserID' holds (large_)?string ids, the events' user ids are int64"):
         linked_features(table, 0, links.assign(UserID=["2", "003", "1"]))  # "003" would otherwise match user 3
     with pytest.raises(ValueError, match=r"links: missing column\(s\) \['UserID'\]"):
         linked_features(table, 0, links.drop(columns="UserID"))
     with pytest.raises(ValueError, match=r"user_features_at: give the events, or their slots"):
-        user_features_table(None, days)
+        user_features_at(None, days, arrow=True)
 
 
 def test_user_features_keeps_its_errors():
