@@ -31,7 +31,7 @@ from clvlib.dates import end_of_day, on_or_before
 from clvlib.engine.backend import US_PER_DAY, arrow_table, from_micros, micros, run_sql
 from clvlib.io import validate_columns
 
-__all__ = ["ORDER_INPUTS", "CATEGORICAL", "customer_features_sql", "customer_features", "summary_at", "window_spend"]
+__all__ = ["ORDER_INPUTS", "CATEGORICAL", "cuts_table", "customer_features_sql", "customer_features", "summary_at", "window_spend"]
 
 D = US_PER_DAY
 #: SQL name -> column of the cleaned orders (stage 01), besides the customer column.
@@ -67,6 +67,13 @@ _GROUPS: list[tuple[tuple[str, ...], list[tuple[str, str]]]] = [
     (("freight",), [("freight_share",
                      "CASE WHEN SUM(value) > 0 THEN COALESCE(FSUM(freight), 0) / FSUM(value) END")]),
 ] + [((c,), [(c, f"ARG_MAX(COALESCE({c}, 'unknown'), seq)")]) for c in CATEGORICAL]
+
+
+def cuts_table(cuts: Sequence[str | pd.Timestamp]) -> pa.Table:
+    """The table ``cuts`` the queries read: ``cut_pos`` (the cut's position) and ``cut_end`` (the end of its day, in
+    microseconds)."""
+    return arrow_table(pd.DataFrame({"cut_pos": np.arange(len(cuts)), "cut_end": [end_of_day(c) for c in cuts]}),
+                       {"cut_pos": "cut_pos", "cut_end": "cut_end"}, times=("cut_end",))
 
 
 def customer_features_sql(inputs: Sequence[str]) -> tuple[str, list[str]]:
@@ -185,8 +192,7 @@ def customer_features(orders: pd.DataFrame, cuts: Sequence[str | pd.Timestamp],
             raise ValueError(f"No orders on or before the cut-off {day.date()}.")
     _check_orders(o, customer_col)
     table, inputs = _orders_table(o, customer_col)
-    cut_table = arrow_table(pd.DataFrame({"cut_pos": np.arange(len(days)), "cut_end": [end_of_day(d) for d in days]}),
-                            {"cut_pos": "cut_pos", "cut_end": "cut_end"}, times=("cut_end",))
+    cut_table = cuts_table(days)
     sql, features = customer_features_sql(inputs)
     res = run_sql(sql, {"orders": table, "cuts": cut_table}, engine)
     res = res.rename(columns={"customer": customer_col})
@@ -220,8 +226,7 @@ def summary_at(orders: pd.DataFrame, cuts: Sequence[str | pd.Timestamp], custome
     days = [pd.Timestamp(c).normalize() for c in cuts]
     table = arrow_table(orders, {"customer": customer_col, "order_id": order_col, "ts": date_col, "value": value_col},
                         times=("ts",), table="orders")
-    cut_table = arrow_table(pd.DataFrame({"cut_pos": np.arange(len(days)), "cut_end": [end_of_day(d) for d in days]}),
-                            {"cut_pos": "cut_pos", "cut_end": "cut_end"}, times=("cut_end",))
+    cut_table = cuts_table(days)
     sql = f"""
 WITH agg AS (
     SELECT c.cut_pos, o.customer, MAX(c.cut_end) AS cut_end, COUNT(DISTINCT o.order_id) AS frequency,

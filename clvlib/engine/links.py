@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from clvlib.dates import end_of_day
 from clvlib.engine.backend import arrow_table, run_sql
+from clvlib.engine.customers import cuts_table
 from clvlib.engine.users import _bound_table
 
 __all__ = ["activity_order_sql", "activity_tables", "activity_orders"]
@@ -144,9 +144,7 @@ def activity_orders(orders: pa.Table, events: pa.Table, cuts: Sequence[pd.Timest
     if len(cuts) != len(bounds):
         raise ValueError(f"activity orders: {len(cuts)} cut(s) but {len(bounds)} bound(s); give one bound per cut.")
     n = len(cuts)
-    cut_table = arrow_table(pd.DataFrame({"cut_pos": np.arange(n), "cut_end": [end_of_day(pd.Timestamp(c)) for c in cuts]}),
-                            {"cut_pos": "cut_pos", "cut_end": "cut_end"}, times=("cut_end",))
-    res = run_sql(activity_order_sql(), {"orders": orders, "cuts": cut_table, "events": events,
+    res = run_sql(activity_order_sql(), {"orders": orders, "cuts": cuts_table(cuts), "events": events,
                                          "bounds": _bound_table(bounds)}, engine, arrow=True)
     side = res.column("side").to_numpy().astype("int64")
     k = res.column("k").to_numpy().astype("int64")
