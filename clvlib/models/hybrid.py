@@ -44,6 +44,7 @@ from clvlib.features.snapshots import build_click_snapshots, build_links, build_
 from clvlib.models.scores import hybrid_column, p_buy_column, variant_name
 from clvlib.models.two_part import TwoPartModel
 from clvlib.features.temporal import attach_click_features, feature_columns, holdout_labels
+from clvlib.models.design import MIN_LEVEL_BUYERS, RARE_LEVEL, category_plan, design_blocks, pool_rare_levels
 
 __all__ = ["Variant", "variants_for", "HYBRID_SPEND", "spend_at_cut", "MIN_REPEAT_FOR_BTYD", "btyd_fit", "btyd_features",
            "btyd_feature_notes", "person_weights", "fit_score_variants", "fit_score_snapshots", "variant_table",
@@ -70,12 +71,6 @@ def variants_for(has_key: bool, methods: tuple[str, ...] = ("rank", "random")) -
     if has_key and "key" not in methods:
         out.append(Variant("rfm+olist+click", "key"))
     return out
-
-
-def _labels(values: pd.Series) -> list[str]:
-    """Category labels as plain strings, missing values as "unknown"."""
-    text = values.astype(object)
-    return text.where(text.notna(), "unknown").astype(str).tolist()
 
 
 #: Where the hybrid's spend given a purchase comes from: Gamma-Gamma on every order, or the boosting's spend part.
@@ -286,40 +281,10 @@ def training_rows(people: list[pd.Series], labels: list[np.ndarray], weighting: 
     return rows, np.concatenate(weights), record
 
 
-#: Fewest buyer rows a level of a categorical feature needs in the training data to stay a level of its own.
-MIN_LEVEL_BUYERS = 30
-#: The level rare levels are pooled into.
-RARE_LEVEL = "other (rare)"
-
-
-def pool_rare_levels(train: list[str], score: list[str], bought: np.ndarray,
-                     min_buyers: int = MIN_LEVEL_BUYERS) -> tuple[list[str], list[str]]:
-    """Pool the levels of a categorical feature that too few training buyers carry into :data:`RARE_LEVEL`.
-
-    Gradient boosting's native categorical splits choose a subset of levels per split; with about
-    1% buyers, a level seen with a handful of buyers is a split on noise (on the demo, where the
-    product category and the state carry no signal, adding either took the hybrid's mean Gini at
-    the earlier backtest cut-offs from 0.31 to 0.21-0.24). A level keeps its own value only when
-    at least ``min_buyers`` training rows with it bought (rows, not people: a person who bought in
-    several overlapping label windows counts in each); the others, and levels never seen in
-    training, become one level in training and scoring alike.
-
-    Parameters
-    ----------
-    train, score
-        The column's labels in the training rows and in the rows to score.
-    bought
-        One flag per training row: did it buy in its label window.
-    min_buyers
-        The fewest buyer rows a level needs; 0 keeps every level.
-    """
-    if len(train) != len(bought):
-        raise ValueError(f"train has {len(train)} labels but bought has {len(bought)} flags.")
-    if min_buyers <= 0:
-        return list(train), list(score)
-    counts = pd.Series(np.asarray(train, dtype=object)[np.asarray(bought, dtype=bool)]).value_counts()
-    keep = set(counts.index[counts >= min_buyers])
-    return ([v if v in keep else RARE_LEVEL for v in train], [v if v in keep else RARE_LEVEL for v in score])
+def _linked_values(linked: pd.DataFrame, col: str, people: pd.Series) -> pd.Series:
+    """The values a linked column takes among ``people``: its own, and missing for a person without a link."""
+    unlinked = bool((~people.isin(linked["customer_unique_id"])).any())
+    return pd.concat([linked[col], pd.Series([np.nan], dtype=object)]) if unlinked else linked[col]
 
 
 def fit_score_variants(
@@ -476,8 +441,11 @@ def fit_score_snapshots(
     for note in notes:
         warnings.warn(note, UserWarning, stacklevel=2)
 
-    def design(c: pd.Timestamp, method: str | None) -> pd.DataFrame:
-        frame = base[c] if method is None else attach_click_features(base[c], snapshot(click_snapshots, c, method))
+    def design(c: pd.Timestamp, method: str | None, linked: pd.DataFrame | None = None,
+               rows: slice = slice(None)) -> pd.DataFrame:
+        frame = base[c].iloc[rows]
+        if method is not None:
+            frame = attach_click_features(frame, snapshot(click_snapshots, c, method) if linked is None else linked)
         return frame.assign(**{LABEL_MONTHS: months[c]}) if by_length else frame
 
     if spend == "gamma-gamma":
@@ -488,28 +456,33 @@ def fit_score_snapshots(
     info: dict = {}
     for v in variants:
         clv_progress.step(f"hybrid model {v.name}: fitting on {len(train_cuts)} training windows", variants.index(v), len(variants))
-        score = design(cut, v.method).copy()  # the cached snapshot stays as it was
-        cols = feature_columns(score, v.feature_set) + ([LABEL_MONTHS] if by_length else [])
+        linked = snapshot(click_snapshots, cut, v.method) if v.method else None
+        probe = design(cut, v.method, linked.iloc[:0] if v.method else None, rows=slice(0, 0))  # the columns and types
+        cols = feature_columns(probe, v.feature_set) + ([LABEL_MONTHS] if by_length else [])
         same = next((k.name for k in variants[:variants.index(v)]
                      if k.method == v.method and k.name in info and info[k.name]["features"] == cols), None)
         if same is not None:  # e.g. "rfm+olist" on data without per-order behaviour columns: nothing new to learn
             progress(f"  hybrid {v.name}: the same features as {same}, not fitted again")
             continue
         train = pd.concat([design(tc, v.method).iloc[r] for tc, r in zip(train_cuts, rows)], ignore_index=True)
+        plans = {}
         for col in cols:  # one category list for training and scoring; rare levels pooled
-            if isinstance(score[col].dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(train[col]):
-                tr, sc = pool_rare_levels(_labels(train[col]), _labels(score[col]), y > 0, min_level_buyers)
-                cats = sorted(set(tr) | set(sc))
-                train[col] = pd.Categorical(tr, categories=cats)
-                score[col] = pd.Categorical(sc, categories=cats)
+            if isinstance(probe[col].dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(train[col]):
+                values = base[cut][col] if col in base[cut].columns else _linked_values(linked, col, base[cut]["customer_unique_id"])
+                train[col], plans[col] = category_plan(train[col], values, y > 0, min_level_buyers)
         params = {"increasing": ("btyd_expected_purchases", LABEL_MONTHS), "max_iter": BOOSTING_ROUNDS,
                   **(model_params or {})}
         model = TwoPartModel(random_state=seed, fit_spend=spend == "gbm", **params).fit(train[cols], y,
                                                                                        sample_weight=weights)
+        del train
+        blocks = design_blocks(base[cut], linked, cols, plans, {LABEL_MONTHS: months[cut]} if by_length else None)
         if spend == "gbm":
-            p_buy, spend_if_buy = model.predict_parts(score[cols])
+            parts = [model.predict_parts(block) for block in blocks]
+            p_buy = np.concatenate([p for p, _ in parts]) if parts else np.empty(0)
+            spend_if_buy = np.concatenate([s for _, s in parts]) if parts else np.empty(0)
         else:
-            p_buy = model.predict_buy(score[cols])
+            p_buy = np.concatenate([model.predict_buy(block) for block in blocks] or [np.empty(0)])
+        del linked
         scores[hybrid_column(v.name)] = p_buy * spend_if_buy
         scores[p_buy_column(v.name)] = p_buy
         buyers = int((y > 0).sum())
