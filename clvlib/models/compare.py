@@ -10,7 +10,7 @@ backtest that stage 06 evaluates, and the same call at the analysis date gives t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -24,7 +24,7 @@ from clvlib.models.hybrid import Variant, fit_score_snapshots
 from clvlib.models.scores import ALL_ORDERS_SPEND, BTYD_MODELS, COVARIATE_BTYD, SIMPLE_RULE, btyd_column, is_hybrid, model_label
 from clvlib.schemas import CUSTOMER
 
-__all__ = ["CutResult", "compare_at", "add_all_orders_spend", "add_covariate_btyd", "calibrate_hybrid", "add_intervals", "compare_backtests", "stack_scores", "split_record", "cut_table"]
+__all__ = ["CutResult", "compare_at", "add_all_orders_spend", "add_covariate_btyd", "calibrate_hybrid", "add_intervals", "compare_backtests", "slim", "stack_scores", "split_record", "cut_table"]
 
 
 @dataclass
@@ -325,7 +325,8 @@ def add_intervals(result: CutResult, model: str = "bgnbd", *, level: float = 0.9
 
 def compare_backtests(snapshots: pd.DataFrame, click_snapshots: pd.DataFrame | None, orders: pd.DataFrame,
                       backtests: Sequence[dict], variants: Sequence[Variant], link_info: dict | None = None,
-                      cache: dict | None = None, **options) -> tuple[list[CutResult], list[str]]:
+                      cache: dict | None = None, keep_earlier: bool = False,
+                      **options) -> tuple[list[CutResult], list[str]]:
     """:func:`compare_at` at every backtest cut, latest first; an earlier cut the data cannot support is skipped.
 
     The latest cut is the holdout evaluation: a failure there is raised, and only its predictions
@@ -339,6 +340,10 @@ def compare_backtests(snapshots: pd.DataFrame, click_snapshots: pd.DataFrame | N
         The backtest splits, latest first (``plan(...)["backtests"]``).
     link_info
         Cut -> (link method -> coverage at that cut).
+    keep_earlier
+        Keep the earlier cuts' whole results. By default an earlier cut keeps what the backtest
+        table needs (:func:`slim`): at 100x Olist each cut's snapshot, predictions and hybrid
+        scores are several GB.
     options
         Passed to :func:`compare_at` (``fit_method``, ``seed``, ...).
 
@@ -353,13 +358,25 @@ def compare_backtests(snapshots: pd.DataFrame, click_snapshots: pd.DataFrame | N
         label = f"backtest {k + 1} of {len(backtests)}" + (", the holdout evaluation" if k == 0 else "")
         info = (link_info or {}).get(pd.Timestamp(w["cut"]), {})
         try:
-            results.append(compare_at(snapshots, click_snapshots, orders, w, variants, link_info=info, cache=cache,
-                                      label=label, **{"lifetime": k == 0, **options}))
+            result = compare_at(snapshots, click_snapshots, orders, w, variants, link_info=info, cache=cache,
+                                label=label, **{"lifetime": k == 0, **options})
+            results.append(result if k == 0 or keep_earlier else slim(result))
         except ValueError as exc:
             if k == 0:
                 raise
             skipped.append(f"The backtest at {pd.Timestamp(w['cut']).date()} was skipped: {exc}")
     return results, skipped
+
+
+def slim(result: CutResult) -> CutResult:
+    """What an earlier backtest cut keeps: its split, scores, parameters, notes and hybrid record.
+
+    Its ``features`` keep only ``customer_unique_id`` and ``frequency`` (for :func:`cut_table`);
+    the fitted models, their predictions, the covariates and the hybrid's own scores (also in
+    ``scores``) are dropped.
+    """
+    return replace(result, features=result.features[[CUSTOMER, "frequency"]].copy(), fitted={}, predictions={},
+                   hybrid_scores=result.hybrid_scores[[CUSTOMER]].copy(), covariates={})
 
 
 def stack_scores(results: Sequence[CutResult]) -> pd.DataFrame:

@@ -36,8 +36,31 @@ def test_an_earlier_backtest_the_data_cannot_support_is_skipped_but_the_holdout_
 
     monkeypatch.setattr(compare, "compare_at", fake)
     cuts = [{"cut": pd.Timestamp(c)} for c in ("2018-02-28", "2018-01-31", "2017-12-31")]
-    results, skipped = compare_backtests(None, None, None, cuts, [])
+    results, skipped = compare_backtests(None, None, None, cuts, [], keep_earlier=True)
     assert results == [pd.Timestamp("2018-02-28"), pd.Timestamp("2018-01-31")]
     assert skipped == ["The backtest at 2017-12-31 was skipped: only 15 training customers bought in the label window"]
     with pytest.raises(ValueError, match="only 15 training customers"):
         compare_backtests(None, None, None, cuts[2:], [])
+
+
+def test_an_earlier_backtest_keeps_only_what_the_backtest_table_needs(monkeypatch):
+    import clvlib.models.compare as compare
+
+    def fake(snapshots, clicks, orders, w, variants, **kw):
+        people = pd.DataFrame({"customer_unique_id": ["a", "b"], "frequency": [0, 2], "recency": [0.0, 9.0]})
+        return compare.CutResult(windows=w, features=people, scores=people[["customer_unique_id"]].assign(x=1.0),
+                                 fitted={"bgnbd": object()}, predictions={"bgnbd": people}, params=pd.DataFrame(),
+                                 hybrid_scores=people[["customer_unique_id"]].assign(**{"p_buy:rfm": 0.1}),
+                                 covariates={"bgnbd+cov": people})
+
+    monkeypatch.setattr(compare, "compare_at", fake)
+    cuts = [{"cut": pd.Timestamp(c), "holdout_end": pd.Timestamp("2018-08-31")} for c in ("2018-02-28", "2018-01-31")]
+    (latest, earlier), _ = compare_backtests(None, None, None, cuts, [])
+    assert list(latest.features.columns) == ["customer_unique_id", "frequency", "recency"] and latest.fitted
+    assert list(earlier.features.columns) == ["customer_unique_id", "frequency"]
+    assert earlier.fitted == {} and earlier.predictions == {} and earlier.covariates == {}
+    assert list(earlier.hybrid_scores.columns) == ["customer_unique_id"]
+    assert earlier.scores["x"].tolist() == [1.0, 1.0] and earlier.windows == cuts[1]
+    assert compare.cut_table([earlier])["share who bought on 2+ days"].tolist() == [0.5]
+    (_, kept), _ = compare_backtests(None, None, None, cuts, [], keep_earlier=True)
+    assert "recency" in kept.features.columns and kept.fitted
