@@ -132,7 +132,7 @@ def compare_at(snapshots: pd.DataFrame, click_snapshots: pd.DataFrame | None, or
     if variants:
         hybrid_scores, hybrid_info = fit_score_snapshots(snapshots, click_snapshots, orders, windows, list(variants),
                                                          seed=seed, progress=lambda _line: None, link_info=link_info,
-                                                         cache=cache, spend=hybrid_spend)
+                                                         cache=cache, spend=hybrid_spend, at_cut=features)
     else:
         hybrid_scores, hybrid_info = features[[CUSTOMER]].copy(), {}
     if variants and calibrate_buyers and "bgnbd" in fitted:

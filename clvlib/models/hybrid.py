@@ -160,7 +160,7 @@ def btyd_features(features: pd.DataFrame, horizon_days: int, seed: int = 42,
     """
     model, record = btyd_fit(features, seed) if fit is None else fit
     record = dict(record)
-    out = features.copy()
+    out = features.copy(deep=False)  # one column added: the snapshot's own columns are shared, not copied
     if model is None:
         out["btyd_expected_purchases"] = float("nan")
         out.attrs["btyd_fit"] = record
@@ -348,6 +348,7 @@ def fit_score_snapshots(
     max_train_rows: int = MAX_TRAIN_ROWS,
     min_level_buyers: int = MIN_LEVEL_BUYERS,
     spend: str = "gamma-gamma",
+    at_cut: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, dict]:
     """Train every variant on the training snapshots and score the snapshot at ``windows['cut']``.
 
@@ -388,6 +389,7 @@ def fit_score_snapshots(
     When the non-buyers are sampled, a training snapshot's features are computed for its sampled
     rows only (at 100x Olist, twelve whole snapshots with their features were more than 24 GB),
     and neither they nor the scored snapshot's are kept in ``cache``; the fits are still kept.
+    ``at_cut``: the snapshot at the cut, when the caller has read it already (it is not read again).
     """
     if weighting not in ("person", "none"):
         raise ValueError(f"weighting must be 'person' or 'none', got {weighting!r}.")
@@ -402,7 +404,7 @@ def fit_score_snapshots(
     cache = {} if cache is None else cache
 
     def fitted(c: pd.Timestamp) -> pd.DataFrame:
-        snap = snapshot(snapshots, c)
+        snap = at_cut if at_cut is not None and pd.Timestamp(c) == pd.Timestamp(cut) else snapshot(snapshots, c)
         if ("bgnbd", c) not in cache:
             cache[("bgnbd", c)] = btyd_fit(snap, seed=seed)
         return snap
