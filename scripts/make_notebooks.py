@@ -415,7 +415,8 @@ backtest_figures.plot_backtest(bt, rec.pick)"""),
     code("""display(show_table(backtest_figures.summary_view(summary), headers=backtest_figures.SUMMARY_HEADERS, formats=backtest_figures.SUMMARY_FORMATS,
                    caption="Over every backtest cut-off, the holdout included. Predicted / actual is missing for rankings that are not forecasts (the simple rule, the demo's truth)."),
         show_table(backtest_figures.per_cut_view(bt, "ratio"), index=True, formats="{:.2f}",
-                   caption="Total predicted over actual revenue at each cut-off (1.00 = the totals agree)."))"""),
+                   caption="Total predicted over actual revenue at each cut-off (1.00 = the totals agree)."),
+        Markdown(backtest_figures.ratio_noise_text(bt)))"""),
     md("## The chosen model's segments against the holdout\nCustomers at the cut-off ranked by the chosen model into the same segments as the forecast table, with what they then spent:"),
     code("""clv = clv_table_for(rec.pick, scores, preds, meta["horizon_days"])
 headers = clv_headers(ctx.currency, meta["horizon_days"])

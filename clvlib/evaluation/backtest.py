@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from clvlib.evaluation.metrics import evaluate
+from clvlib.evaluation.metrics import evaluate, total_relative_se
 from clvlib.evaluation.recommend import Contender, Recommendation
 from clvlib.features.temporal import holdout_labels
 from clvlib.models.scores import BASELINE, CEILINGS, OBSERVABLE, SIMPLE_RULE, TRUTH, model_label
@@ -62,8 +62,10 @@ def backtest_table(orders: pd.DataFrame, scores: pd.DataFrame, splits: Sequence[
     -------
     pandas.DataFrame
         One row per (cut, model): ``cut``, ``holdout_end``, ``model``, ``name``, ``buyers``,
-        ``actual_revenue``, ``normalized_gini``, ``top10_share``, ``ratio`` (total predicted over
-        actual; missing for the simple rule and the truth, which are rankings, not forecasts).
+        ``actual_revenue``, ``revenue_se`` (one standard error of the actual revenue, as a share of
+        it: :func:`clvlib.evaluation.metrics.total_relative_se`), ``normalized_gini``,
+        ``top10_share``, ``ratio`` (total predicted over actual; missing for the simple rule and the
+        truth, which are rankings, not forecasts).
     """
     if not len(splits):
         raise ValueError("backtest_table: no backtest cut given.")
@@ -76,6 +78,7 @@ def backtest_table(orders: pd.DataFrame, scores: pd.DataFrame, splits: Sequence[
                              f"cuts present: {sorted(str(c.date()) for c in scores['cut'].unique())}.")
         y = holdout_labels(orders, cut, split["holdout_end"], at[CUSTOMER])["holdout_spend"].to_numpy()
         models = {c: at[c].to_numpy(dtype=float) for c in at.columns if c not in ("cut", CUSTOMER)}
+        revenue_se = total_relative_se(y)
         if truth is not None:
             from clvlib.demo.ceilings import trait_expected_value
 
@@ -91,7 +94,7 @@ def backtest_table(orders: pd.DataFrame, scores: pd.DataFrame, splits: Sequence[
             m = evaluate(y, np.nan_to_num(s), y_pred=None if rankable else np.nan_to_num(s))
             rows.append({"cut": str(cut.date()), "holdout_end": str(split["holdout_end"]), "model": name,
                          "name": model_label(name), "buyers": int((y > 0).sum()), "actual_revenue": float(y.sum()),
-                         **{k: m.get(k, np.nan) for k in METRICS}})
+                         "revenue_se": revenue_se, **{k: m.get(k, np.nan) for k in METRICS}})
     return pd.DataFrame(rows)
 
 

@@ -7,7 +7,7 @@ from matplotlib.figure import Figure
 
 from clvlib.models.scores import BASELINE, OBSERVABLE, SIMPLE_RULE, TRUTH
 
-__all__ = ["plot_backtest", "SUMMARY_HEADERS", "SUMMARY_FORMATS", "summary_view", "per_cut_view"]
+__all__ = ["plot_backtest", "SUMMARY_HEADERS", "SUMMARY_FORMATS", "summary_view", "per_cut_view", "ratio_noise_text"]
 
 _DPI = 90
 
@@ -33,6 +33,24 @@ def per_cut_view(table: pd.DataFrame, metric: str = "normalized_gini") -> pd.Dat
     order = list(dict.fromkeys(table["name"]))
     cuts = sorted(table["cut"].unique(), reverse=True)
     return wide.loc[order, cuts].rename_axis(index="model", columns=None)
+
+
+def ratio_noise_text(table: pd.DataFrame) -> str:
+    """One paragraph: how far the actual total of each cut's window moves with who happened to buy.
+
+    Uses the backtest table's ``revenue_se`` (:func:`clvlib.evaluation.metrics.total_relative_se`):
+    a forecast right in expectation lands within one standard error of the actual total about two
+    times in three, so a total ratio inside ``1 ± revenue_se`` is as close as that window allows.
+    """
+    se = table.drop_duplicates("cut").set_index("cut")["revenue_se"].sort_index(ascending=False).dropna()
+    if se.empty:
+        return ""
+    each = ", ".join(f"{v:.1%} at {c}" for c, v in se.items())
+    c, v = se.idxmin(), se.min()
+    return (f"**How close a total can be.** Who happened to buy in a window moves its actual total: one standard error "
+            f"of it is {each}. A forecast that is right on average lands within one standard error of the actual total "
+            f"only about two times in three. So a ratio within one standard error of 1 ({1 - v:.2f} to {1 + v:.2f} at "
+            f"{c}) is as close as that window allows, and a ratio more than two standard errors from 1 is a real miss.")
 
 
 def plot_backtest(table: pd.DataFrame, pick: str, title: str = "Ranking quality at each backtest cut-off") -> Figure:

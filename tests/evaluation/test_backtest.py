@@ -39,6 +39,10 @@ def test_each_cut_is_measured_against_the_spend_after_it():
     assert at.loc[("2018-02-28", "btyd:bgnbd"), "normalized_gini"] < 0
     assert at.loc[("2018-02-28", "hybrid:rfm"), "ratio"] == pytest.approx(86.0 / 60.0)
     assert np.isnan(at.loc[("2018-02-28", "calibration_spend"), "ratio"])  # a ranking, not a forecast
+    # the actual total's standard error, per cut: March y = [50, 10, 0, 0], sd = sqrt(1700 / 3), x sqrt(4) / 60;
+    # February y = [100, 0, 0, 0], sd = sqrt(7500 / 3) = 50, x 2 / 100
+    assert at.loc[("2018-02-28", "btyd:bgnbd"), "revenue_se"] == pytest.approx(2 * np.sqrt(1700 / 3) / 60)
+    np.testing.assert_allclose(t.loc[t["cut"] == "2018-01-31", "revenue_se"], 1.0)
 
 
 def test_the_summary_gives_mean_spread_and_cuts_beating_bgnbd():
@@ -110,3 +114,16 @@ def test_on_the_demo_the_observable_ceiling_is_recomputed_at_every_cut_and_each_
         "**The observable ceiling at every cut-off**, recomputed with the data up to each: 1.000 (2018-01-31), "
         f"1.000 (2018-02-28). Hybrid GBM: rfm reaches {share:.0%} of it at the earlier cut-offs and 100% on the holdout.")
     assert observable_share_text(backtest_table(_orders(), _scores(), CUTS), ["hybrid:rfm"], ["2018-01-31"], "2018-02-28") == ""
+
+
+def test_the_report_says_how_far_each_windows_actual_total_moves_with_who_bought():
+    from clvlib.report.backtest import per_cut_view, ratio_noise_text
+
+    t = backtest_table(_orders(), _scores(), CUTS)
+    text = ratio_noise_text(t)
+    assert "one standard error of it is 79.3% at 2018-02-28, 100.0% at 2018-01-31." in text
+    assert "(0.21 to 1.79 at 2018-02-28)" in text  # the smallest band: 1 +- 0.793
+    assert ratio_noise_text(t.assign(revenue_se=np.nan)) == ""
+    view = per_cut_view(t, "ratio")
+    assert list(view.columns) == ["2018-02-28", "2018-01-31"]
+    assert view.loc["Hybrid GBM: rfm", "2018-01-31"] == pytest.approx(96.0 / 100.0)
