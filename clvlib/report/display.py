@@ -60,7 +60,8 @@ def parameters_table(params: dict[str, Any]) -> str:
 
 
 def link_caveat(methods, periods_overlap: bool | None = None) -> Any:
-    """The synthetic-link box when any of ``methods`` is synthetic (rank, random); a note when only the real key is used.
+    """The synthetic-link box when any of ``methods`` is synthetic (rank, random); a note when only the real key is used,
+    and another when there is no link at all (no event log).
 
     The wording comes from :func:`clvlib.caveats.link_note`: it says whether the data has a real key
     (``"key"`` in ``methods``) and, with ``periods_overlap=False``, that the two sides do not share a period.
@@ -68,6 +69,8 @@ def link_caveat(methods, periods_overlap: bool | None = None) -> Any:
     from IPython.display import HTML
 
     synthetic = [m for m in methods if m != "key"]
+    if not methods:
+        return HTML("<p>No customer is linked to an event log here: the models use the transactions alone.</p>")
     if not synthetic:
         return HTML("<p>Every link here is this data's real key.</p>")
     return callout(f"<b>The {' and '.join(synthetic)} link{'s are' if len(synthetic) > 1 else ' is'} synthetic.</b> "

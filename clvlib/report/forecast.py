@@ -42,7 +42,7 @@ def forecast_facts(clv: pd.DataFrame, metrics: Mapping[str, Any], start: str, en
         ``top_customers``, ``predicted_total``, ``predicted_top``, ``currency``, ``chosen_by``, and
         from the backtest (``None`` without one): ``backtest_cuts``, ``top10_capture_mean`` / ``_min``
         / ``_max``, ``rule_top10_capture_mean``, ``gini_mean``, ``bgnbd_gini_mean``, ``ratio_min``,
-        ``ratio_max``; ``holdout_buyers_share``.
+        ``ratio_max``; ``holdout_buyers_share`` and ``holdout_days`` (the latest backtest's window).
     """
     if clv.empty:
         raise ValueError("forecast_facts: the CLV table is empty.")
@@ -63,6 +63,8 @@ def forecast_facts(clv: pd.DataFrame, metrics: Mapping[str, Any], start: str, en
         "gini_mean": me and me["normalized_gini_mean"], "bgnbd_gini_mean": base and base["normalized_gini_mean"],
         "ratio_min": me and me["ratio_min"], "ratio_max": me and me["ratio_max"],
         "holdout_buyers_share": (holdout["buyers"] / holdout["people"]) if holdout.get("people") else None,
+        "holdout_days": ((pd.Timestamp(holdout["end"]) - pd.Timestamp(holdout["start"])).days
+                         if holdout.get("start") and holdout.get("end") else None),
     }
 
 
@@ -86,7 +88,7 @@ def forecast_text(f: Mapping[str, Any]) -> str:
                      "ranking beyond the top tenth")
         sure = (f"- **How sure we are:** at {n} backtest cut-off{'s' if n != 1 else ''} ({', '.join(f['backtest_cuts'])}), "
                 f"each model fitted only with the data up to it, the top 10% by {f['label']} captured on average "
-                f"**{f['top10_capture_mean']:.0%}** of the revenue of the following {f['horizon_days']} days (from "
+                f"**{f['top10_capture_mean']:.0%}** of the revenue of the window after it (from "
                 f"{f['top10_capture_min']:.0%} to {f['top10_capture_max']:.0%}){rule}.")
         if f.get("ratio_min") is not None and f.get("ratio_max") is not None:
             sure += (f" Its predicted totals were {f['ratio_min']:.2f} to {f['ratio_max']:.2f} times what was then spent, "
@@ -94,6 +96,7 @@ def forecast_text(f: Mapping[str, Any]) -> str:
         lines.append(sure)
     if f.get("holdout_buyers_share") is not None:
         lines.append(f"- **What to expect:** at the latest backtest only {f['holdout_buyers_share']:.1%} of customers bought "
-                     f"again within {f['horizon_days']} days; most of any list will not buy, and the ranking concentrates "
+                     f"again within {f.get('holdout_days') or f['horizon_days']} days; most of any list will not buy, "
+                     "and the ranking concentrates "
                      "the few who will.")
     return "\n" + "\n".join(lines) + "\n"

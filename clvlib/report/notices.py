@@ -33,6 +33,10 @@ _KNOWN: tuple[tuple[re.Pattern[str], str], ...] = (
      "for and are rougher."),
     (re.compile(r"At the snapshot of (\S+) the BG/NBD feature is left missing: (.*?)\.?$", re.DOTALL),
      "At the training snapshot of {0} the hybrid model went without its BG/NBD feature: {1}."),
+    (re.compile(r"At the snapshot of (\S+) the BG/NBD fit behind the hybrid model's BG/NBD feature stopped before"),
+     "At the training snapshot of {0} the optimiser fitting the BG/NBD model behind the hybrid's BG/NBD feature "
+     "stopped before it could confirm the best fit; the feature is used as it came out (the gradient boosting "
+     "only uses its order)."),
 )
 
 
@@ -48,7 +52,7 @@ def explain_warning(message: str) -> str:
         m = pattern.search(message)
         if m:
             return sentence.format(*m.groups())
-    return f"The library warned: “{message.strip().rstrip('.')}”."
+    return f"“{message.strip().rstrip('.')}”."  # the callout's heading already says "the library warned"
 
 
 def non_finite_rows(frame: pd.DataFrame) -> int:

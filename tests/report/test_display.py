@@ -9,6 +9,8 @@ from clvlib.report.display import holdout_text, link_caveat, parameters_table, p
 
 def test_no_box_when_only_the_real_key_is_used():
     assert link_caveat(["key"]).data == "<p>Every link here is this data's real key.</p>"
+    # without an event log there is no link at all, real or synthetic
+    assert link_caveat([]).data == "<p>No customer is linked to an event log here: the models use the transactions alone.</p>"
 
 
 def test_synthetic_links_on_data_without_a_key_say_no_link_is_real_and_no_shared_period():

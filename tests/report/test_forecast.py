@@ -14,7 +14,7 @@ def _clv():
     return clv_table_for("btyd:bgnbd", scores, bgnbd, 181)
 
 
-METRICS = {"holdout": {"people": 1000, "buyers": 12},
+METRICS = {"holdout": {"people": 1000, "buyers": 12, "start": "2018-02-28", "end": "2018-08-31"},
            "backtest": {"recommended": "btyd:bgnbd", "chosen_by": "no model ranked customers better than BG/NBD x "
                         "Gamma-Gamma at each of the 2 earlier cut-offs (2018-01-31, 2017-12-31), so it is kept.",
                         "cuts": ["2018-02-28", "2018-01-31", "2017-12-31"],
@@ -37,6 +37,7 @@ def test_the_facts_add_up_from_the_table_and_the_backtest():
     assert f["predicted_total"] == sum(range(20)) and f["predicted_top"] == 19 + 18
     assert f["top10_capture_mean"] == 0.2 and f["rule_top10_capture_mean"] == 0.12
     assert f["holdout_buyers_share"] == pytest.approx(0.012)
+    assert f["holdout_days"] == 184  # the latest backtest's window, not the forecast's 181 days
 
 
 def test_the_answer_names_who_what_why_and_how_sure():
@@ -44,5 +45,5 @@ def test_the_answer_names_who_what_why_and_how_sure():
     assert "**Who to target from 2018-08-31:** the first **2 customers**" in text
     assert "(to 2019-02-28) they are predicted to spend **37 BRL**, 19% of the 190 BRL predicted for everyone" in text
     assert "**Why this model:** No model ranked customers better" in text
-    assert "captured on average **20%** of the revenue of the following 181 days (from 15% to 25%), against 12%" in text
-    assert "0.90 to 1.10 times" in text and "only 1.2% of customers bought again" in text
+    assert "captured on average **20%** of the revenue of the window after it (from 15% to 25%), against 12%" in text
+    assert "0.90 to 1.10 times" in text and "only 1.2% of customers bought again within 184 days" in text

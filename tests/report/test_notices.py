@@ -19,8 +19,11 @@ def test_a_known_warning_reads_in_plain_words_with_its_count():
 
 
 def test_an_unknown_warning_is_quoted():
-    assert explain_warning("something odd ") == "The library warned: “something odd”."
-    assert explain_warning("something odd.") == "The library warned: “something odd”."  # one full stop
+    assert explain_warning("something odd ") == "“something odd”."  # the callout's heading says who warned
+    assert explain_warning("something odd.") == "“something odd”."  # one full stop
+    note = ("At the snapshot of 2017-10-31 the BG/NBD fit behind the hybrid model's BG/NBD feature stopped before the "
+            "optimiser could confirm its maximum; the feature is used as it came out.")
+    assert explain_warning(note).startswith("At the training snapshot of 2017-10-31 the optimiser fitting the BG/NBD")
 
 
 def test_a_snapshot_without_the_bg_nbd_feature_reads_as_one_sentence():
