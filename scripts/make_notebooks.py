@@ -549,7 +549,8 @@ display(Markdown("## The answer" + answer), caught.callout({"forecast": clv[["pr
 display(link_caveat(links["methods"], periods_overlap=next(iter(info.values()))["clickstream_cut_applied"]) if variants and variants[0].method else Markdown(""))"""),
     md("## The CLV table to take away\nOne row per customer, highest predicted value first. `predicted_value` is the chosen model's prediction of what the customer will spend over the forecast window; `p_buy` is its chance that they buy at all (hybrid models only); `predicted_value_bgnbd` (with its 90% interval `_low` / `_high`), `expected_purchases_bgnbd` and `p_alive` come from BG/NBD x Gamma-Gamma fitted at the analysis date; `predicted_value_<model>` with `_low` / `_high` is another model's value and interval, named after it; `decile` and `segment` rank customers by `predicted_value`."),
     code("""headers = clv_headers(ctx.currency, horizon_days)
-display(Markdown("**Which interval.** " + forecast_interval_text(pick, interval_notes)))
+display(Markdown("**Which interval.** " + forecast_interval_text(pick, interval_notes, coverage={
+    m: rec.get("coverage_of_truth") for m, rec in (metrics.get("intervals") or {}).items()})))
 show_table(clv.drop(columns=["segment_meaning", "model", "horizon_days"]).dropna(axis=1, how="all"), headers=headers,
            formats=clv_formats(), max_rows=10, full_table="data/clv_table.csv (and data/clv_table.parquet)")"""),
     md("### Segments"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,7 @@ from clvlib.schemas import CUSTOMER
 
 __all__ = ["SEGMENTS", "SEGMENT_MEANINGS", "INTERVAL_MODELS", "segment_customers", "predictions_table", "scores_table", "clv_table", "clv_table_for",
            "segment_summary", "decile_revenue", "interval_columns", "prediction_intervals", "prediction_interval_text", "forecast_interval_model",
-           "forecast_interval_text"]
+           "forecast_interval_text", "coverage_sentence", "SKEW_NOTE"]
 
 #: The BTYD scores with a per-customer interval of their own (:func:`clvlib.models.compare.add_intervals`).
 INTERVAL_MODELS = (*BTYD_MODELS, *ALL_ORDERS_SPEND, *COVARIATE_BTYD)
@@ -289,7 +290,7 @@ def forecast_interval_model(pick: str) -> tuple[str, str]:
     :data:`INTERVAL_MODELS` its own interval (BG/NBD and Pareto/NBD x Gamma-Gamma, BG/NBD x the
     all-orders Gamma-Gamma, BG/NBD with covariates): when one of them is chosen, the table carries
     its own interval. A model without one (a hybrid, the simple rule) gives a point score only, so
-    the table carries BG/NBD x Gamma-Gamma's interval as a stand-in, around that model's own value,
+    the table carries BG/NBD x Gamma-Gamma's interval as a stand-in, with that model's own value,
     and says so. No interval is ever presented as the chosen model's when it is not.
 
     Returns
@@ -309,17 +310,44 @@ def forecast_interval_model(pick: str) -> tuple[str, str]:
     model = own.get(pick, "bgnbd")
     value, low, high = interval_columns(model)
     if btyd_column(model) == pick:
-        return model, (f"`{low}` / `{high}` are the interval of the chosen model, {model_label(pick)}, around its "
-                       f"value `predicted_value` (also in `{value}`).")
+        return model, (f"`{low}` / `{high}` are the interval of the chosen model, {model_label(pick)}, for the quantity "
+                       f"its value `predicted_value` (also in `{value}`) estimates.")
     why = ("a gradient-boosting model gives a point prediction, not a distribution" if is_hybrid(pick)
            else "it is a ranking rule, not a probability model" if pick == SIMPLE_RULE
            else "the parametric bootstrap does not cover it")
     return model, (f"{model_label(pick)} has no per-customer interval ({why}), so the table carries the interval of "
-                   f"the baseline, {model_label(btyd_column(model))}: `{low}` / `{high}`, around that model's own value "
-                   f"`{value}`, not around `predicted_value`.")
+                   f"the baseline, {model_label(btyd_column(model))}: `{low}` / `{high}`, which go with that model's own value "
+                   f"`{value}`, not with `predicted_value`.")
 
 
-def forecast_interval_text(pick: str, notes: Mapping[str, str]) -> str:
+#: Why a prediction can lie outside its own interval, for the reports.
+SKEW_NOTE = ("The value is the mean of the distribution the interval is taken from, and that distribution is very skewed "
+             "(with few repeat buyers, most draws of a customer's purchase rate are tiny and a few are large; a customer "
+             "who has probably left draws 0 most of the time), so for many customers the value lies above the "
+             "interval's upper end.")
+
+
+def coverage_sentence(coverage: Sequence[Mapping[str, Any]] | None) -> str:
+    """How often an interval held the demo's true expected value (the records of ``coverage_of_truth``), or ``""``.
+
+    Examples
+    --------
+    >>> coverage_sentence([{"customers": "all customers", "coverage": 0.466},
+    ...                    {"customers": "one-time buyers", "coverage": 0.459}, {"customers": "repeat buyers", "coverage": 0.923}])[:80]
+    'On this demo, where the truth is known, it held the true expected value of 47% o'
+    """
+    if not coverage:
+        return ""
+    by = {r["customers"]: r["coverage"] for r in coverage}
+    if "all customers" not in by:
+        return ""
+    parts = ", ".join(f"{k} {by[k]:.0%}" for k in ("one-time buyers", "repeat buyers") if k in by)
+    return (f"On this demo, where the truth is known, it held the true expected value of {by['all customers']:.0%} of "
+            f"customers at the latest backtest{f' ({parts})' if parts else ''}; stage 06 says why.")
+
+
+def forecast_interval_text(pick: str, notes: Mapping[str, str],
+                           coverage: Mapping[str, Sequence[Mapping[str, Any]] | None] | None = None) -> str:
     """The forecast report's paragraph on its intervals: whose they are (:func:`forecast_interval_model`) and what they cover.
 
     Parameters
@@ -330,6 +358,9 @@ def forecast_interval_text(pick: str, notes: Mapping[str, str]) -> str:
         BTYD score -> the sentence of :func:`clvlib.models.compare.add_intervals`, for the model of
         :func:`forecast_interval_model` and ``bgnbd``. A sentence saying there is no interval
         ("No per-customer interval: ...") replaces the model's sentence: its columns are then absent.
+    coverage
+        BTYD score -> its ``coverage_of_truth`` records from ``metrics.json`` (the demo only): adds
+        :func:`coverage_sentence` for the interval the table carries.
     """
     model, sentence = forecast_interval_model(pick)
     note = notes.get(model, "")
@@ -337,9 +368,13 @@ def forecast_interval_text(pick: str, notes: Mapping[str, str]) -> str:
         sentence = f"{model_label(btyd_column(model))} has no per-customer interval in this table. {note}"
         note = ""
     text = f"{sentence} {note}".strip()
+    if note:
+        text += " " + SKEW_NOTE
+        covered = coverage_sentence((coverage or {}).get(model))
+        text += f" {covered}" if covered else ""
     if model != "bgnbd":
         _, low, high = interval_columns("bgnbd")
-        text += (f" BG/NBD x Gamma-Gamma's own interval is `{low}` / `{high}`, around `predicted_value_bgnbd`: "
+        text += (f" BG/NBD x Gamma-Gamma's own interval is `{low}` / `{high}`, for `predicted_value_bgnbd`: "
                  + notes.get("bgnbd", ""))
     return text
 
@@ -378,7 +413,7 @@ def prediction_interval_text(notes: Mapping[str, str]) -> str:
 
     Examples
     --------
-    >>> print(prediction_interval_text({"bgnbd+first": "A 90% interval."}))
+    >>> print(prediction_interval_text({"bgnbd+first": "A 90% interval."}).splitlines()[0])
     - BG/NBD x Gamma-Gamma with the first order: `predicted_value_bgnbd+first_low` / `predicted_value_bgnbd+first_high`. A 90% interval.
     """
     lines = []
@@ -386,4 +421,6 @@ def prediction_interval_text(notes: Mapping[str, str]) -> str:
         low, high = _bounds(name)
         cols = f"`{low}` / `{high}`. " if not note.startswith("No per-customer interval") else ""
         lines.append(f"- {model_label(btyd_column(name))}: {cols}{note}")
+    if any(not note.startswith("No per-customer interval") for note in notes.values()):
+        lines.append(f"\n{SKEW_NOTE}")
     return "\n".join(lines)

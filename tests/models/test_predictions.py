@@ -127,7 +127,7 @@ def test_predictions_table_names_each_models_interval_after_the_model():
     ("btyd:bgnbd+first", "bgnbd+first", "interval of the chosen model, BG/NBD x Gamma-Gamma with the first order,"),
     ("btyd:bgnbd+cov", "bgnbd+cov", "`predicted_value_bgnbd+cov_low` / `predicted_value_bgnbd+cov_high` are the "
                                     "interval of the chosen model, BG/NBD with covariates x Gamma-Gamma with the first order,"),
-    ("hybrid:rfm+olist", "bgnbd", "not around `predicted_value`"),
+    ("hybrid:rfm+olist", "bgnbd", "not with `predicted_value`"),
     ("calibration_spend", "bgnbd", "(it is a ranking rule, not a probability model), so the table carries the interval "
                                    "of the baseline, BG/NBD x Gamma-Gamma"),
 ], ids=["bgnbd", "all-orders", "covariates", "hybrid", "simple-rule"])
@@ -139,6 +139,20 @@ def test_the_forecast_carries_the_chosen_models_interval_or_says_which_stands_in
     text = forecast_interval_text(pick, {"bgnbd": "NOTE-B.", model: "NOTE-M."})  # one note when the model is BG/NBD
     assert "NOTE-M." in text and "`predicted_value_bgnbd_low`" in text
     assert "stand" not in text and ("has no per-customer interval" in text) == (model != pick.removeprefix("btyd:"))
+    assert "the value lies above the interval's upper end" in text and "On this demo" not in text
+
+
+def test_the_forecast_says_how_often_the_interval_it_carries_held_the_demos_truth():
+    from clvlib.models.predictions import forecast_interval_text, prediction_interval_text
+
+    cov = [{"customers": "all customers", "coverage": 0.466}, {"customers": "one-time buyers", "coverage": 0.459},
+           {"customers": "repeat buyers", "coverage": 0.923}]
+    text = forecast_interval_text("hybrid:rfm", {"bgnbd": "NOTE-B."}, coverage={"bgnbd": cov, "bgnbd+first": None})
+    assert ("On this demo, where the truth is known, it held the true expected value of 47% of customers at the latest "
+            "backtest (one-time buyers 46%, repeat buyers 92%); stage 06 says why.") in text
+    assert "On this demo" not in forecast_interval_text("hybrid:rfm", {"bgnbd": "NOTE-B."}, coverage={"bgnbd": None})
+    assert prediction_interval_text({"bgnbd": "A 90% interval."}).endswith("above the interval's upper end.")
+    assert "upper end" not in prediction_interval_text({"bgnbd": "No per-customer interval: MCMC."})
 
 
 def test_the_forecast_says_so_when_the_chosen_models_interval_could_not_be_computed():
