@@ -41,6 +41,11 @@ def code(text, tags=("remove-input",)):
             "execution_count": None}
 
 
+def md_if(condition, text):
+    """A heading and its text shown only when ``condition`` (a Python expression of the notebook) holds."""
+    return code(f"display(Markdown({text.strip(chr(10))!r})) if {condition} else None")
+
+
 def notebook(cells):
     return {"cells": cells, "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
             "language_info": {"name": "python"}}, "nbformat": 4, "nbformat_minor": 5}
@@ -164,9 +169,9 @@ show_table(cleaned.log, headers={"rows_before": "rows before", "rows_after": "ro
     code("""users = event_users(cleaned, reference_date=reference_date)
 facts = clickstream_facts(events, users) if cleaned.has_events else {"text": "No events.", "period": "none", "note": ""}
 display(Markdown(facts["text"] + ("\\n\\n" + facts["note"] if facts["note"] else "")))"""),
-    md("## Per-user features\nFirst rows and a summary of every column. `mean_purchase_amount` is missing (not 0) for a user who never purchased."),
-    code("""show_table(users.head(), transpose=True, label="UserID", caption="The first five users, one column each (headed by UserID).")"""),
-    code("""show_table(users.drop(columns=["UserID"]).describe().T.rename_axis("column"), index=True, headers={"count": "values", "50%": "median"}, max_rows=60)"""),
+    md_if("cleaned.has_events", "## Per-user features\nFirst rows and a summary of every column. `mean_purchase_amount` is missing (not 0) for a user who never purchased."),
+    code("""show_table(users.head(), transpose=True, label="UserID", caption="The first five users, one column each (headed by UserID).") if cleaned.has_events else None"""),
+    code("""show_table(users.drop(columns=["UserID"]).describe().T.rename_axis("column"), index=True, headers={"count": "values", "50%": "median"}, max_rows=60) if cleaned.has_events else None"""),
     code("""ctx.save("click_users", users)
 ctx.save("events", events)
 ctx.finish({"users": len(users), "events kept": len(events), "period": facts["period"],
@@ -211,7 +216,7 @@ if has_events:
     display(link_caveat(methods, periods_overlap=at_cut[0]["clickstream_cut_applied"]))
 else:
     display(Markdown("**This dataset has no event log**, so there is nothing to link: the models use the transactions alone."))"""),
-    md("## Placebo check: what does each link correlate?\nSpearman correlations across linked pairs between a customer's activity (up to the cut-off) and their linked user's clickstream activity, for every method:"),
+    md_if("has_events", "## Placebo check: what does each link correlate?\nSpearman correlations across linked pairs between a customer's activity (up to the cut-off) and their linked user's clickstream activity, for every method:"),
     code("""placebo, linked = link_report(orders, events, links, w["cut"]) if has_events else (None, None)
 show_table(placebo, index=True, headers={"customer_measure": "customer's (orders)", "user_measure": "linked user's (clickstream)"},
            caption="Spearman correlation across linked pairs, one column per link method (+1: rise together; 0: unrelated).") if has_events else None"""),
@@ -257,7 +262,7 @@ else:
 show_table(summary, headers={"cut": "snapshot cut-off", "people": "people who had bought by then",
                                                      "repeat_share": "share who had bought again"},
            caption="One row per snapshot; linked <method>: customers with a clickstream user through that link.")"""),
-    md("## Linked customers at the cut-off\nBoth feature sets side by side for the customers linked by the first method, with cross ratios: spend per clickstream event, orders per session, spend / clickstream purchase amount. Missing values per column:"),
+    md_if("has_links", "## Linked customers at the cut-off\nBoth feature sets side by side for the customers linked by the first method, with cross ratios: spend per clickstream event, orders per session, spend / clickstream purchase amount. Missing values per column:"),
     code("""method = ("key" if info["real_key"] else info["methods"][0]) if has_links else None
 hybrid, customers = linked_at_cut(orders, events, links, w["cut"], method) if has_links else (None, None)
 if has_links:
@@ -265,7 +270,7 @@ if has_links:
 report = missing_report(hybrid) if has_links else None
 show_table(report[(report["missing"] > 0) | report["column"].isin(["spend_per_event", "orders_per_session"])],
            headers={"missing": "customers missing it", "share": "share missing", "handling": "how it is handled"}) if has_links else None"""),
-    md("## Correlations between the two sides\nSpearman correlations across linked customers. Through a synthetic link these reflect the mapping method, not the customers (see stage 03's placebo check)."),
+    md_if("has_links", "## Correlations between the two sides\nSpearman correlations across linked customers. Through a synthetic link these reflect the mapping method, not the customers (see stage 03's placebo check)."),
     code("""figures.correlation_heatmap(hybrid, {
     "frequency": "orders: purchases", "total_spent": f"orders: spend ({ctx.currency})", "recency_days": "orders: days since last",
     "click_browse_sessions_per_day": "clicks: browsing sessions a day", "click_order_sessions": "clicks: order sessions",
