@@ -1,0 +1,78 @@
+"""Time and memory of stage 05's work at one cut-off, step by step (a benchmark, not a test).
+
+Runs :func:`clvlib.models.compare.compare_at` at the holdout cut-off of a workspace whose stages
+00-04 have run (every BTYD model and every hybrid variant, as stage 05 does at its first backtest),
+and prints, at each progress step, the seconds since the start, the peak resident memory so far,
+the resident memory now and the most it reached during the step before (sampled every 0.2 s).
+Nothing is written to the workspace.
+
+    python scripts/bench_cut.py /tmp/r30/outputs/demo-shop-2882880-seed42
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run from a checkout without installing
+
+from clvlib import progress  # noqa: E402
+from clvlib.features.temporal import plan  # noqa: E402
+from clvlib.models.compare import compare_at  # noqa: E402
+from clvlib.models.hybrid import variants_for  # noqa: E402
+from clvlib.pipeline.context import open_stage  # noqa: E402
+
+
+def resident_gb() -> float:
+    """The process's resident memory now, in GB (Linux)."""
+    with open("/proc/self/status") as fh:
+        return next(int(line.split()[1]) for line in fh if line.startswith("VmRSS")) / 1e6
+
+
+def peak_gb() -> float:
+    """The process's peak resident memory so far, in GB (Linux: ``ru_maxrss`` is in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("workspace", help="a workspace folder whose stages 00-04 have run (outputs/<name>)")
+    parser.add_argument("--horizon-months", type=int, default=6)
+    parser.add_argument("--train-windows", type=int, default=6)
+    args = parser.parse_args()
+    ctx = open_stage("05", args.workspace, show=False)
+    orders, links, span = ctx.load("orders"), ctx.load("links_info"), ctx.load("orders_info")
+    snaps, clicks = ctx.load("snapshots", lazy=True), ctx.load("click_snapshots", lazy=True)
+    p = plan(None, span["analysis_date"], args.horizon_months, args.train_windows, 1, 1, 1,
+             data_start=span["first_order"], recent_windows=True)
+    w = p["backtests"][0]
+    variants = variants_for(has_key=links["real_key"], methods=tuple(m for m in links["methods"] if m != "key"))
+    info = {i["method"]: i for i in links["snapshots"] if i["cutoff"] == str(w["cut"].date())}
+
+    t0, step = time.perf_counter(), {"label": "reading the inputs", "max": resident_gb()}
+
+    def sample() -> None:
+        while True:
+            step["max"] = max(step["max"], resident_gb())
+            time.sleep(0.2)
+
+    def report(message: str, i: int | None = None, n: int | None = None) -> None:
+        print(f"{time.perf_counter() - t0:7.1f} s  peak {peak_gb():5.2f} GB  now {resident_gb():5.2f} GB  "
+              f"(step before: at most {step['max']:5.2f} GB)  | {message}", flush=True)
+        step.update(label=message, max=resident_gb())
+
+    threading.Thread(target=sample, daemon=True).start()
+    progress.step = report  # every layer calls progress.step through the module
+    result = compare_at(snaps, clicks, orders, w, variants, link_info=info, label="bench", lifetime=True)
+    report("done")
+    print(f"{ctx.workspace.folder.name}: {len(result.features):,} people at {w['cut'].date()}, {len(variants)} hybrid "
+          f"variant(s); {time.perf_counter() - t0:.0f} s, peak {peak_gb():.2f} GB")
+
+
+if __name__ == "__main__":
+    main()
