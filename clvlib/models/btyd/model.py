@@ -126,6 +126,10 @@ class BTYDModel:
         :meth:`to_dict`; :meth:`predict` takes its own ``customer_col``).
     n_customers_, n_unique_triples_, n_repeat_customers_, n_spend_customers_ : int
         Sizes of the fitting data (``n_spend_customers_``: rows used by Gamma-Gamma).
+    fit_triples_ : pandas.DataFrame
+        The unique ``(frequency, recency, T)`` of the fitting data with ``n_customers`` each: what the
+        likelihood depends on (the parameters' covariance is computed from it). With ``weighted``
+        (the default) the pymc-marketing model is built on these rows, not on every customer.
     purchase_optimizer_, spend_optimizer_ : dict or None
         MAP only: scipy's convergence flag and message, number of evaluations and the
         negative log posterior at the optimum.
@@ -257,6 +261,7 @@ class BTYDModel:
         self.customer_col_ = customer_col
         self.n_customers_ = int(len(data))
         self.n_unique_triples_ = int(len(uniq))
+        self.fit_triples_ = uniq[[*RFM_COLUMNS, "n_customers"]].reset_index(drop=True)
 
         t0 = time.perf_counter()
         self.purchase_model_, self.purchase_optimizer_ = fit_purchase_model(
