@@ -466,7 +466,7 @@ def fit_score_snapshots(
         if same is not None:  # e.g. "rfm+olist" on data without per-order behaviour columns: nothing new to learn
             progress(f"  hybrid {v.name}: the same features as {same}, not fitted again")
             continue
-        train = pd.concat([design(tc, v.method).iloc[r] for tc, r in zip(train_cuts, rows)], ignore_index=True)
+        train = pd.concat([design(tc, v.method).iloc[r][cols] for tc, r in zip(train_cuts, rows)], ignore_index=True)
         plans = {}
         for col in cols:  # one category list for training and scoring; rare levels pooled
             if isinstance(probe[col].dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(train[col]):
