@@ -153,7 +153,7 @@ def design_blocks(features: pd.DataFrame, linked: pd.DataFrame | None, columns: 
         part = features.iloc[start:start + block_rows]
         if pos is not None:
             p = pos[start:start + block_rows]
-            part = attach_click_features(part, linked.iloc[p[p >= 0]], customer_col)
+            part = attach_click_features(part, linked.iloc[np.unique(p[p >= 0])], customer_col)
         if constants:
             part = part.assign(**constants)
         part = part[list(columns)].copy()

@@ -327,6 +327,13 @@ SKEW_NOTE = ("The value is the mean of the distribution the interval is taken fr
              "interval's upper end.")
 
 
+def _draws_traits(note: str) -> bool:
+    """Whether an interval's sentence (:func:`clvlib.models.compare.add_intervals`) says it draws each customer's own
+    traits: only such an interval is of the customer's true expected value, and skewed enough for :data:`SKEW_NOTE`
+    (an MCMC fit's credible interval, or one of the parameters only, holds its value)."""
+    return "true expected value" in note
+
+
 def coverage_sentence(coverage: Sequence[Mapping[str, Any]] | None) -> str:
     """How often an interval held the demo's true expected value (the records of ``coverage_of_truth``), or ``""``.
 
@@ -338,7 +345,7 @@ def coverage_sentence(coverage: Sequence[Mapping[str, Any]] | None) -> str:
     """
     if not coverage:
         return ""
-    by = {r["customers"]: r["coverage"] for r in coverage}
+    by = {r["customers"]: r["coverage"] for r in coverage if r.get("coverage") is not None}  # NaN is written as null
     if "all customers" not in by:
         return ""
     parts = ", ".join(f"{k} {by[k]:.0%}" for k in ("one-time buyers", "repeat buyers") if k in by)
@@ -368,7 +375,7 @@ def forecast_interval_text(pick: str, notes: Mapping[str, str],
         sentence = f"{model_label(btyd_column(model))} has no per-customer interval in this table. {note}"
         note = ""
     text = f"{sentence} {note}".strip()
-    if note:
+    if _draws_traits(note):
         text += " " + SKEW_NOTE
         covered = coverage_sentence((coverage or {}).get(model))
         text += f" {covered}" if covered else ""
@@ -421,6 +428,6 @@ def prediction_interval_text(notes: Mapping[str, str]) -> str:
         low, high = _bounds(name)
         cols = f"`{low}` / `{high}`. " if not note.startswith("No per-customer interval") else ""
         lines.append(f"- {model_label(btyd_column(name))}: {cols}{note}")
-    if any(not note.startswith("No per-customer interval") for note in notes.values()):
+    if any(_draws_traits(note) for note in notes.values()):
         lines.append(f"\n{SKEW_NOTE}")
     return "\n".join(lines)

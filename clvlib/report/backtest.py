@@ -50,7 +50,9 @@ def ratio_noise_text(table: pd.DataFrame) -> str:
     return (f"**How close a total can be.** Who happened to buy in a window moves its actual total: one standard error "
             f"of it is {each}. A forecast that is right on average lands within one standard error of the actual total "
             f"only about two times in three. So a ratio within one standard error of 1 ({1 - v:.2f} to {1 + v:.2f} at "
-            f"{c}) is as close as that window allows, and a ratio more than two standard errors from 1 is a real miss.")
+            f"{c}) is as close as that window allows, and a ratio more than two standard errors from 1 is a real miss "
+            "(though among many models and cut-offs a few will land there by chance). This counts only who happened to "
+            "buy, each person independently; a swing that moves a whole period (a holiday, a campaign) comes on top.")
 
 
 def plot_backtest(table: pd.DataFrame, pick: str, title: str = "Ranking quality at each backtest cut-off") -> Figure:

@@ -88,7 +88,7 @@ def forecast_text(f: Mapping[str, Any]) -> str:
                      "ranking beyond the top tenth")
         sure = (f"- **How sure we are:** at {n} backtest cut-off{'s' if n != 1 else ''} ({', '.join(f['backtest_cuts'])}), "
                 f"each model fitted only with the data up to it, the top 10% by {f['label']} captured on average "
-                f"**{f['top10_capture_mean']:.0%}** of the revenue of the window after it (from "
+                f"**{f['top10_capture_mean']:.0%}** of the revenue of the window after {'each' if n != 1 else 'it'} (from "
                 f"{f['top10_capture_min']:.0%} to {f['top10_capture_max']:.0%}){rule}.")
         if f.get("ratio_min") is not None and f.get("ratio_max") is not None:
             sure += (f" Its predicted totals were {f['ratio_min']:.2f} to {f['ratio_max']:.2f} times what was then spent, "

@@ -32,11 +32,10 @@ _KNOWN: tuple[tuple[re.Pattern[str], str], ...] = (
      "Some bootstrap resamples had no buyer and were left out: the intervals rest on fewer resamples than asked "
      "for and are rougher."),
     (re.compile(r"At the snapshot of (\S+) the BG/NBD feature is left missing: (.*?)\.?$", re.DOTALL),
-     "At the training snapshot of {0} the hybrid model went without its BG/NBD feature: {1}."),
+     "At the snapshot of {0} the hybrid model went without its BG/NBD feature: {1}."),
     (re.compile(r"At the snapshot of (\S+) the BG/NBD fit behind the hybrid model's BG/NBD feature stopped before"),
-     "At the training snapshot of {0} the optimiser fitting the BG/NBD model behind the hybrid's BG/NBD feature "
-     "stopped before it could confirm the best fit; the feature is used as it came out (the gradient boosting "
-     "only uses its order)."),
+     "At the snapshot of {0} the optimiser fitting the BG/NBD model behind the hybrid's BG/NBD feature stopped "
+     "before it could confirm the best fit; the feature is used as it came out."),
 )
 
 

@@ -66,3 +66,9 @@ def test_the_blocks_refuse_a_person_linked_twice_and_a_block_size_below_one():
         list(design_blocks(_features(), twice, ["frequency"]))
     with pytest.raises(ValueError, match="block_rows must be at least 1, got 0"):
         list(design_blocks(_features(), None, ["frequency"], block_rows=0))
+
+
+def test_a_person_on_two_rows_of_the_features_gets_their_link_on_each_once():
+    features = _features().iloc[[0, 0, 1]].reset_index(drop=True)  # a twice, b once
+    got = pd.concat(design_blocks(features, _linked(), ["customer_unique_id", "click_purchases"]), ignore_index=True)
+    pd.testing.assert_frame_equal(got, attach_click_features(features, _linked())[["customer_unique_id", "click_purchases"]])

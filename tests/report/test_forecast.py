@@ -45,5 +45,5 @@ def test_the_answer_names_who_what_why_and_how_sure():
     assert "**Who to target from 2018-08-31:** the first **2 customers**" in text
     assert "(to 2019-02-28) they are predicted to spend **37 BRL**, 19% of the 190 BRL predicted for everyone" in text
     assert "**Why this model:** No model ranked customers better" in text
-    assert "captured on average **20%** of the revenue of the window after it (from 15% to 25%), against 12%" in text
+    assert "captured on average **20%** of the revenue of the window after each (from 15% to 25%), against 12%" in text
     assert "0.90 to 1.10 times" in text and "only 1.2% of customers bought again within 184 days" in text

@@ -23,14 +23,14 @@ def test_an_unknown_warning_is_quoted():
     assert explain_warning("something odd.") == "“something odd”."  # one full stop
     note = ("At the snapshot of 2017-10-31 the BG/NBD fit behind the hybrid model's BG/NBD feature stopped before the "
             "optimiser could confirm its maximum; the feature is used as it came out.")
-    assert explain_warning(note).startswith("At the training snapshot of 2017-10-31 the optimiser fitting the BG/NBD")
+    assert explain_warning(note).startswith("At the snapshot of 2017-10-31 the optimiser fitting the BG/NBD")
 
 
 def test_a_snapshot_without_the_bg_nbd_feature_reads_as_one_sentence():
     message = ("At the snapshot of 2017-01-31 the BG/NBD feature is left missing: only 4 of 980 people had bought on two "
                "different days, too few (< 10) to estimate BG/NBD's dropout.")
     assert explain_warning(message) == (
-        "At the training snapshot of 2017-01-31 the hybrid model went without its BG/NBD feature: only 4 of 980 people "
+        "At the snapshot of 2017-01-31 the hybrid model went without its BG/NBD feature: only 4 of 980 people "
         "had bought on two different days, too few (< 10) to estimate BG/NBD's dropout.")
 
 
