@@ -37,7 +37,6 @@ __all__ = [
     "top_share",
     "decile_table",
     "classification_scores",
-    "total_relative_se",
     "evaluate",
     "CORE_METRICS",
 ]
@@ -416,37 +415,6 @@ def top_share(y_true: ArrayLike, y_score: ArrayLike, frac: float) -> float:
     frac = _check_frac(frac)
     _require_value(y, "top_share")
     return _point(y, s, fracs=(frac,))[frac]
-
-
-def total_relative_se(y_true: ArrayLike) -> float:
-    """Standard error of the total of ``y_true``, as a share of it, with the people as a random sample.
-
-    ``sqrt(n) * sd(y) / sum(y)`` (``sd`` with ``n - 1``): how far the actual total of a window
-    moves with who happened to buy in it. A forecast that is right in expectation lands
-    within one of these of the actual total about two times in three; with ~1% buyers it is about
-    ``sqrt((1 + CV^2) / buyers)``, where CV is the spread of the buyers' spend (on Olist, about
-    600 buyers per 6-month window: ~6%).
-
-    Parameters
-    ----------
-    y_true
-        Actual value per person (>= 0).
-
-    Returns
-    -------
-    float
-        NaN with fewer than two people or a zero total.
-
-    Examples
-    --------
-    >>> round(total_relative_se([0, 0, 10, 0, 30]), 4)  # sqrt(5) * sd / 40, sd = sqrt(680 / 4) = 13.0384
-    0.7289
-    """
-    y = _as_vector(y_true, "y_true")
-    total = float(y.sum())
-    if len(y) < 2 or total == 0:
-        return float("nan")
-    return float(np.sqrt(len(y)) * y.std(ddof=1) / total)
 
 
 def decile_table(y_true: ArrayLike, y_pred: ArrayLike, n_bins: int = 10) -> pd.DataFrame:

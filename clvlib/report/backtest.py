@@ -38,7 +38,7 @@ def per_cut_view(table: pd.DataFrame, metric: str = "normalized_gini") -> pd.Dat
 def ratio_noise_text(table: pd.DataFrame) -> str:
     """One paragraph: how far the actual total of each cut's window moves with who happened to buy.
 
-    Uses the backtest table's ``revenue_se`` (:func:`clvlib.evaluation.metrics.total_relative_se`):
+    Uses the backtest table's ``revenue_se`` (:func:`clvlib.evaluation.backtest.total_relative_se`):
     a forecast right in expectation lands within one standard error of the actual total about two
     times in three, so a total ratio inside ``1 ± revenue_se`` is as close as that window allows.
     """
