@@ -233,18 +233,14 @@ def _purchase_likelihood(model: Any, fit_rfm: pd.DataFrame | None, customer_col:
         return names, _neg_logp_function(model.purchase_model_.model, names)
     if fit_rfm is not None:
         validate_rfm(fit_rfm, "fit_rfm", customer_col, need_monetary=model.spend_model_ is not None)
-        data = fit_rfm[[*RFM_COLUMNS]].astype("float64")
+        uniq = compress_rfm(fit_rfm[[*RFM_COLUMNS]].astype("float64"))
     elif getattr(model, "fit_triples_", None) is not None:  # the unique triples it was fitted on, with their counts
-        data = None
+        uniq = model.fit_triples_.copy()
     else:
-        stored = model.purchase_model_.data
-        if model.n_customers_ is None or len(stored) != model.n_customers_:
-            raise ValueError(
-                "predict_intervals: this model does not hold the data it was fitted on (it was rebuilt with "
-                "BTYDModel.from_dict); pass that RFM table as fit_rfm=."
-            )
-        data = stored[[*RFM_COLUMNS]].astype("float64")
-    uniq = compress_rfm(data) if data is not None else model.fit_triples_.copy()
+        raise ValueError(
+            "predict_intervals: this model does not hold the data it was fitted on (it was rebuilt with "
+            "BTYDModel.from_dict); pass that RFM table as fit_rfm=."
+        )
     uniq.insert(0, PMM_CUSTOMER, np.arange(len(uniq)))
     names = PURCHASE_PARAMS[model.purchase_model]
     fresh = _fresh_model(model.purchase_model_, uniq[[PMM_CUSTOMER, *RFM_COLUMNS]], uniq["n_customers"].to_numpy())

@@ -282,8 +282,9 @@ def fit_purchase_model(
     cols = list(RFM_COLUMNS)
     Cls = purchase_model_class(purchase_model)
     fit_model = Cls(model_config=copy.deepcopy(config))
+    triples = uniq[cols].assign(**{PMM_CUSTOMER: np.arange(len(uniq))})[[PMM_CUSTOMER, *cols]]
     if weighted:  # unique triples, weighted by their number of customers (module docstring)
-        fit_model.build_model(uniq[cols].assign(**{PMM_CUSTOMER: np.arange(len(uniq))})[[PMM_CUSTOMER, *cols]])
+        fit_model.build_model(triples)
         add_weights(fit_model, uniq["n_customers"].to_numpy())
     else:
         fit_model.build_model(data)
@@ -309,7 +310,7 @@ def fit_purchase_model(
         if "sample_stats" in idata.groups():
             groups["sample_stats"] = idata.sample_stats
         final = Cls(model_config=copy.deepcopy(config))
-        final.build_model(uniq[cols].assign(**{PMM_CUSTOMER: np.arange(len(uniq))})[[PMM_CUSTOMER, *cols]])
+        final.build_model(triples)
         attach_idata(final, az.InferenceData(**groups))
     else:
         final = fit_model
