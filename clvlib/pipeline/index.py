@@ -240,8 +240,8 @@ def forecast_html(f: Mapping[str, Any] | None, stale: bool = False) -> str:
     if mean is not None:
         spread = f" (from {low:.0%} to {high:.0%})" if low is not None and high is not None else ""
         rule = _num(f.get("rule_top10_capture_mean"))
-        cards.append((f"{mean:.0%}", f"of the next {days}' revenue captured by its top 10% on average at "
-                                     f"{len(cuts) or 'the'} backtest cut-offs{spread}"
+        cards.append((f"{mean:.0%}", f"of the revenue of the window after each backtest cut-off captured by its "
+                                     f"top 10%, on average at {len(cuts) or 'the'} cut-offs{spread}"
                                      + (f"; ranking by spend so far: {rule:.0%}" if rule is not None else "")))
     card_html = "".join(f"<div class=card><div class=big>{v}</div><div class=what>{w}</div></div>" for v, w in cards)
     words = _markdown(str(f["text"])) if isinstance(f.get("text"), str) and f["text"].strip() else None

@@ -170,8 +170,8 @@ def test_with_a_forecast_the_index_answers_from_the_analysis_date_and_shows_the_
     assert [(v, unescape(w)) for v, w in cards[:3]] == [
         ("1,608 BRL", "predicted spend of the top 10% (291 of 2,911 customers) from 2018-08-31 to 2019-02-28"),
         ("29%", "of the 5,546 BRL predicted for all customers"),
-        ("27%", "of the next 181 days' revenue captured by its top 10% on average at 3 backtest cut-offs "
-                "(from 17% to 39%); ranking by spend so far: 33%")]
+        ("27%", "of the revenue of the window after each backtest cut-off captured by its top 10%, on average at 3 "
+                "cut-offs (from 17% to 39%); ranking by spend so far: 33%")]  # not the forecast's 181 days
     assert "<li><strong>Who to target from 2018-08-31:</strong> the first <strong>291 customers</strong>.</li>" in page
     assert 'href="data/forecast.json"' in page and 'href="data/clv_table.csv"' in page
     assert "Contact the top 10% of customers ranked by" not in text  # the backtest no longer claims to be the answer
