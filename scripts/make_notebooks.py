@@ -494,7 +494,7 @@ if ceiling is not None:
                                                        "share_of_observable": "share of the observable ceiling"},
                        formats={"share_of_ceiling": "{:.0%}", "share_of_observable": "{:.0%}"}))"""),
     code("""deciles = {c: decile_table(y, S[c].to_numpy()) for c in dict.fromkeys((BASELINE, second))}
-ctx.save("metrics", metrics_record(holdout_start=meta["cutoff"], holdout_end=meta["holdout_end"], y_true=y, n_boot=n_boot,
+ctx.save("evaluation", metrics_record(holdout_start=meta["cutoff"], holdout_end=meta["holdout_end"], y_true=y, n_boot=n_boot,
                                    seed=bootstrap_seed, demo=ctx.demo, table=table, boot=boot, placebo=placebo,
                                    ceiling=ceiling, deciles=deciles,
                                    marketer={"text": summary_text, **marketer_facts(table, rec, **answer)},
@@ -528,13 +528,13 @@ from clvlib.models.scores import hybrid_column, model_label
 from clvlib.pipeline.context import open_stage
 from clvlib.report import figures
 from clvlib.report.display import link_caveat
-from clvlib.report.forecast import forecast_facts, forecast_text
+from clvlib.report.forecast import forecast_facts, forecast_text, run_metrics
 from clvlib.report.notices import captured_warnings
 from clvlib.report.tables import clv_formats, clv_headers
 ctx = open_stage("07", workspace)"""),
     code("""orders, links = ctx.load("orders"), ctx.load("links_info")
 snaps, clicks = ctx.load("snapshots", lazy=True), ctx.load("click_snapshots", lazy=True)  # each snapshot read when a model needs it
-meta, metrics = ctx.load("model_params"), ctx.load("metrics")
+meta, metrics = ctx.load("model_params"), ctx.load("evaluation")  # stage 06: the backtests' choice
 fw = plan(**meta["plan"])["forecast"]
 pick = metrics["backtest"]["recommended"]
 variants = [v for v in variants_for(has_key=links["real_key"], methods=tuple(m for m in links["methods"] if m != "key"))
@@ -566,6 +566,7 @@ show_table(clv.drop(columns=["segment_meaning", "model", "horizon_days"]).dropna
     code("""ctx.save("clv_table", clv)
 ctx.save("clv_table_parquet", clv)
 ctx.save("forecast", {**facts, "text": answer})
+ctx.save("metrics", run_metrics(metrics, {**facts, "text": answer}))  # the run's figures in one file: the evaluation and the forecast
 ctx.finish({"model": model_label(pick), "forecast window": f"{fw['cut'].date()} to {fw['holdout_end'].date()}",
             "customers": len(clv), f"predicted revenue ({ctx.currency})": round(facts["predicted_total"]),
             f"top 10% predicted ({ctx.currency})": round(facts["predicted_top"]), "CLV table": "data/clv_table.csv"})"""),

@@ -158,7 +158,8 @@ def metrics_record(
     backtest: Mapping[str, Any] | None = None,
     intervals: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The content of ``metrics.json``: the holdout, the settings and every evaluation table.
+    """Stage 06's evaluation (``data/evaluation.json``, the body of ``metrics.json``): the holdout, the
+    settings and every evaluation table.
 
     Parameters
     ----------
@@ -203,7 +204,8 @@ def metrics_record(
     dict
         Keys ``holdout`` (``start``, ``end``, ``people``, ``buyers``, ``revenue``), ``n_boot``,
         ``seed``, ``baseline``, ``demo``, ``models`` (model -> its table row without ``model``,
-        NaN as None), ``bootstrap`` and ``placebo`` (lists of records), ``ceiling_gini`` and
+        NaN as None; on the demo with ``share_of_ceiling`` and, with an observable row,
+        ``share_of_observable``: :func:`ceiling_shares`), ``bootstrap`` and ``placebo`` (lists of records), ``ceiling_gini`` and
         ``deciles`` (model -> list of records). NaN left in ``bootstrap`` or ``placebo`` is
         written as null by :func:`clvlib.io.write_json_atomic`. With ``marketer``, also
         ``marketer`` (a copy of it); with ``backtest``, ``backtest`` (its tables as lists of records).
@@ -213,6 +215,10 @@ def metrics_record(
         raise ValueError("metrics_record: the metrics table lacks column 'model'; build it with metrics_table(...).")
     if ceiling is not None and math.isnan(ceiling):
         raise ValueError("metrics_record: ceiling is NaN; pass None when there is no ceiling (real data).")
+    if ceiling is not None:  # the demo: every model's share of both ceilings beside its metrics
+        shares = ceiling_shares(table).drop(columns=["name", "normalized_gini"])
+        table = table.assign(**{c: shares[c].to_numpy() for c in ("share_of_ceiling", "share_of_observable")
+                                if c in shares.columns})
     return {
         "holdout": {"start": holdout_start, "end": holdout_end, "people": len(y), "buyers": int((y > 0).sum()),
                     "revenue": float(y.sum())},

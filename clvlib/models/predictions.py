@@ -366,7 +366,7 @@ def forecast_interval_text(pick: str, notes: Mapping[str, str],
         :func:`forecast_interval_model` and ``bgnbd``. A sentence saying there is no interval
         ("No per-customer interval: ...") replaces the model's sentence: its columns are then absent.
     coverage
-        BTYD score -> its ``coverage_of_truth`` records from ``metrics.json`` (the demo only): adds
+        BTYD score -> its ``coverage_of_truth`` records from stage 06's ``data/evaluation.json`` (the demo only): adds
         :func:`coverage_sentence` for the interval the table carries.
     """
     model, sentence = forecast_interval_model(pick)

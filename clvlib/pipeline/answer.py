@@ -1,4 +1,6 @@
-"""The bottom line a workspace index opens with, read from the ``metrics.json`` stage 06 wrote.
+"""The bottom line a workspace index opens with, read from stage 06's evaluation.
+
+The evaluation is ``data/evaluation.json``, which is also the body of ``metrics.json``.
 
 Nothing is re-estimated here. Stage 06 stores the answer for a marketer (``metrics["marketer"]``:
 the words of its report's first section and the figures behind them, see
@@ -126,12 +128,12 @@ def _first(*values: Any) -> float | None:
 
 
 def bottom_line(metrics: Mapping[str, Any]) -> BottomLine | None:
-    """The recommended model and the figures the index states first, from stage 06's ``metrics.json``.
+    """The recommended model and the figures the index states first, from stage 06's evaluation.
 
     Parameters
     ----------
     metrics
-        The content of ``metrics.json``: ``holdout`` (``start``, ``end``, ``people``, ``buyers``,
+        The content of ``data/evaluation.json`` (or ``metrics.json``): ``holdout`` (``start``, ``end``, ``people``, ``buyers``,
         ``revenue``), ``baseline``, ``models`` (per score column: ``name``, ``normalized_gini``,
         ``gini_low``, ``gini_high``, ``top10_share``, ``diff_vs_bgnbd``, ``diff_low``,
         ``diff_high``), optionally ``deciles`` (per score column, bin 1 = the top 10%),

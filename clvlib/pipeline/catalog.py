@@ -121,9 +121,12 @@ DATASETS: tuple[Dataset, ...] = (
             deliverable=True),
     Dataset("model_params", "data/clv_model_params.json", "json",
             "the split, the fitted BTYD parameters and the hybrid variants"),
-    Dataset("metrics", "metrics.json", "json",
+    Dataset("evaluation", "data/evaluation.json", "json",
             "the backtest per cut-off, the recommendation, every model's holdout metrics with bootstrap intervals, "
-            "deciles, placebo and (demo) ceiling",
+            "deciles, placebo, the per-customer intervals and (demo) both ceilings with every model's share of them"),
+    Dataset("metrics", "metrics.json", "json",
+            "every figure of the run in one file: stage 06's evaluation (as in data/evaluation.json) and, under "
+            "\"forecast\", stage 07's forecast (as in data/forecast.json)",
             deliverable=True),
 )
 
@@ -138,9 +141,9 @@ STAGES: tuple[Stage, ...] = (
     Stage("05", "clv_models", "CLV models and backtests", ("orders", "orders_info", "snapshots", "click_snapshots", "links_info"),
           ("predictions", "scores", "backtest_scores", "model_params")),
     Stage("06", "evaluate", "Evaluation", (RAW, "orders", "scores", "backtest_scores", "predictions", "model_params"),
-          ("metrics",)),
-    Stage("07", "forecast", "Forecast", ("orders", "snapshots", "click_snapshots", "links_info", "model_params", "metrics"),
-          ("clv_table", "clv_table_parquet", "forecast")),
+          ("evaluation",)),
+    Stage("07", "forecast", "Forecast", ("orders", "snapshots", "click_snapshots", "links_info", "model_params", "evaluation"),
+          ("clv_table", "clv_table_parquet", "forecast", "metrics")),
 )
 
 _BY_NAME = {d.name: d for d in DATASETS}

@@ -214,7 +214,8 @@ def bottom_line_html(b: BottomLine | None, stale: bool = False, evidence: bool =
             f"<div class=cards>{card_html}</div><div class=words>{lis}</div>"
             f"<p class=meta>A backtest: the models were fitted on data up to {e(b.cutoff)} and judged on what "
             f"customers spent from then to {e(b.holdout_end)}, which they never saw. Every figure is from "
-            f'<a href="metrics.json">metrics.json</a>, written by stage 06.{note}</p></section>')
+            f'<a href="data/evaluation.json">data/evaluation.json</a>, written by stage 06 (and in '
+            f'<a href="metrics.json">metrics.json</a> with the forecast).{note}</p></section>')
 
 
 def forecast_html(f: Mapping[str, Any] | None, stale: bool = False) -> str:
@@ -315,7 +316,7 @@ def build_index_html(run: Mapping[str, Any], metrics: Mapping[str, Any] | None =
     run
         The run record (``run.json``; :func:`clvlib.pipeline.run.build_run_record`).
     metrics
-        Stage 06's ``metrics.json`` (``None`` when the workspace has none yet).
+        Stage 06's evaluation, ``data/evaluation.json`` (``None`` when the workspace has none yet).
     downloads
         Files to link under "Take away" (see :func:`downloads_html`), paths relative to the workspace.
     hybrid_name

@@ -317,7 +317,7 @@ TAKE_AWAY = (
     ("data/clv_table.parquet", "the same table as Parquet"),
     ("data/forecast.json", "the forecast in brief: the model and why, the horizon, the predicted revenue, the answer in words"),
     ("data/clv_predictions.parquet", "the predictions per customer at the evaluation cut-off (the latest backtest)"),
-    ("metrics.json", "every evaluation figure of stage 06"),
+    ("metrics.json", "every figure of the run in one file: stage 06's evaluation and stage 07's forecast"),
     ("run.json", "this run: stages, times, parameters, versions"),
 )
 
@@ -332,8 +332,14 @@ def _primary_hybrid_name(ws: Workspace, metrics: Mapping[str, Any] | None) -> st
 
 
 def write_index(ws: Workspace, record: Mapping[str, Any]) -> Path:
-    """The workspace's ``index.html``: the answer from ``metrics.json``, the files to take away, the stages."""
-    metrics = read_headline(ws.path("metrics.json")) or None
+    """The workspace's ``index.html``: the answer from stage 06's evaluation and stage 07's forecast, the files to
+    take away, the stages.
+
+    The evaluation is read from ``data/evaluation.json``, stage 06's own output, so that a run whose stage 07
+    failed shows stage 06's latest figures (``metrics.json`` is stage 07's); a workspace made before stage 06
+    wrote it falls back to ``metrics.json``.
+    """
+    metrics = read_headline(ws.path("data/evaluation.json")) or read_headline(ws.path("metrics.json")) or None
     downloads = [{"path": rel, "what": what, "bytes": ws.path(rel).stat().st_size}
                  for rel, what in TAKE_AWAY if ws.path(rel).is_file()]
     page = build_index_html(record, metrics=metrics, downloads=downloads,

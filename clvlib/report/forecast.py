@@ -9,7 +9,7 @@ import pandas as pd
 
 from clvlib.models.scores import BASELINE, SIMPLE_RULE, model_label
 
-__all__ = ["forecast_facts", "forecast_text"]
+__all__ = ["forecast_facts", "forecast_text", "run_metrics"]
 
 
 def _row(summary: list[dict], model: str) -> dict | None:
@@ -26,7 +26,7 @@ def forecast_facts(clv: pd.DataFrame, metrics: Mapping[str, Any], start: str, en
         The forecast CLV table (:func:`clvlib.models.predictions.clv_table_for`): ``predicted_value``,
         ``model``, ``horizon_days``, one row per customer, highest value first.
     metrics
-        Stage 06's ``metrics.json``: its ``backtest`` (``recommended``, ``chosen_by``, ``summary``,
+        Stage 06's evaluation (``data/evaluation.json``): its ``backtest`` (``recommended``, ``chosen_by``, ``summary``,
         ``cuts``) and ``holdout``.
     start, end
         The forecast window: the analysis date and the end of the horizon.
@@ -100,3 +100,40 @@ def forecast_text(f: Mapping[str, Any]) -> str:
                      "and the ranking concentrates "
                      "the few who will.")
     return "\n" + "\n".join(lines) + "\n"
+
+
+def run_metrics(evaluation: Mapping[str, Any], forecast: Mapping[str, Any]) -> dict[str, Any]:
+    """The content of ``metrics.json``: stage 06's evaluation with stage 07's forecast under ``"forecast"``.
+
+    Parameters
+    ----------
+    evaluation
+        Stage 06's ``data/evaluation.json`` (:func:`clvlib.evaluation.summary.metrics_record`).
+    forecast
+        Stage 07's ``data/forecast.json``: :func:`forecast_facts` with the answer's ``text``.
+
+    Returns
+    -------
+    dict
+        A new dict: every key of ``evaluation``, in its order, then ``forecast`` (a copy).
+
+    Raises
+    ------
+    ValueError
+        When ``evaluation`` has no ``holdout`` (it is not stage 06's record), already has a
+        ``forecast`` (it is a ``metrics.json``), or ``forecast`` lacks ``predicted_total``.
+
+    Examples
+    --------
+    >>> list(run_metrics({"holdout": {}, "models": {}}, {"predicted_total": 1.0}))
+    ['holdout', 'models', 'forecast']
+    """
+    if "holdout" not in evaluation:
+        raise ValueError("run_metrics: the evaluation has no 'holdout'; pass stage 06's data/evaluation.json "
+                         f"(keys given: {', '.join(map(str, evaluation)) or 'none'}).")
+    if "forecast" in evaluation:
+        raise ValueError("run_metrics: the evaluation already has a 'forecast': it is a metrics.json, not stage 06's "
+                         "data/evaluation.json.")
+    if "predicted_total" not in forecast:
+        raise ValueError("run_metrics: the forecast has no 'predicted_total'; pass forecast_facts(...) with its text.")
+    return {**evaluation, "forecast": dict(forecast)}

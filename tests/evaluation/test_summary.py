@@ -1,4 +1,4 @@
-"""Tests for clvlib.evaluation.summary: the ceiling and the metrics.json record."""
+"""Tests for clvlib.evaluation.summary: the ceiling and stage 06's evaluation record (the body of metrics.json)."""
 
 from __future__ import annotations
 
@@ -70,7 +70,8 @@ def test_metrics_record_has_the_keys_of_metrics_json():
     assert (rec["n_boot"], rec["seed"], rec["baseline"], rec["demo"], rec["ceiling_gini"]) == (
         1000, 0, "btyd:bgnbd", True, 0.5)
     assert list(rec["models"]) == ["btyd:bgnbd", "hybrid:rfm", "truth"]
-    assert rec["models"]["hybrid:rfm"] == {"name": "Hybrid GBM: rfm", "normalized_gini": 0.40, "diff_vs_bgnbd": 0.15}
+    assert rec["models"]["hybrid:rfm"] == {"name": "Hybrid GBM: rfm", "normalized_gini": 0.40, "diff_vs_bgnbd": 0.15,
+                                           "share_of_ceiling": 0.8}  # 0.40 / 0.50, the truth's Gini
     assert rec["placebo"] == []
     assert rec["deciles"] == {"btyd:bgnbd": [{"bin": 1, "n": 3}, {"bin": 2, "n": 2}]}
 
@@ -84,7 +85,24 @@ def test_metrics_record_turns_nan_in_the_model_rows_into_none():
 
 
 def test_metrics_record_on_real_data_has_no_ceiling():
-    assert record(ceiling=None, demo=False)["ceiling_gini"] is None
+    rec = record(ceiling=None, demo=False, table=TABLE[TABLE["model"] != "truth"])
+    assert rec["ceiling_gini"] is None
+    assert not any("share_of_ceiling" in m or "share_of_observable" in m for m in rec["models"].values())
+
+
+def test_metrics_record_gives_every_models_share_of_both_demo_ceilings():
+    table = pd.concat([TABLE, pd.DataFrame({"model": ["observable"], "name": ["Best prediction from observable data"],
+                                            "normalized_gini": [0.32], "diff_vs_bgnbd": [0.07]})], ignore_index=True)
+    models = record(table=table)["models"]
+    # hand-checked: Gini / 0.50 (the traits' ceiling) and Gini / 0.32 (the observable one)
+    assert models["btyd:bgnbd"]["share_of_ceiling"] == 0.5 and models["btyd:bgnbd"]["share_of_observable"] == 0.78125
+    assert models["hybrid:rfm"]["share_of_ceiling"] == 0.8 and models["hybrid:rfm"]["share_of_observable"] == 1.25
+    assert models["observable"]["share_of_observable"] == 1.0 and models["truth"]["share_of_ceiling"] == 1.0
+
+
+def test_metrics_record_refuses_a_ceiling_without_the_truth_row():
+    with pytest.raises(ValueError, match="has no 'truth' row"):
+        record(table=TABLE[TABLE["model"] != "truth"])
 
 
 def test_metrics_record_refuses_a_nan_ceiling():

@@ -71,6 +71,12 @@ def test_processed_files_are_consistent(demo_run):
     assert set(preds["decile"]) == set(range(1, 11))
     metrics = json.loads((ws / "metrics.json").read_text())
     assert metrics["demo"] is True and metrics["ceiling_gini"] > 0
+    # every model's share of both ceilings, and the forecast of stage 07 beside stage 06's evaluation
+    bg = metrics["models"]["btyd:bgnbd"]
+    assert bg["share_of_ceiling"] == pytest.approx(bg["normalized_gini"] / metrics["ceiling_gini"])
+    assert bg["share_of_observable"] == pytest.approx(bg["normalized_gini"] / metrics["models"]["observable"]["normalized_gini"])
+    assert metrics["forecast"] == json.loads((ws / "data" / "forecast.json").read_text())
+    assert metrics["forecast"]["model"] == metrics["backtest"]["recommended"]
 
 
 def test_a_partial_run_uses_the_workspace_dataset_and_a_method_reaches_the_features(demo_run, tmp_path):

@@ -69,3 +69,4 @@ def test_the_backtest_and_the_forecast_on_the_real_data(real_run):
     assert (forecast["start"], forecast["end"]) == ("2018-08-31", "2019-02-28")
     assert forecast["customers"] == 93_357  # every person with a kept order by the analysis date
     assert forecast["model"] == bt["recommended"]
+    assert m["forecast"] == forecast  # metrics.json holds every figure of the run: the evaluation and the forecast

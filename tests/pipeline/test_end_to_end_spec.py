@@ -107,6 +107,8 @@ def test_transactions_only_every_stage_runs_and_no_page_mentions_a_clickstream_l
     clv = pd.read_csv(ws / "data" / "clv_table.csv")
     assert {"predicted_value", "predicted_value_bgnbd_low", "predicted_value_bgnbd_high"} <= set(clv.columns)
     assert json.loads((ws / "data" / "forecast.json").read_text())["start"] == "2018-08-31"
+    assert metrics["forecast"] == json.loads((ws / "data" / "forecast.json").read_text())  # metrics.json has it too
+    assert {k: v for k, v in metrics.items() if k != "forecast"} == json.loads((ws / "data" / "evaluation.json").read_text())
     for page in sorted(ws.glob("*.html")):
         text = " ".join(re.sub(r"<[^>]+>", " ", unescape(page.read_text())).split())
         assert SYNTHETIC_LINK_NOTE[:60] not in text, page.name  # the synthetic-link caveat: no link is used here

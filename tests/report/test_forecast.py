@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from clvlib.models.predictions import clv_table_for
-from clvlib.report.forecast import forecast_facts, forecast_text
+from clvlib.report.forecast import forecast_facts, forecast_text, run_metrics
 
 
 def _clv():
@@ -47,3 +47,21 @@ def test_the_answer_names_who_what_why_and_how_sure():
     assert "**Why this model:** No model ranked customers better" in text
     assert "captured on average **20%** of the revenue of the window after each (from 15% to 25%), against 12%" in text
     assert "0.90 to 1.10 times" in text and "only 1.2% of customers bought again within 184 days" in text
+
+
+def test_run_metrics_puts_the_forecast_beside_the_evaluation():
+    evaluation = {"holdout": {"start": "2018-02-28"}, "models": {"btyd:bgnbd": {"normalized_gini": 0.3}}}
+    forecast = {"model": "btyd:bgnbd", "predicted_total": 1234.5, "text": "Contact ..."}
+    out = run_metrics(evaluation, forecast)
+    assert list(out) == ["holdout", "models", "forecast"] and out["forecast"] == forecast
+    assert out["forecast"] is not forecast and "forecast" not in evaluation  # copies: the inputs are unchanged
+
+
+@pytest.mark.parametrize(("evaluation", "forecast", "match"), [
+    ({"models": {}}, {"predicted_total": 1.0}, "has no 'holdout'; pass stage 06's data/evaluation.json .keys given: models"),
+    ({"holdout": {}, "forecast": {}}, {"predicted_total": 1.0}, "already has a 'forecast': it is a metrics.json"),
+    ({"holdout": {}}, {"text": "..."}, "has no 'predicted_total'"),
+])
+def test_run_metrics_refuses_what_is_not_an_evaluation_and_a_forecast(evaluation, forecast, match):
+    with pytest.raises(ValueError, match=match):
+        run_metrics(evaluation, forecast)
