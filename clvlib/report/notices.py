@@ -97,9 +97,10 @@ class WarningLog:
             bad = {name: non_finite_rows(f) for name, f in outputs.items()}
             if not any(bad.values()):
                 verdict = (" Every number in the results below is finite ("
-                           + ", ".join(f"{html.escape(n)}: {len(outputs[n]):,} rows" for n in outputs)
-                           + "): the affected values were replaced or never reached the results, so they are "
-                           "not affected by it.")
+                           + ", ".join(f"{html.escape(n)}: {len(outputs[n]):,} rows" for n in outputs) + ")")
+                # only a warning about undefined values is settled by finding none; a fit that stopped early is not
+                verdict += (": the affected values were replaced or never reached the results, so they are not "
+                            "affected by it." if all(_NON_FINITE.search(m) for m in self.messages) else ".")
             else:
                 verdict = (" The results below <b>are affected</b>: "
                            + ", ".join(f"{v:,} of {len(outputs[n]):,} rows of {html.escape(n)}" for n, v in bad.items() if v)

@@ -413,3 +413,33 @@ def test_the_bgnbd_feature_of_some_rows_counts_non_finite_expectations_on_the_wh
     none_kept = H.btyd_features(snap.iloc[[]], 60, fit=fit, count_on=snap)  # a sampled snapshot without a kept row
     assert len(none_kept) == 0 and "btyd_expected_purchases" in none_kept.columns
     assert none_kept.attrs["btyd_fit"] == whole.attrs["btyd_fit"]
+
+
+
+def test_compare_at_calibrates_every_hybrid_variant_to_bgnbds_buyers(small_demo, monkeypatch):
+    import clvlib.models.compare as C
+    import clvlib.models.hybrid as H
+    from clvlib.models.calibration import expected_buyers
+
+    orders, _, _ = small_demo
+    w = window("2018-02-28", 6, n_train_windows=2, stride_months=1)
+    snaps = H.build_snapshots(orders, H.snapshot_cuts(w))
+    before = {}
+    real = C.calibrate_hybrid
+
+    def spy(scores, info, bgnbd, features, horizon_days):
+        before.update(scores=scores.copy(), bgnbd=bgnbd, horizon=horizon_days)
+        return real(scores, info, bgnbd, features, horizon_days)
+
+    monkeypatch.setattr(C, "calibrate_hybrid", spy)
+    on = C.compare_at(snaps, None, orders, w, [Variant("rfm")], btyd_models=("bgnbd",), lifetime=False)
+    assert before["bgnbd"] is on.fitted["bgnbd"] and before["horizon"] == (w["holdout_end"] - w["cut"]).days == 184
+    rfm = on.features[["customer_unique_id", "frequency", "recency", "T"]]
+    target = expected_buyers(on.fitted["bgnbd"], rfm, 184.0)
+    p, p0 = on.hybrid_scores["p_buy:rfm"], before["scores"]["p_buy:rfm"]
+    assert p.sum() == pytest.approx(target, rel=1e-6) and abs(p0.sum() - target) > 1  # P(buy) sums to BG/NBD's buyers
+    assert on.hybrid_info["rfm"]["calibration"]["target_buyers"] == pytest.approx(target, abs=1e-3)
+    np.testing.assert_array_equal(on.scores["hybrid:rfm"].to_numpy(), on.hybrid_scores["hybrid:rfm"].to_numpy())
+    # the ranking by P(buy) and the spend if they buy are the uncalibrated model's
+    assert (p.rank().to_numpy() == p0.rank().to_numpy()).all()
+    np.testing.assert_allclose(on.scores["hybrid:rfm"] / p, before["scores"]["hybrid:rfm"] / p0, rtol=1e-9)

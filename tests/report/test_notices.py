@@ -75,3 +75,20 @@ def test_warnings_the_filters_hide_stay_hidden():
         with captured_warnings("scoring") as log:
             warnings.warn("numerical noise", RuntimeWarning)
     assert log.messages == []
+
+
+def test_an_unconverged_hidden_bgnbd_fit_reaches_the_report_as_its_own_sentence():
+    from clvlib.models.hybrid import btyd_feature_notes
+
+    notes = btyd_feature_notes({"2017-10-31": {"converged": False, "params": {"r": 0.1}},
+                                "2017-11-30": {"converged": True, "params": {"r": 0.1}}})
+    assert len(notes) == 1  # only the fit that stopped early
+    with captured_warnings("fitting the hybrid") as log:
+        for note in notes:
+            warnings.warn(note, UserWarning)
+    text = log.text({"scores": pd.DataFrame({"v": [1.0]})})
+    assert text == (
+        "<b>While fitting the hybrid, the library warned.</b> At the snapshot of 2017-10-31 the optimiser fitting the "
+        "BG/NBD model behind the hybrid&#x27;s BG/NBD feature stopped before it could confirm the best fit; the feature "
+        "is used as it came out. Every number in the results below is finite (scores: 1 rows).")
+    # explained in words, not quoted; the converged fit is silent; finite numbers do not make an early stop harmless
