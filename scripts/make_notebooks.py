@@ -311,7 +311,7 @@ from clvlib.models.scores import primary_hybrid
 from clvlib.pipeline.context import open_stage
 from clvlib.report.display import convergence_warning, link_caveat, split_text
 from clvlib.report.notices import captured_warnings
-from clvlib.report.summaries import btyd_parameter_reading
+from clvlib.report.summaries import btyd_parameter_reading, uniform_trait_text
 ctx = open_stage("05", workspace, params=dict(""" + PLAN_PARAMS + """, fit_method=fit_method, lifetime_months=lifetime_months,
                  annual_discount_rate=annual_discount_rate, calibrate_buyers=calibrate_buyers, seed=seed))"""),
     code("""orders, links = ctx.load("orders"), ctx.load("links_info")
@@ -328,7 +328,7 @@ display(Markdown(split_text(w, latest.features) + (" " + " ".join(p["notes"]) if
 display(caught.callout({f"{name} predictions": latest.predictions[name][["expected_purchases", "p_alive", "predicted_value"]]
                         for name in latest.predictions} | {"hybrid scores": latest.hybrid_scores.filter(like="hybrid:")}))"""),
     md("## Buy-till-you-die baselines at the cut-off\nBG/NBD and Pareto/NBD model each person's purchase rate and the chance they have silently left; Gamma-Gamma models the value of their orders (fitted on repeat customers; a one-time buyer gets the population mean). BG/NBD x Gamma-Gamma with the first order fits Gamma-Gamma on every purchase day instead, the first included, so a one-time buyer's expected spend lies between their first order's value and the population mean. BG/NBD with covariates lets the purchase rate differ by the customer's region and their first order's category (fixed at the first order, so they never move with later purchases), with the same first-order spend. Fitted with pymc-marketing by maximum likelihood (flat priors: the MAP estimate is the MLE); parameters below."),
-    code("""display(Markdown(btyd_parameter_reading(latest.params)),
+    code("""display(Markdown(btyd_parameter_reading(latest.params)), Markdown(uniform_trait_text(latest.params)),
         Markdown("**Per-customer intervals** in `data/clv_predictions.parquet`:\\n\\n" + prediction_interval_text(interval_notes)))
 if fit_method == "mcmc":
     display(convergence_warning(latest.params), show_table(latest.params))

@@ -11,9 +11,9 @@ from typing import Any
 import pandas as pd
 
 from clvlib.evaluation.recommend import Recommendation
-from clvlib.models.scores import BASELINE, SIMPLE_RULE, model_label
+from clvlib.models.scores import BASELINE, SIMPLE_RULE, btyd_column, model_label
 
-__all__ = ["marketer_summary", "marketer_facts", "clv_table_pointer", "btyd_parameter_reading"]
+__all__ = ["marketer_summary", "marketer_facts", "clv_table_pointer", "btyd_parameter_reading", "uniform_trait_text"]
 
 _MARKETER_COLUMNS = ("model", "normalized_gini", "gini_low", "gini_high", "top10_share",
                      "diff_vs_bgnbd", "diff_low", "diff_high")
@@ -326,3 +326,78 @@ def btyd_parameter_reading(params: pd.DataFrame) -> str:
         "purchase, so one-time buyers have P(alive) = 1 and their expected purchases fall only with their age T; "
         "Pareto/NBD lets them age."
     )
+
+
+def _num(x: float) -> str:
+    """A parameter as a reader wants it: ``70,640`` for large values, four significant digits otherwise."""
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
+
+
+#: Below this coefficient of variation a fitted mixing distribution gives everyone about the same trait.
+UNIFORM_CV = 0.10
+
+
+def uniform_trait_text(params: pd.DataFrame, max_cv: float = UNIFORM_CV) -> str:
+    """Sentences on fits whose purchase or dropout trait is nearly the same for every customer.
+
+    A buy-till-you-die model draws each customer's purchase rate and dropout from a mixing
+    distribution; when the fit makes that distribution nearly a point (its coefficient of variation,
+    standard deviation over mean, below ``max_cv``), the model treats every customer alike in that
+    trait. That is usually the data failing to tell customers apart (too few repeat buyers to tell
+    fast leavers from slow ones, a likelihood that is flat along ``a + b``), not a finding about them:
+    the report says so rather than showing a = 70,640 without comment.
+
+    Coefficients of variation: Gamma(r, alpha) rates ``1 / sqrt(r)`` (both models' purchase rate,
+    Pareto/NBD's dropout rate with ``s``); Beta(a, b) dropout probabilities ``sqrt(b / (a (a + b + 1)))``
+    (BG/NBD).
+
+    Required columns
+    ----------------
+    ``fit`` (``"bgnbd"``, ``"pnbd"``, ``"bgnbd+cov"``; others are not read), ``parameter``, ``estimate``.
+
+    Parameters
+    ----------
+    params
+        The BTYD parameter table (as for :func:`btyd_parameter_reading`).
+    max_cv
+        The coefficient of variation below which a trait counts as the same for everyone.
+
+    Returns
+    -------
+    str
+        Markdown, one sentence per such trait (``""`` when every fitted trait varies).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"fit": "pnbd", "parameter": ["r", "alpha", "s", "beta"], "estimate": [0.2, 1300, 599, 130817]})
+    >>> uniform_trait_text(t)[:80]
+    '**Nearly the same for everyone.** Pareto/NBD x Gamma-Gamma: the dropout rate var'
+    """
+    missing = [c for c in ("fit", "parameter", "estimate") if c not in params.columns]
+    if missing:
+        raise ValueError(f"uniform_trait_text: the parameter table lacks column(s) {missing}.")
+    said = []
+    for fit, rows in params.groupby("fit", sort=False):
+        est = dict(zip(rows["parameter"], rows["estimate"].astype(float)))
+        traits = []
+        if "r" in est and est["r"] > 0:
+            traits.append(("the purchase rate while active", 1 / est["r"] ** 0.5, f"r = {_num(est['r'])}"))
+        if fit in ("bgnbd", "bgnbd+cov") and {"a", "b"} <= set(est) and est["a"] > 0 and est["b"] > 0:
+            a, b = est["a"], est["b"]
+            traits.append((f"the chance of leaving after a purchase (mean {a / (a + b):.0%})",
+                           (b / (a * (a + b + 1))) ** 0.5, f"a = {_num(a)}, b = {_num(b)}"))
+        if fit == "pnbd" and {"s", "beta"} <= set(est) and est["s"] > 0:
+            traits.append((f"the dropout rate (a mean lifetime of {est['beta'] / est['s']:,.0f} days)",
+                           1 / est["s"] ** 0.5, f"s = {_num(est['s'])}"))
+        if fit not in ("bgnbd", "pnbd", "bgnbd+cov"):
+            continue
+        for what, cv, shown in traits:
+            if cv < max_cv:
+                by = f"only {cv:.0%}" if cv >= 0.005 else "less than 1%"
+                said.append(f"{model_label(btyd_column(str(fit)))}: {what} varies across customers by {by} "
+                            f"(coefficient of variation; {shown}), so this fit treats every customer alike in it.")
+    if not said:
+        return ""
+    return ("**Nearly the same for everyone.** " + " ".join(said) + " A mixing distribution this narrow usually "
+            "means the data could not tell customers apart in that trait (too few people bought twice), not that they "
+            "are alike; the model's ranking then rests on its other trait.")

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from clvlib.evaluation.recommend import Contender, Recommendation
-from clvlib.report.summaries import btyd_parameter_reading, marketer_facts, marketer_summary
+from clvlib.report.summaries import btyd_parameter_reading, marketer_facts, marketer_summary, uniform_trait_text
 
 NAN = np.nan
 COLUMNS = ["model", "normalized_gini", "gini_low", "gini_high", "top10_share", "diff_vs_bgnbd", "diff_low", "diff_high"]
@@ -177,3 +177,28 @@ def test_clv_table_pointer_says_which_column_follows_the_recommendation():
     assert "sort it by `predicted_value_bgnbd` (BG/NBD x Gamma-Gamma) instead." in clv_table_pointer(
         "btyd:bgnbd", "hybrid:rfm+olist")
     assert "is in `data/clv_scores.parquet` (column `btyd:pnbd`)" in clv_table_pointer("btyd:pnbd", "hybrid:rfm+olist")
+
+
+def test_a_fit_that_makes_a_trait_the_same_for_everyone_is_said_in_words():
+    # the demo's Pareto/NBD: s = 599 -> CV 1/sqrt(599) = 4.1%, mean lifetime beta/s = 130,817/599 = 218 days;
+    # an own export's BG/NBD: a = 70,640, b = 15,450 -> CV sqrt(b/(a(a+b+1))) = 0.16%, mean a/(a+b) = 82%
+    params = pd.concat([btyd_params(a=70_640.0, b=15_450.0),
+                        pd.DataFrame({"fit": "pnbd", "model": "purchase", "parameter": ["r", "alpha", "s", "beta"],
+                                      "estimate": [0.21, 1306.0, 599.0, 130_817.0]})])
+    params = params.drop_duplicates(["fit", "parameter"], keep="last")
+    text = uniform_trait_text(params)
+    assert text.startswith("**Nearly the same for everyone.** BG/NBD x Gamma-Gamma: the chance of leaving after a "
+                           "purchase (mean 82%) varies across customers by less than 1% (coefficient of variation; "
+                           "a = 70,640, b = 15,450), so this fit treats every customer alike in it. Pareto/NBD x "
+                           "Gamma-Gamma: the dropout rate (a mean lifetime of 218 days) varies across customers by "
+                           "only 4% (coefficient of variation; s = 599)")
+    assert "purchase rate" not in text  # r = 0.5 and 0.21: rates vary (CV 141%, 218%)
+
+
+def test_no_sentence_when_every_fitted_trait_varies_and_a_clear_error_without_the_columns():
+    assert uniform_trait_text(btyd_params()) == ""  # r = 0.5, Beta(1, 3), Pareto/NBD s = 9 (CV 33%)
+    assert uniform_trait_text(btyd_params(r=150.0)).startswith(
+        "**Nearly the same for everyone.** BG/NBD x Gamma-Gamma: the purchase rate while active varies across "
+        "customers by only 8% (coefficient of variation; r = 150)")
+    with pytest.raises(ValueError, match=r"lacks column\(s\) \['fit'\]"):
+        uniform_trait_text(btyd_params().drop(columns="fit"))
