@@ -233,8 +233,9 @@ ctx.finish({"methods": ", ".join(methods), "linked customers at cut-off": first[
 NB["04_hybrid_features"] = [
     md("""# 04 · Hybrid features
 The features the models use, for every snapshot cut-off (the analysis date where the forecast starts, every backtest cut-off and the training cuts before each), each from
-data dated on or before its own cut: every person's RFM and Olist behaviour (reviews created by then, deliveries
-completed by then, installments, payment type, category, state), and, per link method of stage 03, the linked
+data dated on or before its own cut: every person's RFM and order details (on Olist: reviews created by then,
+deliveries completed by then, installments, payment type, category, state; on your data, those your spec gives),
+and, per link method of stage 03, the linked
 user's clickstream features. Missing values are left missing (a customer without a linked user has no clickstream
 features, not zero activity); the models handle them natively."""),
     code(WS + SPLIT, ("parameters",)),

@@ -49,7 +49,7 @@ its purchase part (rate x alive x days) x Gamma-Gamma's spend          0.557  0.
 learner given only that purchase part                                  0.553  0.591  0.563    0.567
 learner given RFM + the posterior's per-session statistics             0.531  0.564  0.557    0.546
 learner given RFM + the pipeline's click features                      0.519  0.546  0.535    0.518
-the keyed hybrid (RFM + Olist behaviour + click features)              0.516  0.548  0.514    0.514
+the keyed hybrid (RFM + order details + click features)              0.516  0.548  0.514    0.514
 the keyed hybrid before (own spend part, 6 full windows, 200 rounds)   0.307  0.447  0.465    0.469
 =====================================================================  ===================  =======
 
@@ -61,7 +61,7 @@ few buyers: given the per-session statistics the posterior uses (sessions, their
 the first and last, those after the last order, with the demo's own notion of an order
 session: a purchase event within 2 seconds of an order) it reaches 94-97% of the ceiling; with
 the pipeline's click features, in which any session with a purchase event is an order session
-(the demo's browsing purchases included), 91-94%; the demo's Olist behaviour columns, noise by
+(the demo's browsing purchases included), 91-94%; the demo's order details columns, noise by
 construction, cost about one point more. 95% of the observable ceiling is therefore at the edge
 of what a model learned from this sample can reach even with features built from the demo's
 own generative definitions, and beyond it with generic ones. (Measured with throwaway scripts

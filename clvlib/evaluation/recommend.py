@@ -30,7 +30,7 @@ class Contender:
     Attributes
     ----------
     model
-        Score column of the model (e.g. ``"hybrid:rfm+olist"``).
+        Score column of the model (e.g. ``"hybrid:rfm+details"``).
     diff
         Its normalized Gini minus the baseline's.
     diff_low, diff_high

@@ -45,7 +45,7 @@ def metrics_table(y_true: np.ndarray, scores: pd.DataFrame, boot: pd.DataFrame |
 def placebo_table(table: pd.DataFrame) -> pd.DataFrame:
     """Normalized Gini of the clickstream feature sets next to the same model without clickstream features."""
     base = table.set_index("model")
-    ref = hybrid_column("rfm+olist")
+    ref = hybrid_column("rfm+details")
     rows = []
     for link in ("rank", "random", "key"):
         col = hybrid_column(click_variant(link))

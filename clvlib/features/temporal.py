@@ -16,9 +16,11 @@ from clvlib.features.hybrid import prefix_click
 __all__ = ["window", "resolve_cutoff", "plan", "population_features", "linked_click_features", "attach_click_features", "join_click_features", "holdout_labels", "FEATURE_SETS", "CLICK_FEATURES", "feature_columns"]
 
 
-#: Olist-side behaviour columns (besides RFM); the categorical ones are ``clvlib.engine.customers.CATEGORICAL``.
-OLIST_BEHAVIOUR = ["review_score_mean", "has_review", "delivery_delay_days", "late_share", "installments_max",
-                   "n_items_mean", "freight_share", "payment_type", "product_category", "customer_state"]
+#: The order details beside RFM (the ``rfm+details`` feature set): every one on Olist; on your data those your spec
+#: gives (region, category, payment type, installments, items), the rest missing. The categorical ones are
+#: ``clvlib.engine.customers.CATEGORICAL``.
+ORDER_DETAILS = ["review_score_mean", "has_review", "delivery_delay_days", "late_share", "installments_max",
+                 "n_items_mean", "freight_share", "payment_type", "product_category", "customer_state"]
 RFM = ["frequency", "recency", "T", "monetary_value", "n_orders", "calibration_spend", "days_since_last",
        "btyd_expected_purchases"]
 
@@ -207,7 +209,7 @@ def population_features(
     pandas.DataFrame
         One row per person: BTYD RFM in days (``frequency`` = repeat purchase days,
         ``recency``, ``T``, ``monetary_value`` = mean repeat value), ``n_orders``,
-        ``calibration_spend``, ``days_since_last``, and the Olist behaviour columns.
+        ``calibration_spend``, ``days_since_last``, and the order details (:data:`ORDER_DETAILS`).
     """
     feats = customer_features(orders, [cutoff], customer_col=customer_col, engine=engine)[0]
     if mapping is not None and click_users is not None:
@@ -260,8 +262,8 @@ def holdout_labels(
 
 
 #: Feature sets compared by the hybrid model. ``click`` columns are added per mapping method.
-FEATURE_SETS = ("rfm", "rfm+olist", "rfm+olist+click")
-#: The linked user's clickstream columns of ``rfm+olist+click`` (:mod:`clvlib.engine.users` defines them):
+FEATURE_SETS = ("rfm", "rfm+details", "rfm+details+click")
+#: The linked user's clickstream columns of ``rfm+details+click`` (:mod:`clvlib.engine.users` defines them):
 #: browsing (sessions without a purchase event) apart from order sessions, per day of exposure and since the
 #: last purchase; the purchases and their amounts; ``has_click`` marks a linked user. Counts that mix browsing
 #: with the sessions that only lead to an order (``total_events``, ``sessions``, ``page_views``, rates over
@@ -280,8 +282,8 @@ def feature_columns(frame: pd.DataFrame, feature_set: str) -> list[str]:
         raise ValueError(f"feature set must be one of {FEATURE_SETS}, got {feature_set!r}.")
     cols = [c for c in RFM if c in frame.columns]
     if feature_set != "rfm":
-        cols += [c for c in OLIST_BEHAVIOUR if c in frame.columns]
-    if feature_set == "rfm+olist+click" and "has_click" in frame.columns:
+        cols += [c for c in ORDER_DETAILS if c in frame.columns]
+    if feature_set == "rfm+details+click" and "has_click" in frame.columns:
         missing = [c for c in CLICK_FEATURES if c not in frame.columns]
         if missing:
             raise ValueError(f"click features: missing column(s) {missing}; the click snapshots were made by an "

@@ -28,8 +28,8 @@ Measured on the real data (not used to choose anything): at the default cut 2018
 with a 184-day holdout (55,524 people; 654 bought, 104,559 BRL), the fitted BG/NBD expects
 680.0 buyers (Pareto/NBD 761.7) where the hybrid variants' P(buy) sums to 871-909. Predicted
 over actual holdout revenue, before -> after calibrating P(buy) to the BG/NBD target:
-rfm 1.385 -> 1.037, rfm+olist 1.227 -> 0.946, rfm+olist+click[rank] 1.206 -> 0.941,
-rfm+olist+click[random] 1.207 -> 0.943 (BG/NBD x Gamma-Gamma itself: 1.060); the
+rfm 1.385 -> 1.037, rfm+details 1.227 -> 0.946, rfm+details+click[rank] 1.206 -> 0.941,
+rfm+details+click[random] 1.207 -> 0.943 (BG/NBD x Gamma-Gamma itself: 1.060); the
 normalized Gini moved by less than 0.0005. On the default demo BG/NBD expects 270 buyers
 against 297.
 

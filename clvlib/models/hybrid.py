@@ -16,7 +16,7 @@ and ranks worse: on the earlier backtest cut-offs (2018-01-31, 2017-12-31, 2017-
 the holdout) the keyed hybrid of the default demo went from 0.465, 0.447, 0.307 (normalized
 Gini) to 0.487, 0.507, 0.424 with it, and on the demo's own generative model the observable
 ceiling's purchase part times this spend ranks as well as the ceiling itself (0.571, 0.599,
-0.557 against 0.573, 0.599, 0.555). On the real data RFM + Olist behaviour went from 0.204, 0.168,
+0.557 against 0.573, 0.599, 0.555). On the real data RFM + order details went from 0.204, 0.168,
 0.153 to 0.216, 0.141, 0.174 (BG/NBD x Gamma-Gamma: 0.163, 0.129, 0.162). ``spend="gbm"`` keeps
 the boosting's spend part.
 
@@ -25,7 +25,7 @@ full label window are trained on too, labelled up to the cut (shorter windows, w
 as the feature :data:`LABEL_MONTHS`): a growing shop's latest and largest populations, which
 full windows leave out. At the same earlier cut-offs this took the keyed hybrid of the demo from
 0.487, 0.507, 0.424 to 0.505, 0.538, 0.503 (buyer rows in training: 350, 248, 156 -> about
-2.2x, 2.7x, 3.3x as many), and RFM + Olist behaviour on the real data from 0.216, 0.141, 0.174
+2.2x, 2.7x, 3.3x as many), and RFM + order details on the real data from 0.216, 0.141, 0.174
 to 0.223, 0.192, 0.179.
 """
 
@@ -65,11 +65,11 @@ class Variant:
 
 
 def variants_for(has_key: bool, methods: tuple[str, ...] = ("rank", "random")) -> list[Variant]:
-    """The feature-set comparison: RFM; RFM + Olist behaviour; plus clickstream through each link."""
-    out = [Variant("rfm"), Variant("rfm+olist")]
-    out += [Variant("rfm+olist+click", m) for m in methods]
+    """The feature-set comparison: RFM; RFM + order details; plus clickstream through each link."""
+    out = [Variant("rfm"), Variant("rfm+details")]
+    out += [Variant("rfm+details+click", m) for m in methods]
     if has_key and "key" not in methods:
-        out.append(Variant("rfm+olist+click", "key"))
+        out.append(Variant("rfm+details+click", "key"))
     return out
 
 
@@ -463,7 +463,7 @@ def fit_score_snapshots(
         cols = feature_columns(probe, v.feature_set) + ([LABEL_MONTHS] if by_length else [])
         same = next((k.name for k in variants[:variants.index(v)]
                      if k.method == v.method and k.name in info and info[k.name]["features"] == cols), None)
-        if same is not None:  # e.g. "rfm+olist" on data without per-order behaviour columns: nothing new to learn
+        if same is not None:  # e.g. "rfm+details" on data without per-order behaviour columns: nothing new to learn
             progress(f"  hybrid {v.name}: the same features as {same}, not fitted again")
             continue
         train = pd.concat([design(tc, v.method).iloc[r][cols] for tc, r in zip(train_cuts, rows)], ignore_index=True)

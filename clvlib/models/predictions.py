@@ -235,7 +235,7 @@ def clv_table_for(pick: str, scores: pd.DataFrame, bgnbd: pd.DataFrame, horizon_
     Parameters
     ----------
     pick
-        Score column of the chosen model (``btyd:bgnbd``, ``hybrid:rfm+olist``, ...), a column of ``scores``.
+        Score column of the chosen model (``btyd:bgnbd``, ``hybrid:rfm+details``, ...), a column of ``scores``.
     scores
         ``customer_col`` and every model's score (:func:`clvlib.models.compare.compare_at`).
     bgnbd
@@ -303,7 +303,7 @@ def forecast_interval_model(pick: str) -> tuple[str, str]:
     --------
     >>> forecast_interval_model("btyd:bgnbd+cov")[0]
     'bgnbd+cov'
-    >>> forecast_interval_model("hybrid:rfm+olist")[0]
+    >>> forecast_interval_model("hybrid:rfm+details")[0]
     'bgnbd'
     """
     own = {btyd_column(n): n for n in INTERVAL_MODELS}  # models with an interval of their own

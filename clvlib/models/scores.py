@@ -10,7 +10,7 @@ and read only through this module:
 - ``btyd:bgnbd+cov``: BG/NBD with static covariates (region, first order's category) x that same spend
   (:mod:`clvlib.models.btyd.covariates`);
 - ``hybrid:<variant>``: the two-part gradient-boosting model with a feature set, e.g.
-  ``hybrid:rfm+olist+click[key]``; its P(buys again) is ``p_buy:<variant>``;
+  ``hybrid:rfm+details+click[key]``; its P(buys again) is ``p_buy:<variant>``;
 - ``truth``: the demo's hidden true expected value (evaluation only).
 """
 
@@ -72,8 +72,8 @@ def variant_name(feature_set: str, link: str | None = None) -> str:
 
 
 def click_variant(link: str) -> str:
-    """The variant with Olist behaviour and clickstream features through ``link``."""
-    return variant_name("rfm+olist+click", link)
+    """The variant with order details and clickstream features through ``link``."""
+    return variant_name("rfm+details+click", link)
 
 
 def hybrid_column(variant: str) -> str:
@@ -92,7 +92,7 @@ def is_hybrid(column: str) -> bool:
 
 
 def hybrid_variant(column: str) -> str:
-    """The variant of a hybrid score column (``"hybrid:rfm+olist"`` -> ``"rfm+olist"``)."""
+    """The variant of a hybrid score column (``"hybrid:rfm+details"`` -> ``"rfm+details"``)."""
     if not is_hybrid(column):
         raise ValueError(f"{column!r} is not a hybrid score column (they start with 'hybrid:').")
     return column.split(":", 1)[1]
@@ -106,7 +106,7 @@ _LABELS = {SIMPLE_RULE: "Calibration spend (simple rule)", TRUTH: "Expected valu
 
 
 def model_label(column: str) -> str:
-    """Human-readable name of a score column (``hybrid:rfm+olist`` -> ``Hybrid GBM: rfm+olist``)."""
+    """Human-readable name of a score column (``hybrid:rfm+details`` -> ``Hybrid GBM: rfm+details``)."""
     if column in _LABELS:
         return _LABELS[column]
     if is_hybrid(column):
@@ -118,8 +118,8 @@ def primary_hybrid(has_key: bool, available=None) -> str:
     """The hybrid variant reported as *the* hybrid prediction, chosen before any evaluation.
 
     With a real key between customers and clickstream users, the variant that uses it;
-    otherwise RFM + Olist behaviour. A synthetic link is never the default. Given the score
-    columns ``available``, a variant that was not fitted (``rfm+olist`` on data without per-order
+    otherwise RFM + order details. A synthetic link is never the default. Given the score
+    columns ``available``, a variant that was not fitted (``rfm+details`` on data without per-order
     behaviour columns is the same model as ``rfm``, so it is skipped) falls back to RFM.
 
     Examples
@@ -127,7 +127,7 @@ def primary_hybrid(has_key: bool, available=None) -> str:
     >>> primary_hybrid(False, available=["hybrid:rfm"])
     'hybrid:rfm'
     """
-    preferred = hybrid_column(click_variant("key") if has_key else "rfm+olist")
+    preferred = hybrid_column(click_variant("key") if has_key else "rfm+details")
     if available is None or preferred in available:
         return preferred
-    return hybrid_column("rfm+olist") if hybrid_column("rfm+olist") in available else hybrid_column("rfm")
+    return hybrid_column("rfm+details") if hybrid_column("rfm+details") in available else hybrid_column("rfm")

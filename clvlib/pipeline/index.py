@@ -301,7 +301,7 @@ def downloads_html(downloads: Sequence[Mapping[str, Any]], base: Path) -> str:
 
 
 def _name_hybrid(label: str, name: str | None) -> str:
-    """``"Gini hybrid"`` -> ``"Gini Hybrid GBM: rfm+olist"``: the headline names the model it describes."""
+    """``"Gini hybrid"`` -> ``"Gini Hybrid GBM: rfm+details"``: the headline names the model it describes."""
     return re.sub(r"\bhybrid\b", lambda _: name, label) if name else label
 
 

@@ -21,7 +21,7 @@ def test_the_baseline_is_kept_when_no_interval_lies_above_zero():
         ("calibration_spend", 0.30, -0.10, -0.15, -0.05),
         ("btyd:bgnbd", 0.40, NAN, NAN, NAN),
         ("hybrid:rfm", 0.43, 0.03, -0.01, 0.07),  # higher, but the interval includes 0
-        ("hybrid:rfm+olist", 0.40, 0.00, 0.00, 0.02),  # diff_low == 0 is not above zero
+        ("hybrid:rfm+details", 0.40, 0.00, 0.00, 0.02),  # diff_low == 0 is not above zero
     ])
     rec = recommend(table)
     assert rec == Recommendation(
@@ -43,12 +43,12 @@ def test_among_several_reliable_models_the_highest_gini_is_chosen():
     table = metrics([
         ("btyd:bgnbd", 0.40, NAN, NAN, NAN),
         ("hybrid:rfm", 0.45, 0.05, 0.01, 0.09),
-        ("hybrid:rfm+olist", 0.50, 0.10, 0.02, 0.18),  # the highest reliable one
-        ("hybrid:rfm+olist+click[rank]", 0.55, 0.15, -0.01, 0.30),  # higher still, but not reliable
+        ("hybrid:rfm+details", 0.50, 0.10, 0.02, 0.18),  # the highest reliable one
+        ("hybrid:rfm+details+click[rank]", 0.55, 0.15, -0.01, 0.30),  # higher still, but not reliable
     ])
     rec = recommend(table)
-    assert (rec.pick, rec.reliable) == ("hybrid:rfm+olist", True)
-    assert rec.ahead == (Contender("hybrid:rfm+olist+click[rank]", 0.15, -0.01, 0.30),)
+    assert (rec.pick, rec.reliable) == ("hybrid:rfm+details", True)
+    assert rec.ahead == (Contender("hybrid:rfm+details+click[rank]", 0.15, -0.01, 0.30),)
 
 
 def test_the_truth_is_never_chosen_nor_listed_as_ahead():

@@ -82,7 +82,7 @@ def test_holdout_labels_sum_the_window_after_the_cut():
 
 def test_feature_sets_nest():
     f = population_features(orders(), "2018-02-28")
-    rfm, olist = feature_columns(f, "rfm"), feature_columns(f, "rfm+olist")
+    rfm, olist = feature_columns(f, "rfm"), feature_columns(f, "rfm+details")
     assert set(rfm) < set(olist)
     assert "review_score_mean" in olist and "review_score_mean" not in rfm
 
@@ -94,8 +94,8 @@ def _with_clicks(columns: list[str]) -> pd.DataFrame:
 
 def test_the_click_set_uses_the_browsing_columns_not_the_mixed_counts():
     f = _with_clicks([c for c in USER_COLUMNS if c not in ("first_event", "last_event")])
-    cols = feature_columns(f, "rfm+olist+click")
-    assert cols == feature_columns(f, "rfm+olist") + CLICK_FEATURES
+    cols = feature_columns(f, "rfm+details+click")
+    assert cols == feature_columns(f, "rfm+details") + CLICK_FEATURES
     assert {f"click_{c}" for c in BEHAVIOUR_COLUMNS} < set(cols)
     assert "click_total_events" not in cols and "click_sessions" not in cols and "click_conversion_rate" not in cols
     assert all(c == "has_click" or c.removeprefix("click_") in USER_COLUMNS for c in CLICK_FEATURES)
@@ -104,8 +104,8 @@ def test_the_click_set_uses_the_browsing_columns_not_the_mixed_counts():
 def test_click_snapshots_without_the_browsing_columns_are_refused():
     old = _with_clicks(["total_events", "sessions", "purchases", "mean_purchase_amount"])
     with pytest.raises(ValueError, match=r"click features: missing column\(s\) \['click_browse_sessions'.*rerun stage 04"):
-        feature_columns(old, "rfm+olist+click")
-    assert feature_columns(old, "rfm+olist") == feature_columns(population_features(orders(), "2018-02-28"), "rfm+olist")
+        feature_columns(old, "rfm+details+click")
+    assert feature_columns(old, "rfm+details") == feature_columns(population_features(orders(), "2018-02-28"), "rfm+details")
 
 
 def test_errors_are_clear():

@@ -18,11 +18,11 @@ def _btyd(values):
 
 
 def test_model_identities_are_built_and_read_in_one_place():
-    assert variant_name("rfm+olist+click", "key") == "rfm+olist+click[key]"
-    assert primary_hybrid(True) == hybrid_column("rfm+olist+click[key]")
-    assert primary_hybrid(False) == "hybrid:rfm+olist"
+    assert variant_name("rfm+details+click", "key") == "rfm+details+click[key]"
+    assert primary_hybrid(True) == hybrid_column("rfm+details+click[key]")
+    assert primary_hybrid(False) == "hybrid:rfm+details"
     assert p_buy_column("rfm") == "p_buy:rfm" and BASELINE == "btyd:bgnbd"
-    assert model_label("hybrid:rfm+olist") == "Hybrid GBM: rfm+olist"
+    assert model_label("hybrid:rfm+details") == "Hybrid GBM: rfm+details"
     assert model_label("btyd:pnbd") == "Pareto/NBD x Gamma-Gamma"
 
 
@@ -35,9 +35,9 @@ def test_segments_split_ten_customers_into_deciles_in_order_of_value():
 
 def test_predictions_table_takes_the_primary_hybrid_and_ranks_by_it():
     bg, pn = _btyd([1.0, 2.0, 3.0]), _btyd([10.0, 20.0, 30.0])
-    hyb = pd.DataFrame({"customer_unique_id": ["c0", "c1", "c2"], "hybrid:rfm+olist": [9.0, 1.0, 5.0],
-                        "p_buy:rfm+olist": [0.9, 0.1, 0.5], "hybrid:rfm": [0.0, 0.0, 0.0], "p_buy:rfm": [0.0, 0.0, 0.0]})
-    out = predictions_table({"bgnbd": bg, "pnbd": pn}, hyb, "hybrid:rfm+olist")
+    hyb = pd.DataFrame({"customer_unique_id": ["c0", "c1", "c2"], "hybrid:rfm+details": [9.0, 1.0, 5.0],
+                        "p_buy:rfm+details": [0.9, 0.1, 0.5], "hybrid:rfm": [0.0, 0.0, 0.0], "p_buy:rfm": [0.0, 0.0, 0.0]})
+    out = predictions_table({"bgnbd": bg, "pnbd": pn}, hyb, "hybrid:rfm+details")
     assert out["predicted_value_hybrid"].tolist() == [9.0, 1.0, 5.0]
     assert out["p_buy_hybrid"].tolist() == [0.9, 0.1, 0.5]
     assert out["predicted_value_pnbd"].tolist() == [10.0, 20.0, 30.0]
@@ -45,27 +45,27 @@ def test_predictions_table_takes_the_primary_hybrid_and_ranks_by_it():
     scores = scores_table(pd.DataFrame({"customer_unique_id": ["c2", "c0", "c1"], "calibration_spend": [7.0, 8.0, 9.0]}),
                           out, hyb)
     assert list(scores.columns) == ["customer_unique_id", "calibration_spend", "btyd:bgnbd", "btyd:pnbd",
-                                    "hybrid:rfm+olist", "hybrid:rfm"]
+                                    "hybrid:rfm+details", "hybrid:rfm"]
     assert scores.set_index("customer_unique_id").loc["c2", "btyd:bgnbd"] == 3.0
     assert segment_summary(out)["customers"].sum() == 3
 
 
 def test_an_unknown_primary_hybrid_is_refused():
     hyb = pd.DataFrame({"customer_unique_id": ["c0"], "hybrid:rfm": [1.0], "p_buy:rfm": [0.5]})
-    with pytest.raises(ValueError, match="primary hybrid 'hybrid:rfm\\+olist' is not among"):
-        predictions_table({"bgnbd": _btyd([1.0]), "pnbd": _btyd([1.0])}, hyb, "hybrid:rfm+olist")
+    with pytest.raises(ValueError, match="primary hybrid 'hybrid:rfm\\+details' is not among"):
+        predictions_table({"bgnbd": _btyd([1.0]), "pnbd": _btyd([1.0])}, hyb, "hybrid:rfm+details")
 
 
 def _predictions(n: int = 10) -> pd.DataFrame:
     """n customers; the hybrid value of customer ci is 10 * i (so c9 is the top decile)."""
     bg = _btyd([float(i) for i in range(n)]).assign(predicted_value_low=0.0, predicted_value_high=99.0)
     hyb = pd.DataFrame({"customer_unique_id": [f"c{i}" for i in range(n)],
-                        "hybrid:rfm+olist": [10.0 * i for i in range(n)], "p_buy:rfm+olist": [i / 100 for i in range(n)]})
-    return predictions_table({"bgnbd": bg, "pnbd": bg}, hyb, "hybrid:rfm+olist")
+                        "hybrid:rfm+details": [10.0 * i for i in range(n)], "p_buy:rfm+details": [i / 100 for i in range(n)]})
+    return predictions_table({"bgnbd": bg, "pnbd": bg}, hyb, "hybrid:rfm+details")
 
 
 def test_clv_table_has_one_row_per_customer_highest_value_first_with_its_meaning():
-    out = clv_table(_predictions(), "Hybrid GBM: rfm+olist", horizon_days=184)
+    out = clv_table(_predictions(), "Hybrid GBM: rfm+details", horizon_days=184)
     assert list(out.columns) == ["customer_unique_id", "predicted_value", "p_buy", "predicted_value_bgnbd",
                                  "predicted_value_bgnbd_low", "predicted_value_bgnbd_high", "expected_purchases_bgnbd",
                                  "p_alive", "decile", "segment", "segment_meaning", "model", "horizon_days"]
@@ -74,7 +74,7 @@ def test_clv_table_has_one_row_per_customer_highest_value_first_with_its_meaning
     assert out["predicted_value_bgnbd"].tolist()[:3] == [9.0, 8.0, 7.0]
     assert out["decile"].tolist() == list(range(1, 11))
     assert out.loc[0, "segment_meaning"] == SEGMENT_MEANINGS["top 10%: target"]
-    assert (out["model"] == "Hybrid GBM: rfm+olist").all() and (out["horizon_days"] == 184).all()
+    assert (out["model"] == "Hybrid GBM: rfm+details").all() and (out["horizon_days"] == 184).all()
 
 
 def test_clv_table_refuses_a_table_without_the_predictions_columns():
@@ -127,7 +127,7 @@ def test_predictions_table_names_each_models_interval_after_the_model():
     ("btyd:bgnbd+first", "bgnbd+first", "interval of the chosen model, BG/NBD x Gamma-Gamma with the first order,"),
     ("btyd:bgnbd+cov", "bgnbd+cov", "`predicted_value_bgnbd+cov_low` / `predicted_value_bgnbd+cov_high` are the "
                                     "interval of the chosen model, BG/NBD with covariates x Gamma-Gamma with the first order,"),
-    ("hybrid:rfm+olist", "bgnbd", "not with `predicted_value`"),
+    ("hybrid:rfm+details", "bgnbd", "not with `predicted_value`"),
     ("calibration_spend", "bgnbd", "(it is a ranking rule, not a probability model), so the table carries the interval "
                                    "of the baseline, BG/NBD x Gamma-Gamma"),
 ], ids=["bgnbd", "all-orders", "covariates", "hybrid", "simple-rule"])

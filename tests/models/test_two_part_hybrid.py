@@ -58,12 +58,12 @@ def test_hybrid_scores_the_population_at_the_cut_and_never_reads_the_holdout(sma
     # a two-month horizon: three full label windows and the recent one, labelled up to the cut (a six-month
     # horizon adds four more recent windows, each with its hidden BG/NBD fit, and doubled the time of this test)
     w = window("2018-02-28", 2, n_train_windows=3, stride_months=1, recent_windows=True)
-    variants = [Variant("rfm+olist"), Variant("rfm+olist+click", "key")]
+    variants = [Variant("rfm+details"), Variant("rfm+details+click", "key")]
     scores, info = fit_score_variants(orders, events, w, variants, key=key, progress=lambda _: None)
     first = orders.groupby("customer_unique_id")["order_purchase_timestamp"].min()
     assert set(scores["customer_unique_id"]) == set(first[first < "2018-03-01"].index)
-    assert (scores["hybrid:rfm+olist"] >= 0).all()
-    assert info["rfm+olist+click[key]"]["mapping"]["clickstream_cut_applied"]  # demo clicks share Olist's period
+    assert (scores["hybrid:rfm+details"] >= 0).all()
+    assert info["rfm+details+click[key]"]["mapping"]["clickstream_cut_applied"]  # demo clicks share Olist's period
 
     # scramble everything dated after the cut: orders and clickstream events
     late_o = orders["order_purchase_timestamp"] > w["cut"] + pd.Timedelta(days=1)
@@ -85,8 +85,8 @@ def test_hybrid_scores_the_population_at_the_cut_and_never_reads_the_holdout(sma
 
 def test_variants_add_the_key_only_when_there_is_one():
     names = [v.name for v in variants_for(has_key=False)]
-    assert names == ["rfm", "rfm+olist", "rfm+olist+click[rank]", "rfm+olist+click[random]"]
-    assert variants_for(has_key=True)[-1].name == "rfm+olist+click[key]"
+    assert names == ["rfm", "rfm+details", "rfm+details+click[rank]", "rfm+details+click[random]"]
+    assert variants_for(has_key=True)[-1].name == "rfm+details+click[key]"
 
 
 def test_segments_are_rank_deciles():
@@ -98,7 +98,7 @@ def test_segments_are_rank_deciles():
 
 
 def test_placebo_table_reports_what_clickstream_adds():
-    table = pd.DataFrame({"model": ["hybrid:rfm+olist", "hybrid:rfm+olist+click[rank]", "hybrid:rfm+olist+click[random]"],
+    table = pd.DataFrame({"model": ["hybrid:rfm+details", "hybrid:rfm+details+click[rank]", "hybrid:rfm+details+click[random]"],
                           "normalized_gini": [0.20, 0.25, 0.19], "roc_auc": [0.6, 0.62, 0.59]})
     p = placebo_table(table).set_index("link")
     assert p.loc["rank", "added_by_click"] == pytest.approx(0.05)
@@ -167,11 +167,11 @@ def test_a_feature_set_with_the_columns_of_an_earlier_one_is_not_fitted_twice_bu
     plain = orders.drop(columns=["review_score", "review_creation_date", "order_delivered_customer_date",
                                  "order_estimated_delivery_date", "payment_installments", "payment_type", "product_category",
                                  "customer_state", "n_items", "freight_value"], errors="ignore")
-    variants = [Variant("rfm"), Variant("rfm+olist"), Variant("rfm+olist+click", "random"), Variant("rfm+olist+click", "key")]
+    variants = [Variant("rfm"), Variant("rfm+details"), Variant("rfm+details+click", "random"), Variant("rfm+details+click", "key")]
     scores, info = fit_score_variants(plain, events, w, variants, key=key, progress=lambda _: None)
-    # without per-order behaviour columns rfm+olist is rfm; the two links share column names but not values
-    assert list(info) == ["rfm", "rfm+olist+click[random]", "rfm+olist+click[key]"]
-    assert "hybrid:rfm+olist" not in scores.columns and "hybrid:rfm+olist+click[random]" in scores.columns
+    # without per-order behaviour columns rfm+details is rfm; the two links share column names but not values
+    assert list(info) == ["rfm", "rfm+details+click[random]", "rfm+details+click[key]"]
+    assert "hybrid:rfm+details" not in scores.columns and "hybrid:rfm+details+click[random]" in scores.columns
 
 
 def test_training_rows_keep_everything_below_the_bound_with_the_person_weights():

@@ -93,7 +93,7 @@ def test_a_partial_run_uses_the_workspace_dataset_and_a_method_reaches_the_featu
     assert set(pd.read_parquet(wcopy / "data" / "user_links.parquet")["method"]) == {"random", "key"}
     assert set(pd.read_parquet(wcopy / "data" / "click_snapshots.parquet")["method"]) == {"random", "key"}
     shared = json.loads((ws / "data" / "clv_model_params.json").read_text())
-    assert {"rfm+olist+click[rank]", "rfm+olist+click[random]", "rfm+olist+click[key]"} <= set(shared["hybrid"])
+    assert {"rfm+details+click[rank]", "rfm+details+click[random]", "rfm+details+click[key]"} <= set(shared["hybrid"])
 
 
 def test_a_stage_run_with_another_cutoff_than_its_inputs_is_refused_naming_the_stage_to_rerun(demo_run, tmp_path):
@@ -184,10 +184,10 @@ def test_default_demo_the_hybrid_model_with_the_real_key_beats_the_baselines(tmp
     proc = run_all("--demo", "--out-root", str(tmp_path), cwd=tmp_path)  # the default demo size a user gets
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     m = json.loads((tmp_path / "outputs" / "demo" / "metrics.json").read_text())["models"]
-    key = m["hybrid:rfm+olist+click[key]"]
+    key = m["hybrid:rfm+details+click[key]"]
     assert key["diff_low"] > 0  # ahead of BG/NBD x Gamma-Gamma in >97.5% of paired bootstrap resamples
     assert key["normalized_gini"] > m["calibration_spend"]["normalized_gini"]
-    assert key["normalized_gini"] > m["hybrid:rfm+olist+click[random]"]["normalized_gini"]
+    assert key["normalized_gini"] > m["hybrid:rfm+details+click[random]"]["normalized_gini"]
     assert key["normalized_gini"] < m["observable"]["normalized_gini"] < m["truth"]["normalized_gini"]  # the ceilings
     bt = json.loads((tmp_path / "outputs" / "demo" / "metrics.json").read_text())["backtest"]
     assert bt["recommended"] != "btyd:bgnbd"  # behaviour carries signal here: a model beats BG/NBD at every earlier cut

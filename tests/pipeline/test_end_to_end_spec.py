@@ -101,7 +101,7 @@ def test_transactions_only_every_stage_runs_and_no_page_mentions_a_clickstream_l
     ws = tmp_path / "o" / "outputs" / "shop-tx"
     metrics = json.loads((ws / "metrics.json").read_text())
     assert not any("click" in m for m in metrics["models"])
-    assert {"hybrid:rfm", "hybrid:rfm+olist"} <= set(metrics["models"])
+    assert {"hybrid:rfm", "hybrid:rfm+details"} <= set(metrics["models"])
     # the backtest, the forecast and the intervals exist for a transactions-only dataset too
     assert len(metrics["backtest"]["cuts"]) >= 2 and metrics["backtest"]["recommended"] in metrics["models"]
     clv = pd.read_csv(ws / "data" / "clv_table.csv")

@@ -28,13 +28,13 @@ METRICS = {
     "models": {
         "calibration_spend": model("Calibration spend (simple rule)", 0.31, 0.21, 0.41, 0.29, 0.03, -0.11, 0.16),
         "btyd:bgnbd": model("BG/NBD x Gamma-Gamma", 0.28, 0.20, 0.36, 0.23),
-        "hybrid:rfm+olist": model("Hybrid GBM: rfm+olist", 0.30, 0.20, 0.40, 0.20, 0.02, -0.05, 0.09),
-        "hybrid:rfm+olist+click[key]": model("Hybrid GBM: rfm+olist+click[key]", 0.42, 0.35, 0.48, 0.25,
+        "hybrid:rfm+details": model("Hybrid GBM: rfm+details", 0.30, 0.20, 0.40, 0.20, 0.02, -0.05, 0.09),
+        "hybrid:rfm+details+click[key]": model("Hybrid GBM: rfm+details+click[key]", 0.42, 0.35, 0.48, 0.25,
                                              0.139, 0.047, 0.228),
         "truth": model("Hidden true expected value (ceiling)", 0.92, 0.90, 0.93, 0.86, 0.64, 0.56, 0.72),
     },
     "ceiling_gini": 0.92,
-    "deciles": {"hybrid:rfm+olist+click[key]": [{"bin": 1, "n": 100, "sum_predicted": 25000.0, "sum_actual": 12500.0},
+    "deciles": {"hybrid:rfm+details+click[key]": [{"bin": 1, "n": 100, "sum_predicted": 25000.0, "sum_actual": 12500.0},
                                                 {"bin": 2, "n": 100, "sum_predicted": 9000.0, "sum_actual": 8000.0}]},
 }
 
@@ -45,18 +45,18 @@ def text_of(html_text: str) -> str:
 
 def test_the_bottom_line_takes_the_reliable_model_and_its_stored_figures():
     b = bottom_line(METRICS)
-    assert b.model == "hybrid:rfm+olist+click[key]" and b.label == "Hybrid GBM: rfm+olist+click[key]" and b.reliable
+    assert b.model == "hybrid:rfm+details+click[key]" and b.label == "Hybrid GBM: rfm+details+click[key]" and b.reliable
     assert (b.people, b.top_n, b.horizon_days, b.buyers_share) == (1000, 100, 184, 0.013)
     assert (b.top_predicted, b.top_actual, b.top_share, b.simple_top_share) == (25000.0, 12500.0, 0.25, 0.29)
     assert (b.diff, b.diff_low, b.ceiling_gini) == (0.139, 0.047, 0.92)
-    assert b.ahead == ("Calibration spend (simple rule)", "Hybrid GBM: rfm+olist")  # higher, not reliably; no truth
+    assert b.ahead == ("Calibration spend (simple rule)", "Hybrid GBM: rfm+details")  # higher, not reliably; no truth
 
 
 def test_the_index_opens_with_the_answer_in_plain_words(tmp_path):
     page = build_index_html(run_record(tmp_path, True, ["ok", "ok", "ok"]), metrics=METRICS)
     text = text_of(page)
     assert text.index("The answer") < text.index("Stage reports")
-    assert "Contact the top 10% of customers ranked by Hybrid GBM: rfm+olist+click[key]." in text
+    assert "Contact the top 10% of customers ranked by Hybrid GBM: rfm+details+click[key]." in text
     assert "the top 10% is 100 of the 1,000 customers who had bought by 2018-02-28" in text
     assert ("The model expected the top 10% to spend 25,000 BRL in the 184 days after the cut-off; they spent "
             "12,500 BRL (the model over-estimated their spend by 100%") in text
@@ -66,34 +66,34 @@ def test_the_index_opens_with_the_answer_in_plain_words(tmp_path):
     assert "The simple rule does better in its top 10%; the model ranks the whole list better." in text
     assert "It beats BG/NBD x Gamma-Gamma by +0.139 in Gini (95% interval +0.047 to +0.228" in text
     assert "only 1.3% of customers bought again within 184 days" in text
-    assert "Hybrid GBM: rfm+olist+click[key] gets 46% of the way" in text  # demo: the ceiling
+    assert "Hybrid GBM: rfm+details+click[key] gets 46% of the way" in text  # demo: the ceiling
     assert external_references(page) == [] and "<script" not in page
 
 
 def test_without_a_reliable_winner_the_index_keeps_bg_nbd_and_names_the_contenders():
     metrics = copy.deepcopy(METRICS)
-    metrics["models"]["hybrid:rfm+olist+click[key]"]["diff_low"] = -0.01
+    metrics["models"]["hybrid:rfm+details+click[key]"]["diff_low"] = -0.01
     metrics["ceiling_gini"] = None
     text = text_of(bottom_line_html(bottom_line(metrics)))
     assert "ranked by BG/NBD x Gamma-Gamma." in text and "No model beats BG/NBD x Gamma-Gamma reliably" in text
-    assert "Hybrid GBM: rfm+olist+click[key] scored higher, but not reliably." in text
+    assert "Hybrid GBM: rfm+details+click[key] scored higher, but not reliably." in text
     assert "expected them to spend" not in text  # no deciles stored for BG/NBD: no predicted figure invented
     assert "spent 11,500 BRL" in text  # the top 10% capture x holdout revenue
     assert "ceiling" not in text
 
 
 def test_the_answer_stage_06_stored_is_shown_in_its_own_words_and_figures():
-    facts = {"model": "hybrid:rfm+olist", "model_label": "Hybrid GBM: rfm+olist", "reliable": True,
+    facts = {"model": "hybrid:rfm+details", "model_label": "Hybrid GBM: rfm+details", "reliable": True,
              "top10_share": 0.2, "simple_rule_top10_share": 0.29, "normalized_gini": 0.3, "gini_low": 0.2,
              "gini_high": 0.4, "simple_rule_gini": 0.31, "diff_vs_bgnbd": 0.02, "diff_low": 0.01, "diff_high": 0.09,
              "buyers_share": 0.013, "horizon_days": 184, "top10_predicted_revenue": 11000.0,
              "top10_actual_revenue": 10000.0, "currency": "EUR",
-             "text": "\n- **Who to target:** rank customers by **Hybrid GBM: rfm+olist**.\n- **How sure:** fairly.\n"}
+             "text": "\n- **Who to target:** rank customers by **Hybrid GBM: rfm+details**.\n- **How sure:** fairly.\n"}
     b = bottom_line({**METRICS, "marketer": facts})
     assert (b.model, b.label, b.top_predicted, b.top_actual, b.currency) == (
-        "hybrid:rfm+olist", "Hybrid GBM: rfm+olist", 11000.0, 10000.0, "EUR")
+        "hybrid:rfm+details", "Hybrid GBM: rfm+details", 11000.0, 10000.0, "EUR")
     section = bottom_line_html(b)
-    assert "<li><strong>Who to target:</strong> rank customers by <strong>Hybrid GBM: rfm+olist</strong>.</li>" in section
+    assert "<li><strong>Who to target:</strong> rank customers by <strong>Hybrid GBM: rfm+details</strong>.</li>" in section
     assert "11,000 EUR" in section and "10,000 EUR" in section and "BRL" not in section
     assert "Against the simple rule" not in section  # the index's own wording gives way to stage 06's
 
@@ -112,15 +112,15 @@ def test_headline_values_read_as_words_not_python():
     assert [_fmt_value(v, k) for k, v in (("mean conversion rate", 0.672), ("share of buyers", 0.0118),
                                           ("ROC-AUC BG/NBD", 0.587), ("mean conversion rate", 2.5))] == \
         ["67.2%", "1.2%", "0.587", "2.5"]  # a rate or share as a percentage, other figures as they are
-    assert _name_hybrid("Gini hybrid", "Hybrid GBM: rfm+olist") == "Gini Hybrid GBM: rfm+olist"
+    assert _name_hybrid("Gini hybrid", "Hybrid GBM: rfm+details") == "Gini Hybrid GBM: rfm+details"
     assert _name_hybrid("hybrid_features", "X") == "hybrid_features" and _name_hybrid("Gini hybrid", None) == "Gini hybrid"
 
 
 def test_headline_figures_name_the_model_and_show_yes_no(tmp_path):
     record = run_record(tmp_path, False, ["ok", "ok", "ok"])
     record["stages"][2]["figures"] = {"Gini hybrid": "0.158 [0.10, 0.22]", "synthetic link": True, "key unique": None}
-    page = build_index_html(record, hybrid_name="Hybrid GBM: rfm+olist")
-    assert "<th>Gini Hybrid GBM: rfm+olist</th>" in page and "Gini hybrid" not in page
+    page = build_index_html(record, hybrid_name="Hybrid GBM: rfm+details")
+    assert "<th>Gini Hybrid GBM: rfm+details</th>" in page and "Gini hybrid" not in page
     assert "<th>synthetic link</th><td>yes</td>" in page and "<th>key unique</th><td>—</td>" in page
     assert "True" not in text_of(page) and "None" not in text_of(page)
 
@@ -175,7 +175,7 @@ def test_with_a_forecast_the_index_answers_from_the_analysis_date_and_shows_the_
     assert "<li><strong>Who to target from 2018-08-31:</strong> the first <strong>291 customers</strong>.</li>" in page
     assert 'href="data/forecast.json"' in page and 'href="data/clv_table.csv"' in page
     assert "Contact the top 10% of customers ranked by" not in text  # the backtest no longer claims to be the answer
-    assert "Ranked by Hybrid GBM: rfm+olist+click[key] with the data up to 2018-02-28, the top 10% then spent" in text
+    assert "Ranked by Hybrid GBM: rfm+details+click[key] with the data up to 2018-02-28, the top 10% then spent" in text
 
 
 def test_a_forecast_from_an_earlier_run_says_so_and_no_forecast_leaves_the_backtest_as_the_answer(tmp_path):

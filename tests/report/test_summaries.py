@@ -15,26 +15,26 @@ TABLE = pd.DataFrame(
     [
         ("calibration_spend", 0.31, 0.25, 0.37, 0.20, -0.09, -0.14, -0.04),
         ("btyd:bgnbd", 0.40, 0.34, 0.46, 0.35, NAN, NAN, NAN),
-        ("hybrid:rfm+olist", 0.46, 0.40, 0.52, 0.42, 0.06, 0.02, 0.10),
+        ("hybrid:rfm+details", 0.46, 0.40, 0.52, 0.42, 0.06, 0.02, 0.10),
     ],
     columns=COLUMNS,
 )
 NO_KEY = pd.DataFrame({"link": ["rank", "random"], "added_by_click": [0.08, -0.01]})
 WITH_KEY = pd.DataFrame({"link": ["rank", "random", "key"], "added_by_click": [0.08, -0.01, 0.034]})
 BASELINE_KEPT = Recommendation("btyd:bgnbd", reliable=False, baseline="btyd:bgnbd")
-HYBRID = Recommendation("hybrid:rfm+olist", reliable=True, baseline="btyd:bgnbd")
+HYBRID = Recommendation("hybrid:rfm+details", reliable=True, baseline="btyd:bgnbd")
 
 
 def test_marketer_summary_when_a_model_beats_bgnbd_reliably():
     text = marketer_summary(TABLE, HYBRID, NO_KEY, buyers_share=0.0123, horizon_days=180)
     # top-10% capture 0.42 -> 42%, 0.42 / 0.10 = 4.2x; the rule 0.20 -> 20%
     assert text == """
-- **Who to target:** rank customers by **Hybrid GBM: rfm+olist** and start from the top. The top 10% of that ranking
+- **Who to target:** rank customers by **Hybrid GBM: rfm+details** and start from the top. The top 10% of that ranking
   captured **42%** of the revenue from returning customers in the holdout: **4.2x** what a random 10% would.
 - **Against the simple rule** (rank by what they spent so far): top-10% capture 20% for the rule vs 42%;
   normalized Gini 0.31 vs 0.46.
-- **How sure we are:** the normalized Gini of Hybrid GBM: rfm+olist is 0.46 (95% interval 0.40 to 0.52).
-  Hybrid GBM: rfm+olist beats BG/NBD by +0.060 in Gini (95% interval +0.020 to +0.100): a real improvement, not noise.
+- **How sure we are:** the normalized Gini of Hybrid GBM: rfm+details is 0.46 (95% interval 0.40 to 0.52).
+  Hybrid GBM: rfm+details beats BG/NBD by +0.060 in Gini (95% interval +0.020 to +0.100): a real improvement, not noise.
 - **What to expect:** only 1.2% of customers bought again within 180 days. Most of any targeted list will
   not buy; the ranking concentrates the few who will.
 - **Clickstream:** on these data the link to the clickstream is synthetic; it adds nothing a marketer can use.
@@ -43,14 +43,14 @@ def test_marketer_summary_when_a_model_beats_bgnbd_reliably():
 
 def test_marketer_summary_keeps_bgnbd_and_lists_the_models_ahead_but_not_reliably():
     table = TABLE.assign(diff_low=[-0.14, NAN, -0.01])
-    rec = Recommendation("btyd:bgnbd", False, "btyd:bgnbd", (Contender("hybrid:rfm+olist", 0.06, -0.01, 0.10),))
+    rec = Recommendation("btyd:bgnbd", False, "btyd:bgnbd", (Contender("hybrid:rfm+details", 0.06, -0.01, 0.10),))
     text = marketer_summary(table, rec, WITH_KEY, buyers_share=0.05, horizon_days=90)
     assert "rank customers by **BG/NBD x Gamma-Gamma**" in text
     assert "captured **35%** of the revenue from returning customers in the holdout: **3.5x**" in text
     assert "top-10% capture 20% for the rule vs 35%;\n  normalized Gini 0.31 vs 0.40." in text
     assert ("the normalized Gini of BG/NBD x Gamma-Gamma is 0.40 (95% interval 0.34 to 0.46).\n"
             "  No model beats BG/NBD reliably here (every paired 95% interval of the difference includes zero or lies "
-            "below it), so the established BG/NBD score is the one to use. Hybrid GBM: rfm+olist scored higher "
+            "below it), so the established BG/NBD score is the one to use. Hybrid GBM: rfm+details scored higher "
             "(+0.060, interval -0.010 to +0.100), but not reliably.\n") in text
     assert "only 5.0% of customers bought again within 90 days." in text
     assert "- **Clickstream:** through the real key, clickstream behaviour changes the Gini by +0.034.\n" in text
@@ -83,7 +83,7 @@ def test_marketer_summary_refuses_a_baseline_other_than_bgnbd():
 
 
 RULE_AHEAD = TABLE.assign(top10_share=[0.29, 0.35, 0.25])  # the demo's case: the rule captures more at 10%
-BOOT = pd.DataFrame({"model": ["calibration_spend", "hybrid:rfm+olist", "hybrid:rfm+olist"],
+BOOT = pd.DataFrame({"model": ["calibration_spend", "hybrid:rfm+details", "hybrid:rfm+details"],
                      "metric": ["top10_share", "top10_share", "normalized_gini"],
                      "low": [0.19, 0.17, 0.4], "high": [0.39, 0.33, 0.52]})
 
@@ -93,7 +93,7 @@ def test_marketer_summary_discusses_a_simple_rule_that_captures_more_at_the_top_
     assert ("normalized Gini 0.31 vs 0.46.\n  **Note:** for a list of exactly the top 10%, the simple rule did better "
             "on this holdout (29% against 25%) (95% intervals 19% to 39% and 17% to 33%; they overlap, so one holdout "
             "cannot tell the two apart at 10%). The recommendation rests on the whole ranking (normalized Gini), where "
-            "Hybrid GBM: rfm+olist is ahead; if you will only ever contact about a tenth of your customers, ranking "
+            "Hybrid GBM: rfm+details is ahead; if you will only ever contact about a tenth of your customers, ranking "
             "by past spend is as good a choice here.\n") in text
     # without the bootstrap it says no interval was computed; when the pick captures more, nothing is added
     assert "(one holdout; no interval was computed for this share)" in marketer_summary(RULE_AHEAD, HYBRID, NO_KEY,
@@ -105,14 +105,14 @@ def test_marketer_summary_gives_the_revenue_predicted_and_seen_for_the_top_10_pe
     text = marketer_summary(TABLE, HYBRID, NO_KEY, 0.0123, 180, top10_predicted=12345.6, revenue=10000.0,
                             currency="EUR")
     # top-10% capture 0.42 of 10,000 = 4,200
-    assert ("the ranking concentrates the few who will.\n  The top 10% by Hybrid GBM: rfm+olist are predicted to "
+    assert ("the ranking concentrates the few who will.\n  The top 10% by Hybrid GBM: rfm+details are predicted to "
             "spend **12,346 EUR** over the next 180 days; in the holdout they spent 4,200 EUR.\n") in text
 
 
 def test_marketer_facts_hold_the_summary_figures_for_metrics_json():
     facts = marketer_facts(TABLE, HYBRID, 0.0123, 180, top10_predicted=500.0, revenue=10000.0)
     assert facts == {
-        "model": "hybrid:rfm+olist", "model_label": "Hybrid GBM: rfm+olist", "reliable": True, "top10_share": 0.42,
+        "model": "hybrid:rfm+details", "model_label": "Hybrid GBM: rfm+details", "reliable": True, "top10_share": 0.42,
         "simple_rule_top10_share": 0.20, "normalized_gini": 0.46, "gini_low": 0.40, "gini_high": 0.52,
         "simple_rule_gini": 0.31, "diff_vs_bgnbd": 0.06, "diff_low": 0.02, "diff_high": 0.10, "buyers_share": 0.0123,
         "horizon_days": 180, "top10_predicted_revenue": 500.0, "top10_actual_revenue": 4200.0, "currency": "BRL"}
@@ -172,11 +172,11 @@ def test_btyd_parameter_reading_needs_the_fit_column():
 def test_clv_table_pointer_says_which_column_follows_the_recommendation():
     from clvlib.report.summaries import clv_table_pointer
 
-    same = clv_table_pointer("hybrid:rfm+olist", "hybrid:rfm+olist")
-    assert same.endswith("It ranks customers by Hybrid GBM: rfm+olist, the recommended model.")
+    same = clv_table_pointer("hybrid:rfm+details", "hybrid:rfm+details")
+    assert same.endswith("It ranks customers by Hybrid GBM: rfm+details, the recommended model.")
     assert "sort it by `predicted_value_bgnbd` (BG/NBD x Gamma-Gamma) instead." in clv_table_pointer(
-        "btyd:bgnbd", "hybrid:rfm+olist")
-    assert "is in `data/clv_scores.parquet` (column `btyd:pnbd`)" in clv_table_pointer("btyd:pnbd", "hybrid:rfm+olist")
+        "btyd:bgnbd", "hybrid:rfm+details")
+    assert "is in `data/clv_scores.parquet` (column `btyd:pnbd`)" in clv_table_pointer("btyd:pnbd", "hybrid:rfm+details")
 
 
 def test_a_fit_that_makes_a_trait_the_same_for_everyone_is_said_in_words():
