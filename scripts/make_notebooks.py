@@ -382,7 +382,7 @@ from clvlib.features.temporal import population_features
 from clvlib.models import btyd
 from clvlib.models.btyd.intervals import coverage_by_buyer_type
 from clvlib.models.predictions import clv_table_for, decile_revenue, prediction_interval_text, prediction_intervals, segment_summary
-from clvlib.models.scores import BASELINE, OBSERVABLE, TRUTH, btyd_column, model_label
+from clvlib.models.scores import BASELINE, OBSERVABLE, TRUTH, btyd_column, click_variant, hybrid_column, model_label
 from clvlib.pipeline.context import open_stage
 from clvlib.report import backtest as backtest_figures, figures
 from clvlib.report.display import callout, holdout_text, placebo_caveat
@@ -493,7 +493,10 @@ if ceiling is not None:
             Markdown(observable_share_text(bt, [meta["primary_hybrid"], rec.pick], selection, meta["backtests"][0]["cutoff"])))
     display(show_table(ceiling_shares(table), headers={"name": "model", "normalized_gini": "normalized Gini", "share_of_ceiling": "share of the traits' ceiling",
                                                        "share_of_observable": "share of the observable ceiling"},
-                       formats={"share_of_ceiling": "{:.0%}", "share_of_observable": "{:.0%}"}))"""),
+                       formats={"share_of_ceiling": "{:.0%}", "share_of_observable": "{:.0%}"}))
+    keyed = hybrid_column(click_variant("key"))  # the target is set for the hybrid with the real key
+    if observable is not None and keyed in S.columns:
+        display(Markdown(backtest_figures.ceiling_gap_text(model_label(keyed), float(ceiling_shares(table).set_index(table["model"]).loc[keyed, "share_of_observable"]))))"""),
     code("""deciles = {c: decile_table(y, S[c].to_numpy()) for c in dict.fromkeys((BASELINE, second))}
 ctx.save("evaluation", metrics_record(holdout_start=meta["cutoff"], holdout_end=meta["holdout_end"], y_true=y, n_boot=n_boot,
                                    seed=bootstrap_seed, demo=ctx.demo, table=table, boot=boot, placebo=placebo,

@@ -7,7 +7,8 @@ from matplotlib.figure import Figure
 
 from clvlib.models.scores import BASELINE, OBSERVABLE, SIMPLE_RULE, TRUTH
 
-__all__ = ["plot_backtest", "SUMMARY_HEADERS", "SUMMARY_FORMATS", "summary_view", "per_cut_view", "ratio_noise_text"]
+__all__ = ["plot_backtest", "SUMMARY_HEADERS", "SUMMARY_FORMATS", "summary_view", "per_cut_view", "ratio_noise_text",
+           "ceiling_gap_text", "OBSERVABLE_TARGET"]
 
 _DPI = 90
 
@@ -53,6 +54,47 @@ def ratio_noise_text(table: pd.DataFrame) -> str:
             f"{c}) is as close as that window allows, and a ratio more than two standard errors from 1 is a real miss "
             "(though among many models and cut-offs a few will land there by chance). This counts only who happened to "
             "buy, each person independently; a swing that moves a whole period (a holiday, a campaign) comes on top.")
+
+
+#: The share of the demo's observable ceiling a keyed hybrid is aimed at.
+OBSERVABLE_TARGET = 0.95
+
+
+def ceiling_gap_text(name: str, share: float, target: float = OBSERVABLE_TARGET) -> str:
+    """Demo only: the keyed hybrid's share of the observable ceiling against the target, and why it falls short.
+
+    The reasons are those of the study described in :mod:`clvlib.demo.ceilings` (on the default demo,
+    40,000 persons, seed 42, at the backtest cut-offs and the holdout); the paragraph says so, with
+    the figures it measured, so that a reader of the report sees the evidence, not only the gap.
+
+    Parameters
+    ----------
+    name
+        Display name of the keyed hybrid.
+    share
+        Its normalized Gini on the holdout over the observable ceiling's.
+    target
+        The share aimed at.
+
+    Examples
+    --------
+    >>> ceiling_gap_text("Hybrid GBM: rfm+details+click[key]", 0.96)[:60]
+    '**The target.** Hybrid GBM: rfm+details+click[key] reaches 9'
+    """
+    if not share == share:  # NaN: no observable ceiling to compare with
+        raise ValueError("ceiling_gap_text: the share of the observable ceiling is missing (NaN).")
+    head = f"**The target.** {name} reaches {share:.0%} of the observable ceiling on the holdout"
+    if share >= target:
+        return f"{head}, at or above the {target:.0%} aimed for."
+    return (f"{head}, short of the {target:.0%} aimed for. A study on the default demo (40,000 persons, seed 42; "
+            "described in `clvlib/demo/ceilings.py`) shows where the gap is, and nothing was tuned on the holdout to "
+            "close it. Spend is not the gap: the ceiling's purchase part times Gamma-Gamma's spend ranks as well as the "
+            "ceiling. Nor are the learner, its 177-292 training buyers, its labels or its calibration: given only the "
+            "ceiling's own one-number summary of each person, the same learner recovers 98-100% of the ceiling. What "
+            "costs is learning that summary from many columns and few buyers: given the per-session statistics the "
+            "exact posterior uses, built with the demo's own notion of an order session, it reaches 94-97%; given the "
+            "pipeline's generic click features, 91-94%. So 95% is at the edge of what a model learned from this sample "
+            "can reach.")
 
 
 def plot_backtest(table: pd.DataFrame, pick: str, title: str = "Ranking quality at each backtest cut-off") -> Figure:

@@ -371,7 +371,7 @@ def uniform_trait_text(params: pd.DataFrame, max_cv: float = UNIFORM_CV) -> str:
     --------
     >>> t = pd.DataFrame({"fit": "pnbd", "parameter": ["r", "alpha", "s", "beta"], "estimate": [0.2, 1300, 599, 130817]})
     >>> uniform_trait_text(t)[:80]
-    '**Nearly the same for everyone.** Pareto/NBD x Gamma-Gamma: the dropout rate var'
+    '**Nearly the same for everyone.** Pareto/NBD x Gamma-Gamma: the dropout rate (a '
     """
     missing = [c for c in ("fit", "parameter", "estimate") if c not in params.columns]
     if missing:

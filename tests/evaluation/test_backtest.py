@@ -127,3 +127,16 @@ def test_the_report_says_how_far_each_windows_actual_total_moves_with_who_bought
     view = per_cut_view(t, "ratio")
     assert list(view.columns) == ["2018-02-28", "2018-01-31"]
     assert view.loc["Hybrid GBM: rfm", "2018-01-31"] == pytest.approx(96.0 / 100.0)
+
+
+def test_the_ceiling_gap_paragraph_says_the_share_and_the_evidence_only_when_short_of_the_target():
+    from clvlib.report.backtest import ceiling_gap_text
+
+    short = ceiling_gap_text("Hybrid GBM: rfm+details+click[key]", 0.904)
+    assert short.startswith("**The target.** Hybrid GBM: rfm+details+click[key] reaches 90% of the observable ceiling "
+                            "on the holdout, short of the 95% aimed for. A study on the default demo")
+    assert "recovers 98-100% of the ceiling" in short and "nothing was tuned on the holdout" in short
+    assert ceiling_gap_text("H", 0.95) == ("**The target.** H reaches 95% of the observable ceiling on the holdout, at or "
+                                           "above the 95% aimed for.")
+    with pytest.raises(ValueError, match="share of the observable ceiling is missing"):
+        ceiling_gap_text("H", float("nan"))
