@@ -21,6 +21,7 @@ from clvlib.models.baselines import fit_btyd_baselines
 from clvlib.models.btyd import BTYDModel
 from clvlib.models.btyd.spend import AllOrdersSpend, with_spend
 from clvlib.models.hybrid import Variant, fit_score_snapshots
+from clvlib.models.predictions import TRAITS_INTERVAL
 from clvlib.models.scores import ALL_ORDERS_SPEND, BTYD_MODELS, COVARIATE_BTYD, SIMPLE_RULE, btyd_column, is_hybrid, model_label
 from clvlib.schemas import CUSTOMER
 
@@ -316,7 +317,7 @@ def add_intervals(result: CutResult, model: str = "bgnbd", *, level: float = 0.9
             pred[col] = iv[col].to_numpy()
     params = ("the model's parameters, its covariate coefficients included," if model in COVARIATE_BTYD
               else "the model's parameters")
-    what = (f"the customer's true expected value ({params} and the customer's own purchase rate, "
+    what = (f"{TRAITS_INTERVAL} ({params} and the customer's own purchase rate, "
             "dropout and spend drawn from their posterior)" if uncertainty == "traits"
             else f"the model's estimate (the uncertainty of {params.rstrip(',')} only)")
     return (f"A {level:.0%} interval of {what} under {model_label(btyd_column(model))}, from {n_draws} draws of a "

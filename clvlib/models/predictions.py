@@ -11,7 +11,7 @@ import pandas as pd
 from clvlib.models.scores import ALL_ORDERS_SPEND, BTYD_MODELS, COVARIATE_BTYD, SIMPLE_RULE, btyd_column, is_hybrid, p_buy_column, hybrid_variant, model_label
 from clvlib.schemas import CUSTOMER
 
-__all__ = ["SEGMENTS", "SEGMENT_MEANINGS", "INTERVAL_MODELS", "segment_customers", "predictions_table", "scores_table", "clv_table", "clv_table_for",
+__all__ = ["SEGMENTS", "SEGMENT_MEANINGS", "INTERVAL_MODELS", "TRAITS_INTERVAL", "segment_customers", "predictions_table", "scores_table", "clv_table", "clv_table_for",
            "segment_summary", "decile_revenue", "interval_columns", "prediction_intervals", "prediction_interval_text", "forecast_interval_model",
            "forecast_interval_text", "coverage_sentence", "SKEW_NOTE"]
 
@@ -327,11 +327,16 @@ SKEW_NOTE = ("The value is the mean of the distribution the interval is taken fr
              "interval's upper end.")
 
 
+#: What an interval that draws each customer's own traits is of; :func:`clvlib.models.compare.add_intervals` names it
+#: in its sentence (stored in ``clv_model_params.json``), and :func:`_draws_traits` recognises the sentence by it.
+TRAITS_INTERVAL = "the customer's true expected value"
+
+
 def _draws_traits(note: str) -> bool:
     """Whether an interval's sentence (:func:`clvlib.models.compare.add_intervals`) says it draws each customer's own
-    traits: only such an interval is of the customer's true expected value, and skewed enough for :data:`SKEW_NOTE`
+    traits: only such an interval is of :data:`TRAITS_INTERVAL`, and skewed enough for :data:`SKEW_NOTE`
     (an MCMC fit's credible interval, or one of the parameters only, holds its value)."""
-    return "true expected value" in note
+    return TRAITS_INTERVAL in note
 
 
 def coverage_sentence(coverage: Sequence[Mapping[str, Any]] | None) -> str:

@@ -190,6 +190,8 @@ def test_the_comparison_gives_the_covariate_model_its_own_interval_from_its_cova
     note = add_intervals(result, "bgnbd+cov", n_draws=50, seed=4)
     assert note.startswith("A 90% interval of the customer's true expected value (the model's parameters, its "
                            "covariate coefficients included, and the customer's own purchase rate")
+    from clvlib.models.predictions import _draws_traits, prediction_interval_text
+    assert _draws_traits(note) and "above the interval's upper end" in prediction_interval_text({"bgnbd+cov": note})
     pred = predictions["bgnbd+cov"]
     # the same numbers as the bootstrap called directly on the features with their covariates
     level = column.split("=", 1)[1]  # the region that is not the reference

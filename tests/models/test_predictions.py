@@ -136,8 +136,8 @@ def test_the_forecast_carries_the_chosen_models_interval_or_says_which_stands_in
 
     got, sentence = forecast_interval_model(pick)
     assert got == model and words in sentence
-    text = forecast_interval_text(pick, {"bgnbd": "NOTE-B.", model: "NOTE-M, of the true expected value."})
-    assert "NOTE-M, of the true expected value." in text  # one note when the model is BG/NBD and "`predicted_value_bgnbd_low`" in text
+    text = forecast_interval_text(pick, {"bgnbd": "NOTE-B.", model: "NOTE-M, of the customer's true expected value."})
+    assert "NOTE-M, of the customer's true expected value." in text  # one note when the model is BG/NBD and "`predicted_value_bgnbd_low`" in text
     assert "stand" not in text and ("has no per-customer interval" in text) == (model != pick.removeprefix("btyd:"))
     assert "the value lies above the interval's upper end" in text and "On this demo" not in text
 
@@ -147,13 +147,13 @@ def test_the_forecast_says_how_often_the_interval_it_carries_held_the_demos_trut
 
     cov = [{"customers": "all customers", "coverage": 0.466}, {"customers": "one-time buyers", "coverage": 0.459},
            {"customers": "repeat buyers", "coverage": 0.923}]
-    text = forecast_interval_text("hybrid:rfm", {"bgnbd": "NOTE-B, of the true expected value."},
+    text = forecast_interval_text("hybrid:rfm", {"bgnbd": "NOTE-B, of the customer's true expected value."},
                                   coverage={"bgnbd": cov, "bgnbd+first": None})
     assert ("On this demo, where the truth is known, it held the true expected value of 47% of customers at the latest "
             "backtest (one-time buyers 46%, repeat buyers 92%); stage 06 says why.") in text
-    assert "On this demo" not in forecast_interval_text("hybrid:rfm", {"bgnbd": "NOTE-B, of the true expected value."},
+    assert "On this demo" not in forecast_interval_text("hybrid:rfm", {"bgnbd": "NOTE-B, of the customer's true expected value."},
                                                         coverage={"bgnbd": None})
-    assert prediction_interval_text({"bgnbd": "A 90% interval of the true expected value."}).endswith(
+    assert prediction_interval_text({"bgnbd": "A 90% interval of the customer's true expected value."}).endswith(
         "above the interval's upper end.")
     assert "upper end" not in prediction_interval_text({"bgnbd": "No per-customer interval: MCMC."})
     # an MCMC fit's credible interval draws no customer's traits and holds its value: no such sentence
@@ -163,7 +163,7 @@ def test_the_forecast_says_how_often_the_interval_it_carries_held_the_demos_trut
     # an empty group's coverage is NaN, written as null in metrics.json: left out, not a crash
     partial = [{"customers": "all customers", "coverage": 0.5}, {"customers": "repeat buyers", "coverage": None}]
     assert "it held the true expected value of 50% of customers at the latest backtest; stage 06" in \
-        forecast_interval_text("hybrid:rfm", {"bgnbd": "NOTE-B true expected value."}, coverage={"bgnbd": partial})
+        forecast_interval_text("hybrid:rfm", {"bgnbd": "NOTE-B, of the customer's true expected value."}, coverage={"bgnbd": partial})
 
 
 def test_the_forecast_says_so_when_the_chosen_models_interval_could_not_be_computed():
