@@ -49,7 +49,8 @@ outputs (under --out-root, default the project root):
   outputs/<name>/NN_name.html            the last good report of each stage
   outputs/<name>/failed/NN_name.html     a failed stage's report
   outputs/<name>/data/                   the files the stages hand to each other
-  outputs/<name>/data/clv_table.csv        the forecast: one row per customer, to act on
+  outputs/<name>/data/clv_table.csv      the forecast: one row per customer, to act on
+  outputs/<name>/data/clv_predictions.parquet   the predictions at the evaluation cut-off
   outputs/<name>/metrics.json            every figure of the run: the evaluation and the forecast
 
 examples:

@@ -567,10 +567,11 @@ show_table(clv.drop(columns=["segment_meaning", "model", "horizon_days"]).dropna
     code("""figures.decile_revenue(decile_revenue(clv), f"Predicted revenue by decile of {model_label(pick)}, {fw['cut'].date()} to {fw['holdout_end'].date()}",
                        currency=ctx.currency)"""),
     md("*What to look for:* how steeply predicted revenue falls from decile 1 to 10: the steeper, the more a short list concentrates value. Stage 06 shows how such rankings did at the backtest cut-offs."),
-    code("""ctx.save("clv_table", clv)
+    code("""record = run_metrics(metrics, {**facts, "text": answer})  # the run's figures in one file: the evaluation and the forecast
+ctx.save("clv_table", clv)
 ctx.save("clv_table_parquet", clv)
-ctx.save("forecast", {**facts, "text": answer})
-ctx.save("metrics", run_metrics(metrics, {**facts, "text": answer}))  # the run's figures in one file: the evaluation and the forecast
+ctx.save("forecast", record["forecast"])
+ctx.save("metrics", record)
 ctx.finish({"model": model_label(pick), "forecast window": f"{fw['cut'].date()} to {fw['holdout_end'].date()}",
             "customers": len(clv), f"predicted revenue ({ctx.currency})": round(facts["predicted_total"]),
             f"top 10% predicted ({ctx.currency})": round(facts["predicted_top"]), "CLV table": "data/clv_table.csv"})"""),

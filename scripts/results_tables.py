@@ -1,4 +1,4 @@
-"""Print the README's results tables (Markdown) from a workspace's metrics.json.
+"""Print the README's results tables (Markdown) from a workspace's evaluation (stage 06's data/evaluation.json).
 
     python scripts/results_tables.py outputs/olist            # the real data
     python scripts/results_tables.py outputs/demo --ceilings  # the demo, with each model's share of both ceilings
@@ -64,10 +64,15 @@ def holdout_table(metrics: dict, ceilings: bool = False) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("workspace", type=Path, help="a workspace folder (outputs/<name>) with metrics.json")
+    parser.add_argument("workspace", type=Path,
+                        help="a workspace folder (outputs/<name>) with stage 06's data/evaluation.json (or metrics.json)")
     parser.add_argument("--ceilings", action="store_true", help="add each model's share of the demo's two ceilings")
     args = parser.parse_args()
-    metrics = json.loads((args.workspace / "metrics.json").read_text(encoding="utf-8"))
+    found = [p for p in (args.workspace / "data" / "evaluation.json", args.workspace / "metrics.json") if p.is_file()]
+    if not found:
+        raise SystemExit(f"{args.workspace} has neither data/evaluation.json nor metrics.json: run stage 06 first "
+                         f"(python run_all.py --from 06).")
+    metrics = json.loads(found[0].read_text(encoding="utf-8"))  # stage 06's own file: current after --stages 06
     h = metrics["holdout"]
     print(f"Backtest cut-offs: {', '.join(metrics['backtest']['cuts'])}; chosen on "
           f"{', '.join(metrics['backtest']['selection_cuts'])}: {metrics['backtest']['chosen_by']}\n")

@@ -49,7 +49,7 @@ its purchase part (rate x alive x days) x Gamma-Gamma's spend          0.557  0.
 learner given only that purchase part                                  0.553  0.591  0.563    0.567
 learner given RFM + the posterior's per-session statistics             0.531  0.564  0.557    0.546
 learner given RFM + the pipeline's click features                      0.519  0.546  0.535    0.518
-the keyed hybrid (RFM + order details + click features)              0.516  0.548  0.514    0.514
+the keyed hybrid (RFM + order details + click features)                0.516  0.548  0.514    0.514
 the keyed hybrid before (own spend part, 6 full windows, 200 rounds)   0.307  0.447  0.465    0.469
 =====================================================================  ===================  =======
 

@@ -24,6 +24,11 @@ def holdout_scores(orders: pd.DataFrame, scores: pd.DataFrame, meta: dict,
     know), and, given the demo's ``raw_dir``, ``observable``: the best prediction possible from the
     observable orders and keyed clickstream up to the cut, under the demo's own generative model.
     """
+    renamed = [c for c in scores.columns if "+olist" in str(c)]
+    if renamed:
+        raise ValueError(f"The scores (data/clv_scores.parquet) have hybrid column(s) named by an older version: "
+                         f"{renamed[:3]} (the order-details feature set is now 'rfm+details'). Rerun from stage 05: "
+                         "python run_all.py --from 05")
     labels = holdout_labels(orders, meta["cutoff"], meta["holdout_end"], scores[CUSTOMER])
     y = labels["holdout_spend"].to_numpy()
     S = scores.drop(columns=[CUSTOMER]).copy()

@@ -167,7 +167,7 @@ def links_at(table: pd.DataFrame | ParquetTable, cut: pd.Timestamp, method: str 
 
 
 def build_snapshots(orders: pd.DataFrame, cuts: Sequence[pd.Timestamp], engine: str | None = None) -> pd.DataFrame:
-    """Every person's RFM and Olist-behaviour features as of each cut, stacked with a ``cut`` column.
+    """Every person's RFM and order-details features as of each cut, stacked with a ``cut`` column.
 
     :func:`snapshot_parts`, stacked in memory.
     """
@@ -176,7 +176,7 @@ def build_snapshots(orders: pd.DataFrame, cuts: Sequence[pd.Timestamp], engine: 
 
 def snapshot_parts(orders: pd.DataFrame, cuts: Sequence[pd.Timestamp], engine: str | None = None,
                    max_rows: int = MAX_USER_ROWS) -> Iterator[pd.DataFrame]:
-    """Every person's RFM and Olist-behaviour features as of each cut, one cut at a time, with a ``cut`` column.
+    """Every person's RFM and order-details features as of each cut, one cut at a time, with a ``cut`` column.
 
     One engine query per group of cuts (:func:`clvlib.engine.customers.customer_features`): all
     cuts at once while ``cuts x customers`` rows stay within ``max_rows``, fewer beyond it. Each

@@ -153,7 +153,8 @@ def _markdown(text: str) -> str | None:
     return str(mistune.html(text))
 
 
-def bottom_line_html(b: BottomLine | None, stale: bool = False, evidence: bool = False) -> str:
+def bottom_line_html(b: BottomLine | None, stale: bool = False, evidence: bool = False,
+                     source: str = "data/evaluation.json") -> str:
     """The section the workspace index opens with: who to target, the revenue to expect, against the
     simple rule, how sure we are; in stage 06's own words when it stored them. Says how to get an
     evaluation when there is none yet.
@@ -214,8 +215,7 @@ def bottom_line_html(b: BottomLine | None, stale: bool = False, evidence: bool =
             f"<div class=cards>{card_html}</div><div class=words>{lis}</div>"
             f"<p class=meta>A backtest: the models were fitted on data up to {e(b.cutoff)} and judged on what "
             f"customers spent from then to {e(b.holdout_end)}, which they never saw. Every figure is from "
-            f'<a href="data/evaluation.json">data/evaluation.json</a>, written by stage 06 (and in '
-            f'<a href="metrics.json">metrics.json</a> with the forecast).{note}</p></section>')
+            f'<a href="{e(source)}">{e(source)}</a>, written by stage 06.{note}</p></section>')
 
 
 def forecast_html(f: Mapping[str, Any] | None, stale: bool = False) -> str:
@@ -307,7 +307,7 @@ def _name_hybrid(label: str, name: str | None) -> str:
 
 def build_index_html(run: Mapping[str, Any], metrics: Mapping[str, Any] | None = None,
                      downloads: Sequence[Mapping[str, Any]] = (), hybrid_name: str | None = None,
-                     forecast: Mapping[str, Any] | None = None) -> str:
+                     forecast: Mapping[str, Any] | None = None, metrics_source: str = "data/evaluation.json") -> str:
     """A self-contained ``index.html`` (inline CSS, no scripts): the answer first (the forecast, then the
     backtest behind it), then the files to take away, then every stage with its report and headline figures.
 
@@ -317,6 +317,9 @@ def build_index_html(run: Mapping[str, Any], metrics: Mapping[str, Any] | None =
         The run record (``run.json``; :func:`clvlib.pipeline.run.build_run_record`).
     metrics
         Stage 06's evaluation, ``data/evaluation.json`` (``None`` when the workspace has none yet).
+    metrics_source
+        The file ``metrics`` was read from, named under the answer (``metrics.json`` in a workspace made
+        before stage 06 wrote ``data/evaluation.json``).
     downloads
         Files to link under "Take away" (see :func:`downloads_html`), paths relative to the workspace.
     hybrid_name
@@ -443,7 +446,8 @@ footer{margin-top:2rem;color:#8c959f;font-size:.8rem}
     if forecast is None:
         forecast = _read_json(outputs / "data" / "forecast.json")
     first = forecast_html(forecast, stale=stale_stage("07"))
-    answer = (bottom_line_html(bottom_line(metrics), stale=stale_stage("06"), evidence=bool(first)) if metrics
+    answer = (bottom_line_html(bottom_line(metrics), stale=stale_stage("06"), evidence=bool(first), source=metrics_source)
+              if metrics
               else bottom_line_html(None))
     answer = first + answer
     body = f"""<h1>{e(title)}</h1>

@@ -322,6 +322,26 @@ TAKE_AWAY = (
 )
 
 
+#: Said of ``metrics.json`` in the index when stage 06 has evaluated again since stage 07 wrote it.
+STALE_METRICS = (" — older than stage 06's latest evaluation (data/evaluation.json), because stage 07 has not run "
+                 "since: python run_all.py --from 07")
+
+
+def metrics_current(whole: Mapping[str, Any], evaluation: Mapping[str, Any]) -> bool:
+    """Whether ``metrics.json`` (``whole``, stage 07's) holds stage 06's latest evaluation (``data/evaluation.json``).
+
+    After ``--stages 06``, or a run whose stage 07 failed, ``metrics.json`` still holds the evaluation
+    and forecast of the run before. Without ``data/evaluation.json`` (a workspace made before stage 06
+    wrote it) there is nothing newer, so it counts as current.
+
+    Examples
+    --------
+    >>> metrics_current({"models": 1, "forecast": {}}, {"models": 1}), metrics_current({"models": 1}, {"models": 2})
+    (True, False)
+    """
+    return not evaluation or {k: v for k, v in whole.items() if k != "forecast"} == dict(evaluation)
+
+
 def _primary_hybrid_name(ws: Workspace, metrics: Mapping[str, Any] | None) -> str | None:
     """Display name of stage 05's primary hybrid model (``None`` when the workspace has no model stage yet)."""
     column = read_headline(ws.path("data/clv_model_params.json")).get("primary_hybrid")
@@ -339,11 +359,13 @@ def write_index(ws: Workspace, record: Mapping[str, Any]) -> Path:
     failed shows stage 06's latest figures (``metrics.json`` is stage 07's); a workspace made before stage 06
     wrote it falls back to ``metrics.json``.
     """
-    metrics = read_headline(ws.path("data/evaluation.json")) or read_headline(ws.path("metrics.json")) or None
-    downloads = [{"path": rel, "what": what, "bytes": ws.path(rel).stat().st_size}
+    evaluation, whole = read_headline(ws.path("data/evaluation.json")), read_headline(ws.path("metrics.json"))
+    metrics, source = (evaluation, "data/evaluation.json") if evaluation else (whole or None, "metrics.json")
+    downloads = [{"path": rel, "what": what + (STALE_METRICS if rel == "metrics.json" and not metrics_current(whole, evaluation)
+                                               else ""), "bytes": ws.path(rel).stat().st_size}
                  for rel, what in TAKE_AWAY if ws.path(rel).is_file()]
     page = build_index_html(record, metrics=metrics, downloads=downloads,
-                            hybrid_name=_primary_hybrid_name(ws, metrics))
+                            hybrid_name=_primary_hybrid_name(ws, metrics), metrics_source=source)
     return write_text_atomic(page, ws.path("index.html"))
 
 

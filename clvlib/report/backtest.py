@@ -93,8 +93,8 @@ def ceiling_gap_text(name: str, share: float, target: float = OBSERVABLE_TARGET)
             "ceiling's own one-number summary of each person, the same learner recovers 98-100% of the ceiling. What "
             "costs is learning that summary from many columns and few buyers: given the per-session statistics the "
             "exact posterior uses, built with the demo's own notion of an order session, it reaches 94-97%; given the "
-            "pipeline's generic click features, 91-94%. So 95% is at the edge of what a model learned from this sample "
-            "can reach.")
+            "pipeline's generic click features, 91-94%. So on that demo 95% is at the edge of what a model learned from "
+            "its sample can reach.")
 
 
 def plot_backtest(table: pd.DataFrame, pick: str, title: str = "Ranking quality at each backtest cut-off") -> Figure:

@@ -380,14 +380,14 @@ def uniform_trait_text(params: pd.DataFrame, max_cv: float = UNIFORM_CV) -> str:
     for fit, rows in params.groupby("fit", sort=False):
         est = dict(zip(rows["parameter"], rows["estimate"].astype(float)))
         traits = []
-        if "r" in est and est["r"] > 0:
+        if "r" in est and est["r"] > 0 and fit != "bgnbd+cov":  # with covariates, rates also differ by level
             traits.append(("the purchase rate while active", 1 / est["r"] ** 0.5, f"r = {_num(est['r'])}"))
         if fit in ("bgnbd", "bgnbd+cov") and {"a", "b"} <= set(est) and est["a"] > 0 and est["b"] > 0:
             a, b = est["a"], est["b"]
             traits.append((f"the chance of leaving after a purchase (mean {a / (a + b):.0%})",
                            (b / (a * (a + b + 1))) ** 0.5, f"a = {_num(a)}, b = {_num(b)}"))
         if fit == "pnbd" and {"s", "beta"} <= set(est) and est["s"] > 0:
-            traits.append((f"the dropout rate (a mean lifetime of {est['beta'] / est['s']:,.0f} days)",
+            traits.append((f"the dropout rate (on average one dropout per {est['beta'] / est['s']:,.0f} days)",
                            1 / est["s"] ** 0.5, f"s = {_num(est['s'])}"))
         if fit not in ("bgnbd", "pnbd", "bgnbd+cov"):
             continue
@@ -400,4 +400,4 @@ def uniform_trait_text(params: pd.DataFrame, max_cv: float = UNIFORM_CV) -> str:
         return ""
     return ("**Nearly the same for everyone.** " + " ".join(said) + " A mixing distribution this narrow usually "
             "means the data could not tell customers apart in that trait (too few people bought twice), not that they "
-            "are alike; the model's ranking then rests on its other trait.")
+            "are alike.")

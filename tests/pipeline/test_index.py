@@ -197,3 +197,28 @@ def test_each_stage_shows_its_time_and_peak_memory_and_the_footer_its_timeout(tm
     assert "cell timeout none." in text
     record["cell_timeout_seconds"] = 1800
     assert "cell timeout 1800 s." in text_of(build_index_html(record))
+
+
+def test_the_index_reads_stage_06s_evaluation_and_says_when_metrics_json_is_older(tmp_path):
+    import json
+
+    from clvlib.pipeline.run import STALE_METRICS, write_index
+    from clvlib.pipeline.workspace import Workspace
+
+    record = run_record(tmp_path, True, ["ok", "ok", "ok"])
+    ws = Workspace(tmp_path / "outputs" / "demo-500-seed3")
+    (ws.folder / "data").mkdir(exist_ok=True)
+    before = copy.deepcopy(METRICS)
+    before["models"]["hybrid:rfm+details+click[key]"].update(diff_vs_bgnbd=0.011, diff_low=-0.05, diff_high=0.07)
+    (ws.folder / "metrics.json").write_text(json.dumps({**before, "forecast": FORECAST}))  # stage 07's, from the run before
+    (ws.folder / "data" / "evaluation.json").write_text(json.dumps(METRICS))  # then `--stages 06` evaluated again
+    text = text_of(write_index(ws, record).read_text())
+    assert "+0.139" in text and "+0.011" not in text  # stage 06's latest figures
+    assert "Every figure is from data/evaluation.json, written by stage 06." in text
+    assert "metrics.json — every figure of the run in one file: stage 06's evaluation and stage 07's forecast" \
+           + STALE_METRICS in text
+    (ws.folder / "metrics.json").write_text(json.dumps({**METRICS, "forecast": FORECAST}))  # stage 07 ran again
+    assert "older than stage 06's latest" not in text_of(write_index(ws, record).read_text())
+    (ws.folder / "data" / "evaluation.json").unlink()  # a workspace from before data/evaluation.json: metrics.json
+    text = text_of(write_index(ws, record).read_text())
+    assert "Every figure is from metrics.json, written by stage 06." in text and "+0.139" in text

@@ -180,7 +180,7 @@ def test_clv_table_pointer_says_which_column_follows_the_recommendation():
 
 
 def test_a_fit_that_makes_a_trait_the_same_for_everyone_is_said_in_words():
-    # the demo's Pareto/NBD: s = 599 -> CV 1/sqrt(599) = 4.1%, mean lifetime beta/s = 130,817/599 = 218 days;
+    # the demo's Pareto/NBD: s = 599 -> CV 1/sqrt(599) = 4.1%, mean rate s/beta: one dropout per 130,817/599 = 218 days;
     # an own export's BG/NBD: a = 70,640, b = 15,450 -> CV sqrt(b/(a(a+b+1))) = 0.16%, mean a/(a+b) = 82%
     params = pd.concat([btyd_params(a=70_640.0, b=15_450.0),
                         pd.DataFrame({"fit": "pnbd", "model": "purchase", "parameter": ["r", "alpha", "s", "beta"],
@@ -190,7 +190,7 @@ def test_a_fit_that_makes_a_trait_the_same_for_everyone_is_said_in_words():
     assert text.startswith("**Nearly the same for everyone.** BG/NBD x Gamma-Gamma: the chance of leaving after a "
                            "purchase (mean 82%) varies across customers by less than 1% (coefficient of variation; "
                            "a = 70,640, b = 15,450), so this fit treats every customer alike in it. Pareto/NBD x "
-                           "Gamma-Gamma: the dropout rate (a mean lifetime of 218 days) varies across customers by "
+                           "Gamma-Gamma: the dropout rate (on average one dropout per 218 days) varies across customers by "
                            "only 4% (coefficient of variation; s = 599)")
     assert "purchase rate" not in text  # r = 0.5 and 0.21: rates vary (CV 141%, 218%)
 
