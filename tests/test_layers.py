@@ -7,7 +7,7 @@ dependency. A module may import its own subpackage or a lower rank:
 ====  =========================================================================
 rank  packages
 ====  =========================================================================
-0     ``clvlib`` itself and the bottom modules: io, dates, schemas, paths, caveats, and the
+0     ``clvlib`` itself and the bottom modules: io, dates, schemas, paths, caveats, progress, memory, and the
       ``clvlib.engine`` package (the SQL aggregates every layer above computes through)
 1     ``clvlib.data`` and ``clvlib.demo`` (which must not import each other)
 2     ``clvlib.features``
@@ -27,7 +27,8 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "clvlib"
 
-BOTTOM = ("clvlib", "clvlib.io", "clvlib.dates", "clvlib.schemas", "clvlib.paths", "clvlib.caveats", "clvlib.progress")
+BOTTOM = ("clvlib", "clvlib.io", "clvlib.dates", "clvlib.schemas", "clvlib.paths", "clvlib.caveats", "clvlib.progress",
+          "clvlib.memory")
 #: Packages that belong to the bottom layer as a whole.
 BOTTOM_PACKAGES = ("clvlib.engine",)
 RANKS = {

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from clvlib import progress
+from clvlib.memory import release_free_memory
 from clvlib.features.snapshots import snapshot, stored_cuts
 from clvlib.models.baselines import fit_btyd_baselines
 from clvlib.models.btyd import BTYDModel
@@ -362,6 +363,8 @@ def compare_backtests(snapshots: pd.DataFrame, click_snapshots: pd.DataFrame | N
             result = compare_at(snapshots, click_snapshots, orders, w, variants, link_info=info, cache=cache,
                                 label=label, **{"lifetime": k == 0, **options})
             results.append(result if k == 0 or keep_earlier else slim(result))
+            del result
+            release_free_memory()  # the cut's freed frames back to the system before the next cut's peak
         except ValueError as exc:
             if k == 0:
                 raise
