@@ -369,11 +369,11 @@ NB["06_evaluate"] = [
     md("""# 06 · Evaluation
 Which model to use, and how well each one ranked and sized customers' spend after each cut-off of stage 05. The
 model is chosen on the backtests at the earlier cut-offs; the holdout (the latest cut-off) then shows how that choice
-did on data it never saw. The answer comes first; the measures behind it follow. Stage 07 uses the chosen model for
+did at a cut-off it did not use (whose window the earlier ones largely share: see the backtests). The answer comes first; the measures behind it follow. Stage 07 uses the chosen model for
 the forecast."""),
     code(WS + """n_boot = 1000  # bootstrap resamples
 bootstrap_seed = 0  # seed of the bootstrap resamples""", ("parameters",)),
-    code(SETUP + """from clvlib.evaluation.backtest import backtest_summary, backtest_table, backtest_text, choice_sentence, observable_share_text, recommend_by_backtests
+    code(SETUP + """from clvlib.evaluation.backtest import backtest_summary, backtest_table, backtest_text, choice_sentence, holdout_overlap_text, observable_share_text, recommend_by_backtests
 from clvlib.evaluation.bootstrap import bootstrap
 from clvlib.evaluation.holdout import holdout_scores
 from clvlib.evaluation.metrics import decile_table
@@ -413,9 +413,9 @@ display(Markdown(summary_text), Markdown(f"**The list to act on** is stage 07's 
                                          f"every customer scored by {model_label(rec.pick)} from the analysis date, "
                                          f"{meta['analysis_date']}, over the next {meta['forecast']['horizon_days']} days."),
         caught.callout({"bootstrap intervals": boot[["estimate", "low", "high"]]}))"""),
-    md("## Backtests: the comparison at every cut-off\nEach model was fitted at each cut-off with the data up to it, and is measured here against what customers spent in the following window. The model is chosen on the earlier cut-offs only; the latest (shaded) is the holdout, which the choice never saw."),
+    md("## Backtests: the comparison at every cut-off\nEach model was fitted at each cut-off with the data up to it, and is measured here against what customers spent in the following window. The model is chosen on the earlier cut-offs only; the latest (shaded) is the holdout, a cut-off the choice did not use."),
     code("""summary = backtest_summary(bt)
-display(Markdown(backtest_text(summary, rec, selection, meta["backtests"][0]["cutoff"])))
+display(Markdown(backtest_text(summary, rec, selection, meta["backtests"][0]["cutoff"])), Markdown(holdout_overlap_text(meta["backtests"])))
 backtest_figures.plot_backtest(bt, rec.pick)"""),
     md("*What to look for:* a model whose line stays above the dashed BG/NBD line at every cut-off ranks customers better however the cut-off falls; lines that cross mean the order depends on the period."),
     code("""display(show_table(backtest_figures.summary_view(summary), headers=backtest_figures.SUMMARY_HEADERS, formats=backtest_figures.SUMMARY_FORMATS,

@@ -7,7 +7,9 @@ capture and total ratio per cut, :func:`backtest_summary` the mean and spread ov
 :func:`recommend_by_backtests` the model to use.
 
 The choice is made on the *earlier* cuts only; the latest cut (the holdout evaluation) then
-shows how the chosen model did on data the choice never saw. The rule, fixed before looking at
+shows how the chosen model did at a cut the choice did not use. Its window is not wholly unseen:
+monthly cuts with a six-month horizon share most of their windows' months
+(:func:`holdout_overlap_text` says how many days, and the reports say so). The rule, fixed before looking at
 any number: a model replaces BG/NBD x Gamma-Gamma only if its normalized Gini is higher at every
 earlier cut; among such models the one with the highest mean normalized Gini is chosen. The
 simple rule (spend so far) ranks but does not predict a value, and the demo's truth is a
@@ -30,7 +32,7 @@ from clvlib.models.scores import BASELINE, CEILINGS, OBSERVABLE, SIMPLE_RULE, TR
 from clvlib.schemas import CUSTOMER
 
 __all__ = ["total_relative_se", "backtest_table", "backtest_summary", "recommend_by_backtests", "backtest_text", "choice_sentence",
-           "observable_share_text", "METRICS"]
+           "observable_share_text", "holdout_overlap_text", "METRICS"]
 
 #: The per-cut measures: ranking (normalized Gini), targeting (top-10% capture) and size (total ratio).
 METRICS = ("normalized_gini", "top10_share", "ratio")
@@ -210,6 +212,48 @@ def backtest_text(summary: pd.DataFrame, rec: Recommendation, selection_cuts: Se
              f"Gini of {g['normalized_gini_mean']:.3f} (from {g['normalized_gini_min']:.3f} to "
              f"{g['normalized_gini_max']:.3f}) and its top 10% captured {g['top10_share_mean']:.0%} of the revenue on average.")
     return text
+
+
+def holdout_overlap_text(backtests: Sequence[dict]) -> str:
+    """How much of the holdout's window the earlier backtest windows, on which the model was chosen, share.
+
+    Each cut's window runs from the day after the cut to its ``holdout_end``. With monthly cuts and a
+    six-month horizon the window after the cut a month earlier shares five of the holdout's six
+    months: whoever bought in those days counted in the choice, so the holdout checks the choice at
+    one more cut-off, not on months it never saw.
+
+    Parameters
+    ----------
+    backtests
+        The splits, latest (the holdout) first: ``cutoff`` and ``holdout_end`` as ISO dates
+        (:func:`clvlib.models.compare.split_record`).
+
+    Returns
+    -------
+    str
+        Markdown; ``""`` without an earlier cut.
+
+    Examples
+    --------
+    >>> holdout_overlap_text([{"cutoff": "2018-02-28", "holdout_end": "2018-08-31"},
+    ...                       {"cutoff": "2018-01-31", "holdout_end": "2018-07-31"}])[:75]
+    '**The holdout is not wholly unseen by the choice.** The window after 2018-0'
+    """
+    if len(backtests) < 2:
+        return ""
+    start, end = pd.Timestamp(backtests[0]["cutoff"]), pd.Timestamp(backtests[0]["holdout_end"])
+    shared = {b["cutoff"]: (min(end, pd.Timestamp(b["holdout_end"])) - max(start, pd.Timestamp(b["cutoff"]))).days
+              for b in backtests[1:]}
+    shared = {c: d for c, d in shared.items() if d > 0}
+    if not shared:
+        return ("The windows after the earlier cut-offs, on which the model was chosen, all end before the holdout "
+                "begins: the holdout's months are unseen by the choice.")
+    c = max(shared, key=shared.get)
+    return (f"**The holdout is not wholly unseen by the choice.** The window after {c}, one of the cut-offs the model "
+            f"was chosen on, shares {shared[c]} of the holdout's {(end - start).days} days"
+            + (f" ({len(shared)} of the earlier windows overlap it)" if len(shared) > 1 else "")
+            + ". Whoever bought in the shared days counted in the choice, so the holdout checks the choice at one more "
+            "cut-off rather than on months it never saw; only the forecast's own future is truly unseen.")
 
 
 def choice_sentence(rec: Recommendation, selection_cuts: Sequence[str]) -> str:

@@ -28,7 +28,7 @@ def _sure_sentence(rec: Recommendation, pick: pd.Series, chosen_by: str | None =
     """
     if chosen_by is not None:
         vs = ("" if rec.pick == rec.baseline or pd.isna(pick.get("diff_vs_bgnbd")) else
-              f" On this holdout, which the choice never saw, it differs from BG/NBD by {pick['diff_vs_bgnbd']:+.3f} in "
+              f" On this holdout, a cut-off the choice did not use, it differs from BG/NBD by {pick['diff_vs_bgnbd']:+.3f} in "
               f"Gini (paired 95% interval {pick['diff_low']:+.3f} to {pick['diff_high']:+.3f}).")
         return f"Chosen on the backtests at earlier cut-offs: {chosen_by}{vs}"
     if rec.reliable:

@@ -140,3 +140,18 @@ def test_the_ceiling_gap_paragraph_says_the_share_and_the_evidence_only_when_sho
                                            "above the 95% aimed for.")
     with pytest.raises(ValueError, match="share of the observable ceiling is missing"):
         ceiling_gap_text("H", float("nan"))
+
+
+def test_the_holdout_overlap_counts_the_days_an_earlier_window_shares_with_the_holdout():
+    from clvlib.evaluation.backtest import holdout_overlap_text
+
+    splits = [{"cutoff": "2018-02-28", "holdout_end": "2018-08-31"}, {"cutoff": "2018-01-31", "holdout_end": "2018-07-31"},
+              {"cutoff": "2017-12-31", "holdout_end": "2018-06-30"}]
+    text = holdout_overlap_text(splits)
+    # 2018-03-01 .. 2018-07-31 is 31+30+31+30+31 = 153 of the holdout's 184 days; 2018-06-30's window shares 122
+    assert text.startswith("**The holdout is not wholly unseen by the choice.** The window after 2018-01-31, one of the "
+                           "cut-offs the model was chosen on, shares 153 of the holdout's 184 days (2 of the earlier "
+                           "windows overlap it).")
+    assert holdout_overlap_text(splits[:1]) == ""
+    apart = [splits[0], {"cutoff": "2017-08-31", "holdout_end": "2018-02-28"}]  # ends the day the holdout's cut is
+    assert "all end before the holdout begins" in holdout_overlap_text(apart)
