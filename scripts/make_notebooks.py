@@ -324,7 +324,7 @@ options = dict(fit_method=fit_method, seed=seed, annual_discount_rate=annual_dis
 with captured_warnings("fitting every model at each backtest cut-off") as caught:
     results, skipped = compare_backtests(snaps, clicks, orders, p["backtests"], variants, link_info=info_at, **options)
 latest = results[0]  # the holdout evaluation
-interval_notes = {m: add_intervals(latest, m, seed=seed) for m in ("bgnbd", "bgnbd+first", "bgnbd+cov") if m in latest.fitted}  # per-customer 90% intervals
+interval_notes = {m: add_intervals(latest, m, seed=seed) for m in ("bgnbd", "pnbd", "bgnbd+first", "bgnbd+cov") if m in latest.fitted}  # per-customer 90% intervals
 display(Markdown(split_text(w, latest.features) + (" " + " ".join(p["notes"]) if p["notes"] else "")))
 display(caught.callout({f"{name} predictions": latest.predictions[name][["expected_purchases", "p_alive", "predicted_value"]]
                         for name in latest.predictions} | {"hybrid scores": latest.hybrid_scores.filter(like="hybrid:")}))"""),
@@ -477,7 +477,8 @@ if coverage:
                      f"for the {len(preds):,} customers at the cut-off, all together and split into one-time buyers (no repeat "
                      "purchase by the cut-off) and repeat buyers. Below: the truth lies under the interval; above: over it. BG/NBD and "
                      "its variants count every one-time buyer as alive, so a one-time buyer who has already left has a truth below "
-                     "their interval.\\n\\n" + prediction_interval_text({m: n for m, n in meta.get("interval_notes", {}).items() if m in coverage})),
+                     "their interval; Pareto/NBD lets a one-time buyer leave as they age (its interval is the one stage 07's table "
+                     "carries for a model without its own).\\n\\n" + prediction_interval_text({m: n for m, n in meta.get("interval_notes", {}).items() if m in coverage})),
             show_table(pd.concat([c.assign(model=model_label(btyd_column(m))) for m, c in coverage.items()])
                        [["model", "customers", "n", "coverage", "below", "above", "median_width"]],
                        headers={"customers": "customers", "n": "people", "coverage": "truth inside", "below": "truth below",
@@ -544,11 +545,11 @@ pick = metrics["backtest"]["recommended"]
 variants = [v for v in variants_for(has_key=links["real_key"], methods=tuple(m for m in links["methods"] if m != "key"))
             if hybrid_column(v.name) == pick]
 info = {i["method"]: i for i in links["snapshots"] if i["cutoff"] == str(fw["cut"].date())}
+interval_model, _ = forecast_interval_model(pick)  # the chosen model's interval, or the one that stands in for it
 with captured_warnings(f"fitting {model_label(pick)} with all the data") as caught:
     result = compare_at(snaps, clicks, orders, fw, variants, link_info=info, label="the forecast",
-                        btyd_models=("bgnbd", "pnbd") if pick == "btyd:pnbd" else ("bgnbd",), **meta["options"])
+                        btyd_models=("bgnbd", "pnbd") if interval_model == "pnbd" else ("bgnbd",), **meta["options"])
 horizon_days = (fw["holdout_end"] - fw["cut"]).days
-interval_model, _ = forecast_interval_model(pick)  # the chosen model's interval, or the one that stands in for it
 interval_notes = {m: add_intervals(result, m, seed=meta["options"]["seed"]) for m in dict.fromkeys(("bgnbd", interval_model))}
 clv = clv_table_for(pick, result.scores, result.predictions["bgnbd"], horizon_days, result.hybrid_scores,
                     intervals={m: result.predictions[m] for m in interval_notes if m != "bgnbd"})

@@ -113,13 +113,17 @@ def test_predictions_table_names_each_models_interval_after_the_model():
     bg = _btyd([1.0, 2.0]).assign(predicted_value_low=0.5, predicted_value_high=3.0)
     first = _btyd([4.0, 5.0]).assign(predicted_value_low=[1.0, 2.0], predicted_value_high=[8.0, 9.0])
     hyb = pd.DataFrame({"customer_unique_id": ["c0", "c1"], "hybrid:rfm": [1.0, 2.0], "p_buy:rfm": [0.1, 0.2]})
-    out = predictions_table({"bgnbd": bg, "pnbd": bg, "bgnbd+first": first}, hyb, "hybrid:rfm")
+    out = predictions_table({"bgnbd": bg, "pnbd": _btyd([6.0, 7.0]), "bgnbd+first": first}, hyb, "hybrid:rfm")
     assert out["predicted_value_bgnbd+first_low"].tolist() == [1.0, 2.0]
     assert out["predicted_value_bgnbd+first_high"].tolist() == [8.0, 9.0]
     assert out["predicted_value_low"].tolist() == [0.5, 0.5]  # BG/NBD's, next to its predicted_value
-    assert "predicted_value_pnbd_low" not in out.columns  # Pareto/NBD is taken from `bg` here, value only
+    assert "predicted_value_pnbd_low" not in out.columns  # Pareto/NBD without an interval: its value only
     assert prediction_intervals(out) == {"bgnbd": ("predicted_value_low", "predicted_value_high"),
                                          "bgnbd+first": ("predicted_value_bgnbd+first_low", "predicted_value_bgnbd+first_high")}
+    pn = _btyd([6.0, 7.0]).assign(predicted_value_low=[2.0, 3.0], predicted_value_high=[11.0, 12.0])
+    out = predictions_table({"bgnbd": bg, "pnbd": pn}, hyb, "hybrid:rfm")  # with its own interval: named after it
+    assert out["predicted_value_pnbd_low"].tolist() == [2.0, 3.0] and out["predicted_value_pnbd_high"].tolist() == [11.0, 12.0]
+    assert prediction_intervals(out)["pnbd"] == ("predicted_value_pnbd_low", "predicted_value_pnbd_high")
 
 
 @pytest.mark.parametrize("pick, model, words", [
@@ -127,10 +131,14 @@ def test_predictions_table_names_each_models_interval_after_the_model():
     ("btyd:bgnbd+first", "bgnbd+first", "interval of the chosen model, BG/NBD x Gamma-Gamma with the first order,"),
     ("btyd:bgnbd+cov", "bgnbd+cov", "`predicted_value_bgnbd+cov_low` / `predicted_value_bgnbd+cov_high` are the "
                                     "interval of the chosen model, BG/NBD with covariates x Gamma-Gamma with the first order,"),
-    ("hybrid:rfm+details", "bgnbd", "not with `predicted_value`"),
-    ("calibration_spend", "bgnbd", "(it is a ranking rule, not a probability model), so the table carries the interval "
-                                   "of the baseline, BG/NBD x Gamma-Gamma"),
-], ids=["bgnbd", "all-orders", "covariates", "hybrid", "simple-rule"])
+    ("btyd:pnbd", "pnbd", "interval of the chosen model, Pareto/NBD x Gamma-Gamma,"),
+    ("hybrid:rfm+details", "pnbd", "the table carries the interval of Pareto/NBD x Gamma-Gamma, the model that lets a "
+                                   "one-time buyer leave (BG/NBD counts every one as alive): `predicted_value_pnbd_low` / "
+                                   "`predicted_value_pnbd_high`, which go with that model's own value `predicted_value_pnbd`, "
+                                   "not with `predicted_value`."),
+    ("calibration_spend", "pnbd", "(it is a ranking rule, not a probability model), so the table carries the interval "
+                                  "of Pareto/NBD x Gamma-Gamma"),
+], ids=["bgnbd", "all-orders", "covariates", "pareto-nbd", "hybrid", "simple-rule"])
 def test_the_forecast_carries_the_chosen_models_interval_or_says_which_stands_in(pick, model, words):
     from clvlib.models.predictions import forecast_interval_model, forecast_interval_text
 
@@ -147,12 +155,12 @@ def test_the_forecast_says_how_often_the_interval_it_carries_held_the_demos_trut
 
     cov = [{"customers": "all customers", "coverage": 0.466}, {"customers": "one-time buyers", "coverage": 0.459},
            {"customers": "repeat buyers", "coverage": 0.923}]
-    text = forecast_interval_text("hybrid:rfm", {"bgnbd": "NOTE-B, of the customer's true expected value."},
-                                  coverage={"bgnbd": cov, "bgnbd+first": None})
+    text = forecast_interval_text("hybrid:rfm", {"pnbd": "NOTE-P, of the customer's true expected value."},
+                                  coverage={"pnbd": cov, "bgnbd": None})  # the coverage of the interval carried
     assert ("On this demo, where the truth is known, it held the true expected value of 47% of customers at the latest "
             "backtest (one-time buyers 46%, repeat buyers 92%); stage 06 says why.") in text
-    assert "On this demo" not in forecast_interval_text("hybrid:rfm", {"bgnbd": "NOTE-B, of the customer's true expected value."},
-                                                        coverage={"bgnbd": None})
+    assert "On this demo" not in forecast_interval_text("hybrid:rfm", {"pnbd": "NOTE-P, of the customer's true expected value."},
+                                                        coverage={"pnbd": None, "bgnbd": cov})
     assert prediction_interval_text({"bgnbd": "A 90% interval of the customer's true expected value."}).endswith(
         "above the interval's upper end.")
     assert "upper end" not in prediction_interval_text({"bgnbd": "No per-customer interval: MCMC."})
@@ -163,7 +171,7 @@ def test_the_forecast_says_how_often_the_interval_it_carries_held_the_demos_trut
     # an empty group's coverage is NaN, written as null in metrics.json: left out, not a crash
     partial = [{"customers": "all customers", "coverage": 0.5}, {"customers": "repeat buyers", "coverage": None}]
     assert "it held the true expected value of 50% of customers at the latest backtest; stage 06" in \
-        forecast_interval_text("hybrid:rfm", {"bgnbd": "NOTE-B, of the customer's true expected value."}, coverage={"bgnbd": partial})
+        forecast_interval_text("hybrid:rfm", {"pnbd": "NOTE-P, of the customer's true expected value."}, coverage={"pnbd": partial})
 
 
 def test_the_forecast_says_so_when_the_chosen_models_interval_could_not_be_computed():

@@ -77,6 +77,14 @@ def test_processed_files_are_consistent(demo_run):
     assert bg["share_of_observable"] == pytest.approx(bg["normalized_gini"] / metrics["models"]["observable"]["normalized_gini"])
     assert metrics["forecast"] == json.loads((ws / "data" / "forecast.json").read_text())
     assert metrics["forecast"]["model"] == metrics["backtest"]["recommended"]
+    # the CLV table carries the chosen model's interval, or Pareto/NBD's for a model without one, and BG/NBD's
+    from clvlib.models.predictions import forecast_interval_model, interval_columns
+    model, _ = forecast_interval_model(metrics["backtest"]["recommended"])
+    clv = pd.read_csv(ws / "data" / "clv_table.csv")
+    assert {*interval_columns(model)[1:], *interval_columns("bgnbd")[1:]} <= set(clv.columns)
+    assert (clv[interval_columns(model)[1]] <= clv[interval_columns(model)[2]]).all()
+    assert set(metrics["intervals"]) == {"bgnbd", "pnbd", "bgnbd+first", "bgnbd+cov"}  # stage 05's, with coverage
+    assert all(len(v["coverage_of_truth"]) == 3 for v in metrics["intervals"].values())
 
 
 def test_a_partial_run_uses_the_workspace_dataset_and_a_method_reaches_the_features(demo_run, tmp_path):
