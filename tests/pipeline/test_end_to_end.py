@@ -81,9 +81,15 @@ def test_processed_files_are_consistent(demo_run):
     from clvlib.models.predictions import forecast_interval_model, interval_columns
     model, _ = forecast_interval_model(metrics["backtest"]["recommended"])
     clv = pd.read_csv(ws / "data" / "clv_table.csv")
-    assert {*interval_columns(model)[1:], *interval_columns("bgnbd")[1:]} <= set(clv.columns)
-    assert (clv[interval_columns(model)[1]] <= clv[interval_columns(model)[2]]).all()
-    assert set(metrics["intervals"]) == {"bgnbd", "pnbd", "bgnbd+first", "bgnbd+cov"}  # stage 05's, with coverage
+    value, low, high = interval_columns(model)
+    assert {value, *interval_columns("bgnbd")} <= set(clv.columns)
+    assert {low, high} <= set(clv.columns) or model == "pnbd"  # Pareto/NBD's bootstrap can fail on a small demo
+    assert all((clv[lo] <= clv[hi]).all() for lo, hi in (interval_columns(m)[1:] for m in (model, "bgnbd"))
+               if lo in clv.columns)
+    # stage 05's intervals, each with its coverage of the demo's truth; one that failed says why instead
+    notes = json.loads((ws / "data" / "clv_model_params.json").read_text())["interval_notes"]
+    assert {"bgnbd", "pnbd"} <= set(notes) and "bgnbd" in metrics["intervals"]
+    assert set(metrics["intervals"]) == {m for m, n in notes.items() if not n.startswith("No per-customer interval")}
     assert all(len(v["coverage_of_truth"]) == 3 for v in metrics["intervals"].values())
 
 
