@@ -186,7 +186,7 @@ cut-off (the analysis date where the forecast starts, every backtest cut-off and
 **The method matters more than anything else in this project.** Without a key shared by customers and clickstream
 users, a link can only be made up:
 - `rank` (the original method): order customers and users by an activity score and pair them rank by rank.
-  This *creates* a correlation between Olist activity and clickstream activity by construction.
+  This *creates* a correlation between order activity and clickstream activity by construction.
 - `random`: the placebo. The same customers, paired with a seeded random permutation of the same users. Whatever
   the rank link shows beyond the random link is manufactured.
 - `key`: a real shared identifier, for data that has one.
