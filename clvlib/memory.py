@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
+import os
 
 __all__ = ["release_free_memory", "resident_bytes"]
 
@@ -20,8 +21,6 @@ def resident_bytes() -> int | None:
     """The process's resident memory now, in bytes (``None`` where ``/proc`` is not there)."""
     try:
         with open("/proc/self/statm") as fh:
-            import os
-
             return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError):
         return None

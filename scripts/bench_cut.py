@@ -9,8 +9,9 @@ Nothing is written to the workspace.
 With ``--cuts N`` it runs the first N backtest cut-offs as stage 05 does
 (:func:`clvlib.models.compare.compare_backtests`: a shared fit cache, earlier cuts slimmed) and, at
 the start of every cut, prints what the process holds: what stage 05 carries from one cut to the
-next. With ``--trim`` it then collects garbage and returns the C allocator's free memory to the
-system (``malloc_trim``), and prints what is left; compare the peaks of a run with and without.
+next. Stage 05 itself hands freed memory back after every cut (:func:`clvlib.memory.release_free_memory`);
+with ``--trim`` the benchmark also does so as each cut begins (after a garbage collection, then
+``malloc_trim``) and prints what is left.
 
     python scripts/bench_cut.py /tmp/r30/outputs/demo-shop-2882880-seed42
     python scripts/bench_cut.py /tmp/r30/outputs/demo-shop-2882880-seed42 --cuts 2 [--trim]
@@ -19,7 +20,6 @@ system (``malloc_trim``), and prints what is left; compare the peaks of a run wi
 from __future__ import annotations
 
 import argparse
-import ctypes
 import gc
 import resource
 import sys
@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 from clvlib import progress  # noqa: E402
+from clvlib.memory import release_free_memory, resident_bytes  # noqa: E402
 from clvlib.features.temporal import plan  # noqa: E402
 from clvlib.models.compare import compare_at, compare_backtests  # noqa: E402
 from clvlib.models.hybrid import variants_for  # noqa: E402
@@ -39,8 +40,7 @@ from clvlib.pipeline.context import open_stage  # noqa: E402
 
 def resident_gb() -> float:
     """The process's resident memory now, in GB (Linux)."""
-    with open("/proc/self/status") as fh:
-        return next(int(line.split()[1]) for line in fh if line.startswith("VmRSS")) / 1e6
+    return (resident_bytes() or 0) / 1e9
 
 
 def peak_gb() -> float:
@@ -84,7 +84,7 @@ def main() -> None:
             if args.trim:
                 gc.collect()
                 collected = resident_gb()
-                libc.malloc_trim(0)
+                release_free_memory()
                 print(f"{time.perf_counter() - t0:7.1f} s  held {held:5.2f} GB; after gc {collected:5.2f} GB; after "
                       f"malloc_trim {resident_gb():5.2f} GB", flush=True)
             else:
@@ -94,7 +94,6 @@ def main() -> None:
     threading.Thread(target=sample, daemon=True).start()
     progress.step = report  # every layer calls progress.step through the module
     if args.cuts:
-        libc = ctypes.CDLL("libc.so.6")
         progress.step = between
         info_at = {c: {i["method"]: i for i in links["snapshots"] if i["cutoff"] == str(c.date())} for c in p["cuts"]}
         results, _ = compare_backtests(snaps, clicks, orders, p["backtests"][:args.cuts], variants, link_info=info_at)

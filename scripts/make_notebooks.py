@@ -492,12 +492,13 @@ if ceiling is not None:
                      "computed from the demo's own generative model, reaches "
                      + (f"**{table.set_index('model').loc[OBSERVABLE, 'normalized_gini']:.3f}**: the ceiling a model can actually aim at." if observable is not None else "(not computed).")),
             Markdown(observable_share_text(bt, [meta["primary_hybrid"], rec.pick], selection, meta["backtests"][0]["cutoff"])))
-    display(show_table(ceiling_shares(table), headers={"name": "model", "normalized_gini": "normalized Gini", "share_of_ceiling": "share of the traits' ceiling",
+    shares = ceiling_shares(table)
+    display(show_table(shares, headers={"name": "model", "normalized_gini": "normalized Gini", "share_of_ceiling": "share of the traits' ceiling",
                                                        "share_of_observable": "share of the observable ceiling"},
                        formats={"share_of_ceiling": "{:.0%}", "share_of_observable": "{:.0%}"}))
     keyed = hybrid_column(click_variant("key"))  # the target is set for the hybrid with the real key
     if observable is not None and keyed in S.columns:
-        display(Markdown(backtest_figures.ceiling_gap_text(model_label(keyed), float(ceiling_shares(table).set_index(table["model"]).loc[keyed, "share_of_observable"]))))"""),
+        display(Markdown(backtest_figures.ceiling_gap_text(model_label(keyed), float(shares.set_index(table["model"]).loc[keyed, "share_of_observable"]))))"""),
     code("""deciles = {c: decile_table(y, S[c].to_numpy()) for c in dict.fromkeys((BASELINE, second))}
 ctx.save("evaluation", metrics_record(holdout_start=meta["cutoff"], holdout_end=meta["holdout_end"], y_true=y, n_boot=n_boot,
                                    seed=bootstrap_seed, demo=ctx.demo, table=table, boot=boot, placebo=placebo,

@@ -378,6 +378,8 @@ def uniform_trait_text(params: pd.DataFrame, max_cv: float = UNIFORM_CV) -> str:
         raise ValueError(f"uniform_trait_text: the parameter table lacks column(s) {missing}.")
     said = []
     for fit, rows in params.groupby("fit", sort=False):
+        if fit not in ("bgnbd", "pnbd", "bgnbd+cov"):
+            continue
         est = dict(zip(rows["parameter"], rows["estimate"].astype(float)))
         traits = []
         if "r" in est and est["r"] > 0 and fit != "bgnbd+cov":  # with covariates, rates also differ by level
@@ -389,8 +391,6 @@ def uniform_trait_text(params: pd.DataFrame, max_cv: float = UNIFORM_CV) -> str:
         if fit == "pnbd" and {"s", "beta"} <= set(est) and est["s"] > 0:
             traits.append((f"the dropout rate (on average one dropout per {est['beta'] / est['s']:,.0f} days)",
                            1 / est["s"] ** 0.5, f"s = {_num(est['s'])}"))
-        if fit not in ("bgnbd", "pnbd", "bgnbd+cov"):
-            continue
         for what, cv, shown in traits:
             if cv < max_cv:
                 by = f"only {cv:.0%}" if cv >= 0.005 else "less than 1%"

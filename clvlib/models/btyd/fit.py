@@ -282,8 +282,8 @@ def fit_purchase_model(
     cols = list(RFM_COLUMNS)
     Cls = purchase_model_class(purchase_model)
     fit_model = Cls(model_config=copy.deepcopy(config))
-    triples = uniq[cols].assign(**{PMM_CUSTOMER: np.arange(len(uniq))})[[PMM_CUSTOMER, *cols]]
     if weighted:  # unique triples, weighted by their number of customers (module docstring)
+        triples = uniq[cols].assign(**{PMM_CUSTOMER: np.arange(len(uniq))})[[PMM_CUSTOMER, *cols]]
         fit_model.build_model(triples)
         add_weights(fit_model, uniq["n_customers"].to_numpy())
     else:
